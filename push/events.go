@@ -1,0 +1,65 @@
+package push
+
+import (
+	"time"
+)
+
+// Event is progress a caller may show. Events are delivered on the
+// engine's goroutine: a handler must return quickly.
+type Event struct {
+	Kind    EventKind
+	Session string // hex session id
+	Sender  string // sender fingerprint (receiver side)
+	Name    string // sender's name or receiver's (per context)
+	Bytes   int64  // verified (receiver) or sent-once (sender) bytes
+	Total   int64
+	Rate    float64 // bits/s over the last interval
+	Loss    float64 // 0..1, worst receiver (sender) or own (receiver)
+	Repair  int64   // repair shards sent (sender)
+	Paths   []string
+	Err     error
+	Time    time.Time
+}
+
+// EventKind names an Event.
+type EventKind int
+
+// Event kinds.
+const (
+	EventOffered  EventKind = iota + 1 // receiver: an announce arrived
+	EventRefused                       // receiver: push refused (Err says why)
+	EventJoined                        // sender: a receiver registered; receiver: accepted
+	EventProgress                      // periodic
+	EventComplete                      // receiver: files in place (Paths)
+	EventFailed                        // receiver: gave up (Err)
+)
+
+func (k EventKind) String() string {
+	return [...]string{"", "offered", "refused", "joined", "progress", "complete", "failed"}[k]
+}
+
+// ReceiverReport is the sender's final word on one receiver.
+type ReceiverReport struct {
+	Name        string
+	Fingerprint string
+	Status      string  // "complete", "partial", "refused", "failed", "no answer"
+	Percent     float64 // verified share of blocks
+	Elapsed     time.Duration
+	Loss        float64 // worst loss it reported
+	Reason      string
+}
+
+// Report is the outcome of a push.
+type Report struct {
+	Session    string
+	Bytes      int64
+	Elapsed    time.Duration
+	WireBytes  int64 // UDP payload bytes the sender wrote
+	Repair     int64 // repair shards sent
+	Receivers  []ReceiverReport
+	Expected   int // receivers that had to complete (--to or --min-receivers)
+	Completed  int
+}
+
+// OK reports whether every expected receiver completed.
+func (r *Report) OK() bool { return r.Completed >= r.Expected && r.Expected > 0 || (r.Expected == 0 && r.Completed > 0) }

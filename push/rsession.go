@@ -1,0 +1,305 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/herald-lan/herald/fec"
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/protocol"
+)
+
+func addrPort(a netip.Addr, port uint16) netip.AddrPort { return netip.AddrPortFrom(a, port) }
+
+// Receive-side session phases.
+const (
+	phaseManifest = iota
+	phaseData
+	phaseDone
+)
+
+// rsession receives one push. The data reader goroutine and the status
+// ticker share its state under mu.
+type rsession struct {
+	r        *receiver
+	sender   [32]byte
+	senderFP string
+	a        protocol.Announce
+	sid      protocol.SessionID
+	keys     sessionKeys
+	dataConn multicast.Conn
+	fbConn   multicast.Conn
+	fbGroup  netip.AddrPort
+	start    time.Time
+
+	mu        sync.Mutex
+	phase     int
+	manifest  []byte
+	chunkHave []bool
+	chunks    int
+	hashes    [][protocol.HashLen]byte
+	sink      *sink
+	full      *fec.Code
+	last      *fec.Code
+	asm       map[uint32]*blockAsm
+	free      []*blockAsm
+	highest   int
+	lastData  time.Time
+	lastHeard time.Time
+	endReason byte
+	err       error
+	paths     []string
+	suppress  map[uint32]suppressed
+	scratch   []byte
+	lowest    int // every block below is verified
+
+	intervalRecv, intervalGaps int
+	loss                       uint16
+	badBlocks, dropped         int
+	done                       bool
+}
+
+type blockAsm struct {
+	a       *fec.Assembler
+	k       int
+	lastIdx int
+}
+
+type suppressed struct {
+	at   time.Time
+	have byte
+}
+
+func newRSession(r *receiver, o *offer, key [32]byte) (*rsession, error) {
+	a := o.announce
+	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
+		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
+		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
+		scratch: make([]byte, a.ShardSize), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
+	port := r.n.Control.Port()
+	s.fbGroup = addrPort(fbGroup, port)
+	var err error
+	if s.dataConn, err = r.n.Listen(addrPort(dataGroup, port)); err != nil {
+		return nil, err
+	}
+	if s.fbConn, err = r.n.Listen(s.fbGroup); err != nil {
+		s.dataConn.Close()
+		return nil, err
+	}
+	if s.full, err = fec.New(int(a.K), int(a.ShardSize)); err == nil {
+		s.last = s.full
+		if a.Blocks > 0 {
+			if bk := fec.BlockK(int64(a.TotalSize), int(a.K), int(a.ShardSize), int64(a.Blocks-1)); bk != int(a.K) {
+				s.last, err = fec.New(bk, int(a.ShardSize))
+			}
+		}
+	}
+	if err != nil {
+		s.dataConn.Close()
+		s.fbConn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *rsession) emit(e Event) {
+	e.Session = fmt.Sprintf("%x", s.sid)
+	e.Sender = s.senderFP
+	e.Time = time.Now()
+	s.r.cfg.OnEvent(e)
+}
+
+func (s *rsession) heard() { s.mu.Lock(); s.lastHeard = time.Now(); s.mu.Unlock() }
+
+func (s *rsession) ended(reason byte) {
+	s.mu.Lock()
+	s.endReason = reason
+	s.mu.Unlock()
+}
+
+func (s *rsession) finished() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.done }
+
+// run drives the session: readers on the data and feedback groups, and a
+// status every StatusEvery until complete, failed, ended or silent.
+func (s *rsession) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		s.dataConn.Close()
+		s.fbConn.Close()
+		wg.Wait()
+		s.mu.Lock()
+		if s.sink != nil {
+			s.sink.SaveState()
+			s.sink.Close()
+		}
+		s.done = true
+		s.mu.Unlock()
+	}()
+	wg.Add(2)
+	go func() { defer wg.Done(); s.readLoop(s.dataConn, s.onData) }()
+	go func() { defer wg.Done(); s.readLoop(s.fbConn, s.onFeedback) }()
+	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
+	every := s.r.cfg.StatusEvery
+	completeSent := 0
+	lastProgress := time.Now()
+	lastSave := time.Now()
+	for {
+		jitter := time.Duration(rand.Int64N(int64(every) / 2))
+		t := time.NewTimer(every*3/4 + jitter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		s.mu.Lock()
+		st, err, finished := s.statusLocked()
+		if time.Since(lastSave) > time.Second && s.sink != nil {
+			s.sink.SaveState()
+			lastSave = time.Now()
+		}
+		s.mu.Unlock()
+		s.sendStatus(st)
+		if time.Since(lastProgress) > 250*time.Millisecond {
+			s.progress()
+			lastProgress = time.Now()
+		}
+		switch {
+		case err != nil:
+			s.emit(Event{Kind: EventFailed, Err: err})
+			return fmt.Errorf("%w: %v", ErrSessionFailed, err)
+		case finished:
+			completeSent++
+			s.mu.Lock()
+			ended := s.endReason != 0
+			s.mu.Unlock()
+			if completeSent >= 30 || (ended && completeSent >= 3) {
+				return nil
+			}
+		}
+	}
+}
+
+func (s *rsession) readLoop(c multicast.Conn, handle func([]byte)) {
+	msgs := make([]multicast.Message, 16)
+	for i := range msgs {
+		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
+	}
+	for {
+		n, err := c.ReadBatch(msgs)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		s.mu.Lock()
+		for _, m := range msgs[:n] {
+			handle(m.Buf[:m.N])
+		}
+		s.mu.Unlock()
+	}
+}
+
+// statusLocked builds the next status and says whether the session is
+// over (complete) or failed.
+func (s *rsession) statusLocked() (protocol.Status, error, bool) {
+	st := protocol.Status{Session: s.sid, State: protocol.StateJoined}
+	if s.err != nil {
+		st.State, st.Reason = protocol.StateFailed, reasonFor(s.err)
+		return st, s.err, false
+	}
+	if s.phase == phaseDone {
+		st.State, st.Complete, st.HavePrefix = protocol.StateComplete, s.a.Blocks, s.a.Blocks
+		return st, nil, true
+	}
+	if s.endReason == protocol.EndAborted || s.endReason == protocol.EndComplete {
+		return st, errors.New("the sender stopped before this receiver had everything; verified blocks are kept, push again to resume"), false
+	}
+	if time.Since(s.lastHeard) > s.r.cfg.SenderTimeout && time.Since(s.lastData) > s.r.cfg.SenderTimeout {
+		return st, fmt.Errorf("sender silent for %v; verified blocks are kept, push again to resume", s.r.cfg.SenderTimeout), false
+	}
+	if s.intervalRecv+s.intervalGaps > 0 {
+		s.loss = uint16(1000 * s.intervalGaps / (s.intervalRecv + s.intervalGaps))
+	}
+	s.intervalRecv, s.intervalGaps = 0, 0
+	st.Loss = s.loss
+	if s.phase == phaseManifest {
+		for i, ok := range s.chunkHave {
+			if !ok && len(st.Nacks) < protocol.MaxNacks {
+				st.Nacks = append(st.Nacks, protocol.Nack{Block: manifestNack | uint32(i)})
+			}
+		}
+		return st, nil, false
+	}
+	st.State = protocol.StateReceiving
+	st.HavePrefix, st.Complete = uint32(s.lowest), uint32(s.sink.Count())
+	s.nacksLocked(&st)
+	return st, nil, false
+}
+
+// nacksLocked lists incomplete blocks the sender has clearly passed
+// (or all of them once data stopped), lowest first, skipping those
+// another receiver asked for at least as much of very recently.
+func (s *rsession) nacksLocked(st *protocol.Status) {
+	limit := s.highest - 2*interleave
+	if time.Since(s.lastData) > 2*s.r.cfg.StatusEvery {
+		limit = int(s.a.Blocks)
+	}
+	for s.lowest < int(s.a.Blocks) && s.sink.Has(s.lowest) {
+		s.lowest++
+	}
+	now := time.Now()
+	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
+		if s.sink.Has(b) {
+			continue
+		}
+		n := protocol.Nack{Block: uint32(b)}
+		if ba := s.asm[uint32(b)]; ba != nil {
+			n.Have, n.MaxIndex = byte(ba.a.Have()), byte(max(ba.a.MaxIndex(), 0))
+		}
+		if sup, ok := s.suppress[uint32(b)]; ok && now.Sub(sup.at) < s.r.cfg.StatusEvery && sup.have <= n.Have {
+			continue
+		}
+		st.Nacks = append(st.Nacks, n)
+	}
+	for b, sup := range s.suppress {
+		if now.Sub(sup.at) > time.Second {
+			delete(s.suppress, b)
+		}
+	}
+}
+
+func reasonFor(err error) byte {
+	if errors.Is(err, syscall.ENOSPC) {
+		return protocol.ReasonDiskFull
+	}
+	return protocol.ReasonWrite
+}
+
+func (s *rsession) sendStatus(st protocol.Status) {
+	pkt, _ := s.r.n.Signer.Append(nil, st)
+	s.fbConn.WriteBatch([][]byte{pkt}, s.fbGroup)
+}
+
+func (s *rsession) progress() {
+	s.mu.Lock()
+	var have int64
+	if s.sink != nil {
+		have = min(int64(s.sink.Count())*int64(s.full.BlockSize()), int64(s.a.TotalSize))
+	}
+	e := Event{Kind: EventProgress, Bytes: have, Total: int64(s.a.TotalSize), Loss: float64(s.loss) / 1000}
+	s.mu.Unlock()
+	s.emit(e)
+}

@@ -1,0 +1,229 @@
+package push
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/herald-lan/herald/protocol"
+)
+
+// onData handles one datagram from the data group (mu held).
+func (s *rsession) onData(b []byte) {
+	h, err := protocol.ParseHeader(b)
+	if err != nil {
+		return
+	}
+	switch h.Type {
+	case protocol.TypeManifest:
+		s.onManifestChunk(b)
+	case protocol.TypeData:
+		s.onShard(b)
+	}
+}
+
+func (s *rsession) onManifestChunk(b []byte) {
+	if s.phase != phaseManifest {
+		return
+	}
+	p, err := protocol.ParseSigned(b)
+	if err != nil || p.Sender != s.sender {
+		return
+	}
+	c, err := protocol.ParseManifestChunk(p.Body)
+	if err != nil || c.Session != s.sid || c.Index >= uint32(len(s.chunkHave)) || s.chunkHave[c.Index] || !p.Verify() {
+		return
+	}
+	off := int(c.Index) * protocol.ManifestChunkLen
+	want := min(protocol.ManifestChunkLen, len(s.manifest)-off)
+	if len(c.Sealed) != want+16 {
+		return
+	}
+	if _, err := openManifestChunk(s.keys, s.sid, c, s.manifest[off:off]); err != nil {
+		return
+	}
+	s.chunkHave[c.Index] = true
+	s.chunks++
+	s.lastData = time.Now()
+	if s.chunks == len(s.chunkHave) {
+		s.startData()
+	}
+}
+
+// startData parses the complete manifest, checks every path, and opens
+// the staging area (resuming a previous partial one).
+func (s *rsession) startData() {
+	m, err := protocol.ParseManifest(s.manifest, s.a.TotalSize, s.a.Blocks)
+	if err != nil {
+		s.err = fmt.Errorf("bad manifest: %w", err)
+		return
+	}
+	seen := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		if err := checkPath(f.Path); err != nil {
+			s.err = err
+			return
+		}
+		if seen[f.Path] {
+			s.err = fmt.Errorf("%w: %q listed twice", ErrUnsafePath, f.Path)
+			return
+		}
+		seen[f.Path] = true
+	}
+	contentID := sha256.Sum256(s.manifest)
+	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.sink, s.hashes = sk, m.Hashes
+	s.manifest = nil
+	kept := s.reverify()
+	if kept > 0 {
+		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept (%s)", kept, s.a.Blocks, hex.EncodeToString(contentID[:4]))})
+	}
+	s.phase = phaseData
+	s.maybeComplete()
+}
+
+// reverify hashes every block a previous run kept; a block that no
+// longer matches is fetched again.
+func (s *rsession) reverify() int {
+	if s.sink.Count() == 0 {
+		return 0
+	}
+	buf := make([]byte, s.full.BlockSize())
+	for b := range int(s.a.Blocks) {
+		if !s.sink.Has(b) {
+			continue
+		}
+		n := s.blockLen(b)
+		if s.sink.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != s.hashes[b] {
+			s.sink.Forget(b)
+		}
+	}
+	return s.sink.Count()
+}
+
+func (s *rsession) blockLen(b int) int {
+	bs := int64(s.full.BlockSize())
+	return int(min(bs, int64(s.a.TotalSize)-int64(b)*bs))
+}
+
+func (s *rsession) onShard(b []byte) {
+	d, err := protocol.ParseData(b)
+	if err != nil || d.Session != s.sid {
+		return
+	}
+	s.lastData = time.Now()
+	if s.phase != phaseData || d.Block >= s.a.Blocks || len(d.Sealed) != int(s.a.ShardSize)+protocol.DataTagLen {
+		s.dropped++
+		return
+	}
+	blk := int(d.Block)
+	s.highest = max(s.highest, blk)
+	if s.sink.Has(blk) {
+		s.intervalRecv++
+		return
+	}
+	ba := s.asm[d.Block]
+	if ba == nil {
+		if len(s.asm) >= s.r.cfg.MaxPending {
+			s.dropped++ // asked for again by NACK once memory frees
+			return
+		}
+		ba = s.newAsm(blk)
+		s.asm[d.Block] = ba
+	}
+	nonce := protocol.DataNonce(d.Block, d.Shard)
+	shard, err := s.keys.data.Open(s.scratch[:0], nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
+	if err != nil {
+		s.dropped++
+		return
+	}
+	s.intervalRecv++
+	if idx := int(d.Shard); idx > ba.lastIdx {
+		s.intervalGaps += idx - ba.lastIdx - 1
+		ba.lastIdx = idx
+	}
+	if _, err := ba.a.Add(int(d.Shard), shard); err != nil || !ba.a.Done() {
+		return
+	}
+	s.completeBlock(blk, ba)
+}
+
+func (s *rsession) newAsm(b int) *blockAsm {
+	code := s.full
+	if b == int(s.a.Blocks)-1 {
+		code = s.last
+	}
+	for i, f := range s.free {
+		if f.k == code.K() {
+			s.free = append(s.free[:i], s.free[i+1:]...)
+			f.a.Reset()
+			f.lastIdx = -1
+			return f
+		}
+	}
+	return &blockAsm{a: code.NewAssembler(), k: code.K(), lastIdx: -1}
+}
+
+// completeBlock rebuilds a block, checks it against the signed hash and
+// writes it. A block that fails is discarded and fetched again: it means
+// someone holding the session key injected shards.
+func (s *rsession) completeBlock(b int, ba *blockAsm) {
+	data, err := ba.a.Block()
+	delete(s.asm, uint32(b))
+	if len(s.free) < 16 {
+		s.free = append(s.free, ba)
+	}
+	if err != nil {
+		return
+	}
+	data = data[:s.blockLen(b)]
+	if sha256.Sum256(data) != s.hashes[b] {
+		s.badBlocks++
+		return
+	}
+	if err := s.sink.WriteBlock(b, data); err != nil {
+		s.err = fmt.Errorf("writing %s: %w", s.r.cfg.Dir, err)
+		return
+	}
+	s.maybeComplete()
+}
+
+func (s *rsession) maybeComplete() {
+	if s.sink.Count() != int(s.a.Blocks) || s.phase == phaseDone {
+		return
+	}
+	paths, err := s.sink.Finish(s.r.cfg.Overwrite)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.phase, s.paths = phaseDone, paths
+	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize)})
+}
+
+// onFeedback notes other receivers' NACKs for suppression (mu held).
+func (s *rsession) onFeedback(b []byte) {
+	p, err := protocol.ParseSigned(b)
+	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
+		return
+	}
+	v, err := protocol.ParseStatus(p.Body)
+	if err != nil || v.Session != s.sid || v.NackCount() == 0 || !p.Verify() {
+		return
+	}
+	now := time.Now()
+	for i := range v.NackCount() {
+		n := v.Nack(i)
+		if n.Block >= s.a.Blocks || len(s.suppress) >= 4096 {
+			continue
+		}
+		if old, ok := s.suppress[n.Block]; !ok || n.Have < old.have || now.Sub(old.at) > s.r.cfg.StatusEvery {
+			s.suppress[n.Block] = suppressed{at: now, have: n.Have}
+		}
+	}
+}

@@ -1,0 +1,299 @@
+package push
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/herald-lan/herald/protocol"
+)
+
+// ErrExists means a target file exists and overwriting was not asked for.
+var ErrExists = errors.New("push: target exists")
+
+// maxOpenFiles bounds descriptors a sink holds for a many-file push.
+const maxOpenFiles = 32
+
+// sink writes verified blocks of one push into a staging directory
+// ".herald-<content id>" inside the target directory, and moves the
+// files into place when every block verified (SPEC.md §6.8). All file
+// access goes through os.Root, so no path from the wire and no symlink
+// planted in the target can make it write outside. Not safe for
+// concurrent use.
+type sink struct {
+	root    *os.Root
+	staging string
+	files   []protocol.FileEntry
+	start   []int64
+	total   int64
+	bsize   int64
+	have    []uint64 // verified blocks
+	nHave   int
+	blocks  int
+	open    map[int]*os.File
+	opened  []int // open order, for eviction
+}
+
+func stagingName(contentID [32]byte) string {
+	return ".herald-" + hex.EncodeToString(contentID[:8])
+}
+
+const stateFile = "herald.state"
+
+// openSink prepares the staging directory, reusing a previous partial
+// one for the same content (resume). It returns how many blocks it kept;
+// the caller re-verifies them with verifyKept.
+func openSink(dir string, m *protocol.Manifest, contentID [32]byte, blockSize int) (*sink, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("push: target dir: %w", err)
+	}
+	s := &sink{root: root, staging: stagingName(contentID), files: m.Files, bsize: int64(blockSize),
+		blocks: len(m.Hashes), have: make([]uint64, (len(m.Hashes)+63)/64), open: map[int]*os.File{}}
+	for _, f := range m.Files {
+		s.start = append(s.start, s.total)
+		s.total += int64(f.Size)
+	}
+	if err := root.MkdirAll(s.staging, 0o700); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("push: staging dir: %w", err)
+	}
+	for _, f := range m.Files {
+		p := path.Join(s.staging, f.Path)
+		if f.Kind == protocol.KindDir {
+			err = root.MkdirAll(p, 0o700)
+		} else if err = root.MkdirAll(path.Dir(p), 0o700); err == nil {
+			var fh *os.File
+			if fh, err = root.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+				fh.Close()
+			}
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("push: staging %s: %w", f.Path, err)
+		}
+	}
+	s.loadState()
+	return s, nil
+}
+
+// loadState reads the bitmap of blocks a previous run verified. A state
+// file of the wrong size is ignored: the blocks are simply fetched again.
+func (s *sink) loadState() {
+	b, err := s.root.ReadFile(path.Join(s.staging, stateFile))
+	if err != nil || len(b) != 8*len(s.have) {
+		return
+	}
+	for i := range s.have {
+		s.have[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	s.nHave = 0
+	for i := range s.blocks {
+		if s.Has(i) {
+			s.nHave++
+		}
+	}
+}
+
+// SaveState records verified blocks so a restarted receiver resumes.
+func (s *sink) SaveState() error {
+	b := make([]byte, 0, 8*len(s.have))
+	for _, w := range s.have {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	tmp := path.Join(s.staging, stateFile+".tmp")
+	if err := s.root.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return s.root.Rename(tmp, path.Join(s.staging, stateFile))
+}
+
+// Has reports whether block i is verified and written.
+func (s *sink) Has(i int) bool { return s.have[i/64]&(1<<(i%64)) != 0 }
+
+// Count is the number of verified blocks.
+func (s *sink) Count() int { return s.nHave }
+
+// Prefix is the number of leading verified blocks.
+func (s *sink) Prefix() int {
+	i := 0
+	for i < s.blocks && s.have[i/64] == ^uint64(0) && i+64 <= s.blocks {
+		i += 64
+	}
+	for i < s.blocks && s.Has(i) {
+		i++
+	}
+	return i
+}
+
+// Forget un-marks block i (a kept block that failed re-verification).
+func (s *sink) Forget(i int) {
+	if s.Has(i) {
+		s.have[i/64] &^= 1 << (i % 64)
+		s.nHave--
+	}
+}
+
+// WriteBlock writes verified block i (already checked against the signed
+// hash) at its stream offset, across file boundaries.
+func (s *sink) WriteBlock(i int, data []byte) error {
+	if i < 0 || i >= s.blocks {
+		return errors.New("push: block index out of range")
+	}
+	if s.Has(i) {
+		return nil
+	}
+	if err := s.segments(int64(i)*s.bsize, data, func(f *os.File, b []byte, off int64) error {
+		_, err := f.WriteAt(b, off)
+		return err
+	}); err != nil {
+		return err
+	}
+	s.have[i/64] |= 1 << (i % 64)
+	s.nHave++
+	return nil
+}
+
+// ReadBlock reads block i back, to re-verify a resumed block.
+func (s *sink) ReadBlock(i int, data []byte) error {
+	return s.segments(int64(i)*s.bsize, data, func(f *os.File, b []byte, off int64) error {
+		_, err := f.ReadAt(b, off)
+		return err
+	})
+}
+
+func (s *sink) segments(off int64, data []byte, do func(*os.File, []byte, int64) error) error {
+	for len(data) > 0 {
+		fi := s.fileAt(off)
+		if fi < 0 {
+			return errors.New("push: block beyond the end of the content")
+		}
+		f, err := s.file(fi)
+		if err != nil {
+			return err
+		}
+		within := off - s.start[fi]
+		n := min(int64(len(data)), int64(s.files[fi].Size)-within)
+		if err := do(f, data[:n], within); err != nil {
+			return err
+		}
+		data, off = data[n:], off+n
+	}
+	return nil
+}
+
+func (s *sink) fileAt(off int64) int {
+	lo, hi := 0, len(s.files)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if s.start[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	for lo < len(s.files) && (s.files[lo].Size == 0 || off >= s.start[lo]+int64(s.files[lo].Size)) {
+		lo++
+	}
+	if lo >= len(s.files) {
+		return -1
+	}
+	return lo
+}
+
+func (s *sink) file(i int) (*os.File, error) {
+	if f, ok := s.open[i]; ok {
+		return f, nil
+	}
+	if len(s.opened) >= maxOpenFiles {
+		old := s.opened[0]
+		s.opened = s.opened[1:]
+		s.open[old].Close()
+		delete(s.open, old)
+	}
+	f, err := s.root.OpenFile(path.Join(s.staging, s.files[i].Path), os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.open[i] = f
+	s.opened = append(s.opened, i)
+	return f, nil
+}
+
+func (s *sink) closeFiles() {
+	for _, f := range s.open {
+		f.Close()
+	}
+	clear(s.open)
+	s.opened = s.opened[:0]
+}
+
+// Finish moves every top-level entry of the push into the target dir,
+// applies modes, and removes the staging dir. Without overwrite an
+// existing name gets " (1)", " (2)"... before its extension.
+func (s *sink) Finish(overwrite bool) ([]string, error) {
+	s.closeFiles()
+	if s.nHave != s.blocks {
+		return nil, errors.New("push: finish before every block verified")
+	}
+	for i := len(s.files) - 1; i >= 0; i-- { // children before parents
+		f := s.files[i]
+		mode := fs.FileMode(f.Mode) & 0o777
+		if f.Kind == protocol.KindDir {
+			mode |= 0o700 // we must be able to finish writing it
+		}
+		if err := s.root.Chmod(path.Join(s.staging, f.Path), mode); err != nil {
+			return nil, err
+		}
+	}
+	var placed []string
+	done := map[string]bool{}
+	for _, f := range s.files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		if done[top] {
+			continue
+		}
+		done[top] = true
+		dst, err := s.freeName(top, overwrite)
+		if err != nil {
+			return placed, err
+		}
+		if err := s.root.Rename(path.Join(s.staging, top), dst); err != nil {
+			return placed, fmt.Errorf("push: placing %s: %w", dst, err)
+		}
+		placed = append(placed, dst)
+	}
+	return placed, s.root.RemoveAll(s.staging)
+}
+
+func (s *sink) freeName(name string, overwrite bool) (string, error) {
+	if _, err := s.root.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		return name, nil
+	}
+	if overwrite {
+		if err := s.root.RemoveAll(name); err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	ext := path.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for n := 1; n < 1000; n++ {
+		c := fmt.Sprintf("%s (%d)%s", stem, n, ext)
+		if _, err := s.root.Lstat(c); errors.Is(err, fs.ErrNotExist) {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s and 999 numbered copies", ErrExists, name)
+}
+
+// Close releases files; the staging directory stays for resume.
+func (s *sink) Close() error {
+	s.closeFiles()
+	return s.root.Close()
+}
