@@ -51,15 +51,17 @@ type ReceiverReport struct {
 
 // Report is the outcome of a push.
 type Report struct {
-	Session    string
-	Bytes      int64
-	Elapsed    time.Duration
-	WireBytes  int64 // UDP payload bytes the sender wrote
-	Repair     int64 // repair shards sent
-	Receivers  []ReceiverReport
-	Expected   int // receivers that had to complete (--to or --min-receivers)
-	Completed  int
+	Session   string
+	Bytes     int64
+	Elapsed   time.Duration
+	WireBytes int64 // UDP payload bytes the sender wrote
+	Repair    int64 // repair shards sent
+	Receivers []ReceiverReport
+	Expected  int // receivers that had to complete (--to or --min-receivers)
+	Completed int
 }
 
 // OK reports whether every expected receiver completed.
-func (r *Report) OK() bool { return r.Completed >= r.Expected && r.Expected > 0 || (r.Expected == 0 && r.Completed > 0) }
+func (r *Report) OK() bool {
+	return r.Completed >= r.Expected && r.Expected > 0 || (r.Expected == 0 && r.Completed > 0)
+}

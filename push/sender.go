@@ -133,14 +133,14 @@ type sender struct {
 	pacer    *multicast.Pacer
 	rate     *rateControl
 
-	statuses chan statusMsg
-	peers    map[[32]byte]*peerState
-	nextIdx  []uint16 // next shard index to send, per block
-	lastSent []int64  // unix nanos of the last send, per block
-	repairs  *repairQueue
+	statuses     chan statusMsg
+	peers        map[[32]byte]*peerState
+	nextIdx      []uint16 // next shard index to send, per block
+	lastSent     []int64  // unix nanos of the last send, per block
+	repairs      *repairQueue
 	manifestNeed []uint32 // manifest chunks asked for again
-	cache    *blockCache
-	out      *batch
+	cache        *blockCache
+	out          *batch
 
 	start     time.Time
 	sentBytes int64 // content bytes sent in the first pass
