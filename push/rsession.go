@@ -244,6 +244,9 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 		return st, nil, false
 	}
 	st.State = protocol.StateReceiving
+	for s.lowest < int(s.a.Blocks) && s.sink.Has(s.lowest) {
+		s.lowest++
+	}
 	st.HavePrefix, st.Complete = uint32(s.lowest), uint32(s.sink.Count())
 	s.nacksLocked(&st)
 	return st, nil, false
@@ -256,9 +259,6 @@ func (s *rsession) nacksLocked(st *protocol.Status) {
 	limit := s.highest - 2*interleave
 	if time.Since(s.lastData) > 2*s.r.cfg.StatusEvery {
 		limit = int(s.a.Blocks)
-	}
-	for s.lowest < int(s.a.Blocks) && s.sink.Has(s.lowest) {
-		s.lowest++
 	}
 	now := time.Now()
 	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {

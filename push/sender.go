@@ -26,6 +26,7 @@ const (
 	defaultRate     = 100e6 // bits/s when neither --rate nor auto says otherwise
 	repairGuard     = 60 * time.Millisecond
 	silentAfter     = 5 * time.Second
+	manifestWait    = 3 * time.Second
 )
 
 // ErrNoReceivers means nobody registered before --wait ran out.

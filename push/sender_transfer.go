@@ -11,7 +11,9 @@ import (
 // proactive parity, then repairs (and carousel rounds) until every
 // receiver is done or given up on.
 func (s *sender) transfer(ctx context.Context) error {
-	s.sendManifest(ctx, nil)
+	if err := s.deliverManifest(ctx); err != nil {
+		return err
+	}
 	skip := s.resumedPrefix()
 	lastAnnounce := time.Now()
 	for w := skip; w < s.blocks; w += interleave {
@@ -33,6 +35,44 @@ func (s *sender) transfer(ctx context.Context) error {
 		}
 	}
 	return s.finish(ctx)
+}
+
+// deliverManifest sends the manifest and repairs it until every
+// registered receiver reports it has it (state receiving), or for at most
+// manifestWait: data sent before a receiver has the manifest is wasted on
+// it, and its status then tells which blocks it already holds (resume).
+func (s *sender) deliverManifest(ctx context.Context) error {
+	if err := s.sendManifest(ctx, nil); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(manifestWait)
+	for time.Now().Before(deadline) {
+		s.drainStatuses()
+		ready := true
+		for _, p := range s.peers {
+			if p.state == protocol.StateJoined {
+				ready = false
+			}
+		}
+		if ready {
+			return nil
+		}
+		if len(s.manifestNeed) > 0 {
+			need := s.manifestNeed
+			s.manifestNeed = nil
+			if err := s.sendManifest(ctx, need); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m := <-s.statuses:
+			s.handleStatus(m)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // resumedPrefix is the number of leading blocks every registered

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/presence"
+	"github.com/herald-lan/herald/protocol"
+	"github.com/herald-lan/herald/push"
+)
+
+func receiveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "receive",
+		Usage: "wait for pushes and write them to a folder",
+		Description: `Accepts pushes from trusted senders (herald trust), from --from peers, or from
+anyone with --accept-any (the sender's fingerprint is printed). Files are written to a
+staging folder inside --dir and moved into place only after every block verified against
+the sender's signed hashes. An existing name gets " (1)" unless --overwrite.
+An interrupted push is resumed when the same content is pushed again.
+
+--exec CMD runs after each completed push: CMD is split on spaces (no shell), the
+placed paths are appended as arguments, and HERALD_SESSION, HERALD_SENDER and
+HERALD_DIR are set in its environment.
+
+Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
+
+Examples:
+  herald receive --dir ~/lessons
+  herald receive --once --accept-any --dir /tmp/in
+  herald receive --from teacher --exec "notify-send herald"`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
+			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (name or fingerprint)"},
+			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
+			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
+			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
+			&cli.StringFlag{Name: "exec", EnvVars: []string{"HERALD_EXEC"}, Usage: "command to run after each completed push, with the paths"},
+			jsonFlag(),
+		},
+		Action: runReceive,
+	}
+}
+
+func runReceive(c *cli.Context) error {
+	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return err
+	}
+	dir := c.String("dir")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageErrorf("--dir %q is not a folder", dir)
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	var from []ed25519.PublicKey
+	for _, ref := range splitList(c.StringSlice("from")) {
+		p, err := n.Trust.Resolve(ref)
+		if err != nil {
+			return withExit(exitUsage, fmt.Errorf("--from %q: %w (see 'herald peers')", ref, err))
+		}
+		from = append(from, p.SignPub)
+	}
+	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
+	var refused error
+	cfg := push.ReceiveConfig{Node: n, Dir: dir, From: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
+		Overwrite: c.Bool("overwrite"),
+		OnEvent: func(e push.Event) {
+			view.event(e)
+			switch e.Kind {
+			case push.EventComplete:
+				runHook(c, e, dir)
+			case push.EventRefused:
+				refused = e.Err
+			}
+		}}
+	if !jsonOutput(c) {
+		fmt.Fprintf(c.App.ErrWriter, "waiting for pushes as %s (%s), writing to %s\n", n.ID.Name, n.ID.Fingerprint(), dir)
+	}
+	err = n.RunWith(c.Context, func(ctx context.Context) error {
+		pres := presence.New(n, protocol.OfferReceive)
+		go pres.Run(ctx)
+		return push.Receive(ctx, cfg)
+	})
+	view.done()
+	if errors.Is(err, push.ErrSessionFailed) {
+		return err
+	}
+	if err == nil && c.Bool("once") && refused != nil && c.Context.Err() != nil {
+		return withExit(exitTrust, refused)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// runHook runs --exec with the placed paths as arguments, never through a
+// shell, so nothing from the wire is interpreted.
+func runHook(c *cli.Context, e push.Event, dir string) {
+	words := strings.Fields(c.String("exec"))
+	if len(words) == 0 {
+		return
+	}
+	args := append(words[1:], e.Paths...)
+	cmd := exec.CommandContext(c.Context, words[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HERALD_SESSION="+e.Session, "HERALD_SENDER="+e.Sender, "HERALD_DIR="+dir)
+	cmd.Stdout, cmd.Stderr = c.App.ErrWriter, c.App.ErrWriter
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "--exec %s: %v\n", words[0], err)
+	}
+}
