@@ -118,6 +118,11 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 		if peer, found := s.n.Trust.Lookup(m.from[:]); found {
 			p.name = peer.Name
 		}
+		for _, r := range s.cfg.Recipients {
+			if string(r.SignPub) == string(m.from[:]) {
+				p.name = r.Name
+			}
+		}
 		s.peers[m.from] = p
 		newPeer = true
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func runPush(c *cli.Context) error {
 	})
 	view.done()
 	if report != nil {
-		printReport(c, report)
+		printReport(c.App.Writer, jsonOutput(c), report)
 	}
 	switch {
 	case errors.Is(err, push.ErrNoReceivers):
@@ -244,17 +245,17 @@ func parseFEC(s string) (k, parity int, err error) {
 }
 
 // printReport prints the per-receiver table (or JSON lines).
-func printReport(c *cli.Context, r *push.Report) {
-	if jsonOutput(c) {
+func printReport(out io.Writer, asJSON bool, r *push.Report) {
+	if asJSON {
 		for _, rr := range r.Receivers {
-			writeJSON(c.App.Writer, map[string]any{"event": "receiver", "name": rr.Name, "fingerprint": rr.Fingerprint,
+			writeJSON(out, map[string]any{"event": "receiver", "name": rr.Name, "fingerprint": rr.Fingerprint,
 				"status": rr.Status, "percent": rr.Percent, "seconds": rr.Elapsed.Seconds(), "loss": rr.Loss, "reason": rr.Reason})
 		}
-		writeJSON(c.App.Writer, map[string]any{"event": "report", "session": r.Session, "bytes": r.Bytes, "seconds": r.Elapsed.Seconds(),
+		writeJSON(out, map[string]any{"event": "report", "session": r.Session, "bytes": r.Bytes, "seconds": r.Elapsed.Seconds(),
 			"wire_bytes": r.WireBytes, "repair_shards": r.Repair, "expected": r.Expected, "completed": r.Completed, "ok": r.OK()})
 		return
 	}
-	w := tabwriter.NewWriter(c.App.Writer, 2, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RECEIVER\tFINGERPRINT\tSTATUS\tTIME\tLOSS")
 	for _, rr := range r.Receivers {
 		status := rr.Status
@@ -279,6 +280,6 @@ func printReport(c *cli.Context, r *push.Report) {
 	if r.Bytes > 0 {
 		wire = float64(r.WireBytes) / float64(r.Bytes)
 	}
-	fmt.Fprintf(c.App.Writer, "%s in %v (%s), %d of %d receivers complete, wire %.2fx, %d repair shards\n",
+	fmt.Fprintf(out, "%s in %v (%s), %d of %d receivers complete, wire %.2fx, %d repair shards\n",
 		humanBytes(r.Bytes), r.Elapsed.Round(10*time.Millisecond), humanRate(gp), r.Completed, len(r.Receivers), wire, r.Repair)
 }
