@@ -40,6 +40,8 @@ type rsession struct {
 	fbGroup  netip.AddrPort
 	start    time.Time
 
+	kick chan struct{} // asks for a status now (state changed)
+
 	mu        sync.Mutex
 	phase     int
 	manifest  []byte
@@ -83,7 +85,7 @@ func newRSession(r *receiver, o *offer, key [32]byte) (*rsession, error) {
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
-		scratch: make([]byte, a.ShardSize), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
 	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
 	port := r.n.Control.Port()
 	s.fbGroup = addrPort(fbGroup, port)
@@ -116,6 +118,14 @@ func (s *rsession) emit(e Event) {
 	e.Sender = s.senderFP
 	e.Time = time.Now()
 	s.r.cfg.OnEvent(e)
+}
+
+// poke asks the run loop for a status now; it never blocks.
+func (s *rsession) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (s *rsession) heard() { s.mu.Lock(); s.lastHeard = time.Now(); s.mu.Unlock() }
@@ -154,6 +164,7 @@ func (s *rsession) run(ctx context.Context) error {
 	completeSent := 0
 	lastProgress := time.Now()
 	lastSave := time.Now()
+	s.poke() // register at once
 	for {
 		jitter := time.Duration(rand.Int64N(int64(every) / 2))
 		t := time.NewTimer(every*3/4 + jitter)
@@ -161,8 +172,10 @@ func (s *rsession) run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-s.kick:
 		case <-t.C:
 		}
+		t.Stop()
 		s.mu.Lock()
 		st, err, finished := s.statusLocked()
 		if time.Since(lastSave) > time.Second && s.sink != nil {

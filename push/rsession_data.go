@@ -84,6 +84,7 @@ func (s *rsession) startData() {
 		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept (%s)", kept, s.a.Blocks, hex.EncodeToString(contentID[:4]))})
 	}
 	s.phase = phaseData
+	s.poke() // tell the sender we hold the manifest, and what we kept
 	s.maybeComplete()
 }
 
@@ -203,6 +204,7 @@ func (s *rsession) maybeComplete() {
 		return
 	}
 	s.phase, s.paths = phaseDone, paths
+	s.poke()
 	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize)})
 }
 

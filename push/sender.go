@@ -261,20 +261,26 @@ func (s *sender) expected() int {
 func (s *sender) register(ctx context.Context) error {
 	deadline := time.Now().Add(s.cfg.Wait)
 	lastJoin := time.Time{}
+	nextAnnounce := time.Now()
 	for {
-		if err := s.sendAnnounce(); err != nil {
-			return err
+		if !time.Now().Before(nextAnnounce) {
+			if err := s.sendAnnounce(); err != nil {
+				return err
+			}
+			nextAnnounce = time.Now().Add(announceEvery)
 		}
-		t := time.NewTimer(announceEvery)
+		t := time.NewTimer(time.Until(nextAnnounce))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case m := <-s.statuses:
+			if s.handleStatus(m) {
+				lastJoin = time.Now()
+			}
 		case <-t.C:
 		}
-		if s.drainStatuses() {
-			lastJoin = time.Now()
-		}
+		t.Stop()
 		joined := s.countJoined()
 		switch {
 		case s.expected() > 0 && s.expectedJoined():
