@@ -205,7 +205,7 @@ func (s *rsession) run(ctx context.Context) error {
 }
 
 func (s *rsession) readLoop(c multicast.Conn, handle func([]byte)) {
-	msgs := make([]multicast.Message, 16)
+	msgs := make([]multicast.Message, 64)
 	for i := range msgs {
 		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
 	}

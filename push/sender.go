@@ -243,7 +243,9 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 		s.sendEnd(protocol.EndAborted)
 		return s.report(), err
 	}
+	s.debug("registered", "receivers", s.countJoined())
 	err := s.transfer(ctx)
+	s.debug("finished", "err", err, "wire", s.wire, "repair", s.repairN)
 	if err != nil {
 		s.sendEnd(protocol.EndAborted)
 	} else {
@@ -293,6 +295,13 @@ func (s *sender) register(ctx context.Context) error {
 			}
 			return nil
 		}
+	}
+}
+
+// debug logs a phase of the push with the time since it started.
+func (s *sender) debug(msg string, args ...any) {
+	if s.n.Logger != nil {
+		s.n.Logger.Debug("push: "+msg, append(args, "after", time.Since(s.start).Round(time.Millisecond))...)
 	}
 }
 

@@ -15,6 +15,7 @@ func (s *sender) transfer(ctx context.Context) error {
 		return err
 	}
 	skip := s.resumedPrefix()
+	s.debug("manifest delivered", "skip", skip)
 	lastAnnounce := time.Now()
 	for w := skip; w < s.blocks; w += interleave {
 		if err := ctx.Err(); err != nil {
@@ -34,6 +35,7 @@ func (s *sender) transfer(ctx context.Context) error {
 			s.progress()
 		}
 	}
+	s.debug("first pass sent", "parity", s.parity, "rate", s.rate.current())
 	return s.finish(ctx)
 }
 

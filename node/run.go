@@ -1,0 +1,175 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// ReadBatch is how many datagrams the reader asks for per ReadBatch call.
+const ReadBatch = 32
+
+// Run joins the control group (unless Join or Send did) and reads it
+// until ctx ends or Close is called, dispatching verified packets to
+// subscribers. It then closes the connection, waits for its reader and
+// closes every subscriber channel. It returns nil after a cancel or
+// Close, and the error otherwise (a network setup failure wraps
+// ErrNetwork). Run may be called once.
+func (n *Node) Run(ctx context.Context) error {
+	conn, err := n.start()
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.read(conn) }()
+	select {
+	case <-ctx.Done():
+		n.Close()
+		err = <-done
+	case err = <-done:
+		n.Close()
+	}
+	n.subs.closeAll()
+	return err
+}
+
+// RunWith runs the Node and work side by side: work gets a context that
+// ends when ctx does or when the Node stops early (e.g. its network
+// failed). When work returns, the Node is stopped and waited for, so
+// whatever work sends on its way out (a leaving beacon) still goes out.
+// It returns work's error, or the Node's if work had none.
+func (n *Node) RunWith(ctx context.Context, work func(ctx context.Context) error) error {
+	nodeCtx, stopNode := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNode()
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	nodeDone := make(chan error, 1)
+	go func() {
+		err := n.Run(nodeCtx)
+		stopWork()
+		nodeDone <- err
+	}()
+	workErr := work(workCtx)
+	stopNode()
+	if nodeErr := <-nodeDone; workErr == nil {
+		return nodeErr
+	}
+	return workErr
+}
+
+// start moves the Node to running and returns the control connection.
+// If the group cannot be joined the Node is closed, subscribers included.
+func (n *Node) start() (multicast.Conn, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch n.state {
+	case running:
+		return nil, ErrRunning
+	case closed:
+		return nil, ErrClosed
+	}
+	conn, err := n.controlLocked()
+	if err != nil {
+		n.state = closed
+		n.subs.closeAll() // no reader ever ran
+		return nil, err
+	}
+	n.state, n.reading = running, true
+	return conn, nil
+}
+
+// controlLocked opens the control connection once. n.mu is held.
+func (n *Node) controlLocked() (multicast.Conn, error) {
+	if n.conn != nil {
+		return n.conn, nil
+	}
+	conn, err := n.Net.Listen(n.Control)
+	if err != nil {
+		return nil, fmt.Errorf("%w: join control group %s: %w", ErrNetwork, n.Control, err)
+	}
+	n.conn = conn
+	return conn, nil
+}
+
+// Join joins the control group now, if Run or Send has not already: from
+// then on, packets sent to the group are queued for the reader even
+// before Run starts. It fails with ErrClosed once the Node has stopped.
+func (n *Node) Join() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state == closed {
+		return ErrClosed
+	}
+	_, err := n.controlLocked()
+	return err
+}
+
+// Send multicasts one complete packet to the control group, joining it
+// first if needed. It fails with ErrClosed once the Node has stopped.
+func (n *Node) Send(pkt []byte) error {
+	if len(pkt) > protocol.MaxDatagram {
+		return fmt.Errorf("node: send %d bytes: %w", len(pkt), protocol.ErrTooLarge)
+	}
+	n.mu.Lock()
+	if n.state == closed {
+		n.mu.Unlock()
+		return ErrClosed
+	}
+	conn, err := n.controlLocked()
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if _, err := conn.WriteBatch([][]byte{pkt}, n.Control); err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("node: send to %s: %w", n.Control, err)
+	}
+	return nil
+}
+
+// Close stops the Node: a running Run returns, the control connection is
+// closed, and later Sends fail with ErrClosed. Subscriber channels are
+// closed by Run once its reader has exited, or here if no reader ever
+// ran. Idempotent.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	reading := n.reading
+	n.state = closed
+	conn := n.conn
+	n.conn = nil
+	n.mu.Unlock()
+	var err error
+	if conn != nil {
+		err = conn.Close()
+	}
+	if !reading {
+		n.subs.closeAll()
+	}
+	return err
+}
+
+// read is the reader goroutine: batches from conn until it is closed.
+func (n *Node) read(conn multicast.Conn) error {
+	msgs := make([]multicast.Message, ReadBatch)
+	for i := range msgs {
+		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
+	}
+	for {
+		count, err := conn.ReadBatch(msgs)
+		for i := range msgs[:count] {
+			n.handle(&msgs[i])
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("node: read control group %s: %w", n.Control, err)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package node
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/herald-lan/herald/protocol"
+)
+
+// MaxQueue bounds a subscriber's queue; Subscribe clamps to 1..MaxQueue.
+const MaxQueue = 4096
+
+// Packet is a signed packet received on the control group whose
+// signature verified and which the replay guard accepted once. Raw is a
+// copy owned by the packet (Signed's slices point into it); it is shared
+// by every subscriber of the type, so it MUST NOT be modified.
+type Packet struct {
+	protocol.Signed
+	Src netip.AddrPort
+	Raw []byte
+}
+
+// subscribers holds the bounded channels of each packet type. Safe for
+// concurrent use: Subscribe and closeAll write under mu, the reader reads
+// under the read lock.
+type subscribers struct {
+	mu     sync.RWMutex
+	byType map[protocol.Type][]chan Packet
+	closed bool
+}
+
+// Subscribe returns a channel that receives every accepted packet of type
+// t, with room for queue packets (clamped to 1..MaxQueue). When it is
+// full, packets for it are dropped and counted in Stats.Dropped; other
+// subscribers are unaffected. The channel is closed when the Node stops;
+// subscribing to a stopped Node returns a closed channel.
+func (n *Node) Subscribe(t protocol.Type, queue int) <-chan Packet {
+	ch := make(chan Packet, min(max(queue, 1), MaxQueue))
+	s := &n.subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		close(ch)
+		return ch
+	}
+	if s.byType == nil {
+		s.byType = make(map[protocol.Type][]chan Packet)
+	}
+	s.byType[t] = append(s.byType[t], ch)
+	return ch
+}
+
+// closeAll closes every subscriber channel once; the reader must have
+// stopped.
+func (s *subscribers) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	for _, chans := range s.byType {
+		for _, ch := range chans {
+			close(ch)
+		}
+	}
+	s.byType = nil
+}

@@ -1,0 +1,20 @@
+// Package presence tells herald nodes on a LAN about each other.
+//
+// A Presence beacons on the node's control group (protocol.Beacon signed
+// by the node's Signer): once at start, again after QuickRepeat so that
+// a peer which missed the first one (or started at the same moment) sees
+// it quickly, then every Interval ± Jitter, and a last beacon flagged
+// protocol.BeaconLeaving when it stops.
+//
+// It keeps a table of the peers it hears, at most MaxPeers (the one seen
+// longest ago is forgotten first). A peer that sends nothing for
+// ExpireAfter (three missed beacons) or says it is leaving is removed.
+// Every beacon is passed to the node's trust store (trust on first use):
+// a new key under a new name is recorded; a key presented under a name
+// already bound to another key is marked Changed, logged at Warn level,
+// kept out of the trust store and never shown as trusted.
+//
+// The beacon's box key needs no separate binding signature: the whole
+// beacon, box key included, is signed by the sender's Ed25519 key and
+// verified by the node before it gets here.
+package presence

@@ -1,0 +1,77 @@
+package presence
+
+import (
+	"crypto/ed25519"
+	"net/netip"
+	"time"
+)
+
+// Trust is how far a peer in the table is believed.
+type Trust int
+
+const (
+	// TrustSeen: known key, not (yet) trusted by the user.
+	TrustSeen Trust = iota
+	// TrustTrusted: the user compared fingerprints and trusted the key.
+	TrustTrusted
+	// TrustChanged: the peer uses a name already bound to another key. It
+	// might be an impostor; it is never shown as trusted.
+	TrustChanged
+)
+
+func (t Trust) String() string {
+	switch t {
+	case TrustSeen:
+		return "seen"
+	case TrustTrusted:
+		return "trusted"
+	case TrustChanged:
+		return "changed"
+	}
+	return "invalid"
+}
+
+// PeerInfo is a copy of what the table knows about one peer.
+type PeerInfo struct {
+	// Name is the name the trust store bound to the key (the first one it
+	// was seen with), or for a Changed or unrecorded peer the name it
+	// claims. A label, never an identity: compare Fingerprint.
+	Name        string
+	Fingerprint string
+	SignPub     ed25519.PublicKey
+	BoxPub      [32]byte
+	Addr        netip.AddrPort // source of the latest beacon
+	Trust       Trust
+	LastSeen    time.Time
+	Offers      byte // protocol.Offer* bits
+}
+
+// EventKind says what happened to a peer.
+type EventKind int
+
+const (
+	// Joined: a peer appeared (first beacon, or back after expiring).
+	Joined EventKind = iota
+	// Left: the peer said it is leaving, expired, or was evicted.
+	Left
+	// Changed: a peer appeared with a name bound to another key.
+	Changed
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case Joined:
+		return "joined"
+	case Left:
+		return "left"
+	case Changed:
+		return "changed"
+	}
+	return "invalid"
+}
+
+// Event reports a change in the peer table.
+type Event struct {
+	Kind EventKind
+	Peer PeerInfo
+}

@@ -1,0 +1,175 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// Timing and limits (SPEC: presence).
+const (
+	Interval    = 3 * time.Second        // between beacons
+	Jitter      = 500 * time.Millisecond // each interval is Interval ± Jitter, uniformly
+	QuickRepeat = 300 * time.Millisecond // second beacon after the first
+	ExpireAfter = 10 * time.Second       // silence after which a peer is removed (3 missed beacons)
+	MaxPeers    = 1024                   // table bound; the peer seen longest ago goes first
+	EventQueue  = 64                     // Events buffer; events are dropped when it is full
+	// beaconQueue is the node subscription size: a burst of this many
+	// beacons can wait while the table is busy.
+	beaconQueue = 256
+	// sweepEvery is how often expired peers are looked for and a trust
+	// store with new peers is saved.
+	sweepEvery = time.Second
+)
+
+// ErrRunning: Run was called twice.
+var ErrRunning = errors.New("presence: already running")
+
+// tuning holds Presence's timers and table bound; tests shrink them.
+type tuning struct {
+	interval, jitter, quick, expire, sweep time.Duration
+	maxPeers                               int
+}
+
+var defaultTuning = tuning{Interval, Jitter, QuickRepeat, ExpireAfter, sweepEvery, MaxPeers}
+
+// Presence beacons for a node and keeps the table of peers it hears. Safe
+// for concurrent use; Run must be called once.
+type Presence struct {
+	node    *node.Node
+	offers  atomic.Uint32 // a byte of protocol.Offer* bits
+	tuning  tuning
+	beacons <-chan node.Packet
+	events  chan Event
+	ran     atomic.Bool
+
+	mu         sync.Mutex
+	peers      map[[protocol.SenderLen]byte]*entry
+	trustDirty bool // a new peer was recorded since the last Save
+}
+
+// entry is one table row. changed is sticky: a key once seen under a name
+// bound to another key is never promoted while it stays in the table.
+type entry struct {
+	info    PeerInfo
+	changed bool
+}
+
+// New returns a Presence for n advertising offers (protocol.Offer* bits).
+func New(n *node.Node, offers byte) *Presence {
+	p := &Presence{
+		node:    n,
+		beacons: n.Subscribe(protocol.TypeBeacon, beaconQueue),
+		tuning:  defaultTuning,
+		events:  make(chan Event, EventQueue),
+		peers:   make(map[[protocol.SenderLen]byte]*entry),
+	}
+	p.offers.Store(uint32(offers))
+	return p
+}
+
+// SetOffers changes what the following beacons advertise.
+func (p *Presence) SetOffers(offers byte) { p.offers.Store(uint32(offers)) }
+
+// Events reports joins, departures and key changes. It is buffered
+// (EventQueue); when nobody drains it, events are dropped rather than
+// stalling the table. It is closed when Run returns.
+func (p *Presence) Events() <-chan Event { return p.events }
+
+// Run beacons and listens until ctx ends or the node stops, then sends a
+// leaving beacon and saves the trust store. It returns nil on a normal
+// stop, and an error wrapping node.ErrNetwork if beacons cannot be sent at
+// all. The node must be running (or about to) for beacons to be heard.
+func (p *Presence) Run(ctx context.Context) error {
+	if p.ran.Swap(true) {
+		return ErrRunning
+	}
+	defer close(p.events)
+	err := p.loop(ctx, p.beacons)
+	if sendErr := p.beacon(protocol.BeaconLeaving); sendErr != nil && !errors.Is(sendErr, node.ErrClosed) {
+		p.node.Logger.Debug("presence: leaving beacon not sent", "err", sendErr)
+	}
+	p.saveTrust(true)
+	return err
+}
+
+func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
+	if err := p.beaconOrFail(); err != nil {
+		return err
+	}
+	next := time.NewTimer(p.tuning.quick)
+	defer next.Stop()
+	sweep := time.NewTicker(p.tuning.sweep)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case pkt, ok := <-beacons:
+			if !ok {
+				return nil // the node stopped
+			}
+			p.handle(pkt)
+		case <-next.C:
+			if err := p.beaconOrFail(); err != nil {
+				return err
+			}
+			next.Reset(p.nextInterval())
+		case <-sweep.C:
+			p.expire()
+			p.saveTrust(false)
+		}
+	}
+}
+
+// beaconOrFail sends a regular beacon. Only a network that cannot be set
+// up ends Run; a stopped node is noticed when the subscription closes,
+// and a transient send error is survived (the next beacon may pass).
+func (p *Presence) beaconOrFail() error {
+	err := p.beacon(0)
+	if errors.Is(err, node.ErrNetwork) {
+		return err
+	}
+	if err != nil {
+		p.node.Logger.Debug("presence: beacon not sent", "err", err)
+	}
+	return nil
+}
+
+// nextInterval is interval ± jitter, uniformly.
+func (p *Presence) nextInterval() time.Duration {
+	t := p.tuning
+	if t.jitter <= 0 {
+		return t.interval
+	}
+	return t.interval - t.jitter + randDuration(2*t.jitter)
+}
+
+// beacon signs and sends one beacon with flags.
+func (p *Presence) beacon(flags byte) error {
+	id := p.node.ID
+	b := protocol.Beacon{BoxKey: id.BoxPub, Flags: flags, Offers: byte(p.offers.Load()), Name: id.Name}
+	pkt, _ := p.node.Signer.Append(make([]byte, 0, protocol.SignedLen(b)), b)
+	return p.node.Send(pkt)
+}
+
+// saveTrust writes the trust store when a new peer was recorded, or
+// always when final (last-seen times then reach the disk too; Save itself
+// skips an unchanged store).
+func (p *Presence) saveTrust(final bool) {
+	p.mu.Lock()
+	dirty := p.trustDirty
+	p.trustDirty = false
+	p.mu.Unlock()
+	if !dirty && !final {
+		return
+	}
+	if err := p.node.Trust.Save(); err != nil {
+		p.node.Logger.Warn("presence: cannot save trust store", "err", err)
+	}
+}

@@ -1,0 +1,163 @@
+package presence
+
+import (
+	"cmp"
+	"crypto/ed25519"
+	"errors"
+	"slices"
+
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// handle applies one verified beacon to the table.
+func (p *Presence) handle(pkt node.Packet) {
+	b, err := protocol.ParseBeacon(pkt.Body)
+	if err != nil {
+		p.node.Logger.Debug("presence: bad beacon", "src", pkt.Src, "err", err)
+		return
+	}
+	if pkt.Sender == [protocol.SenderLen]byte(p.node.ID.SignPub) {
+		return // another process of this identity; not a peer
+	}
+	if b.Flags&protocol.BeaconLeaving != 0 {
+		p.remove(pkt.Sender)
+		return
+	}
+	pub := ed25519.PublicKey(pkt.Sender[:])
+	state, err := p.node.Trust.Observe(b.Name, pub, b.BoxKey)
+	switch {
+	case errors.Is(err, identity.ErrKeyChanged):
+	case errors.Is(err, identity.ErrStoreFull):
+		state = identity.Seen // shown, but not remembered across runs
+	case err != nil:
+		p.node.Logger.Debug("presence: beacon refused", "src", pkt.Src, "err", err)
+		return
+	}
+	name := b.Name
+	if rec, ok := p.node.Trust.Lookup(pub); ok && state != identity.Changed {
+		name = rec.Name
+	}
+
+	p.mu.Lock()
+	e, known := p.peers[pkt.Sender]
+	if !known {
+		p.makeRoomLocked()
+		e = &entry{info: PeerInfo{
+			Fingerprint: identity.Fingerprint(pub),
+			SignPub:     slices.Clone(pub),
+		}}
+		p.peers[pkt.Sender] = e
+	}
+	becameChanged := state == identity.Changed && !e.changed
+	e.changed = e.changed || state == identity.Changed
+	e.info.Name, e.info.BoxPub, e.info.Addr, e.info.Offers = name, b.BoxKey, pkt.Src, b.Offers
+	e.info.LastSeen = p.node.Now()
+	if state == identity.Unknown {
+		p.trustDirty = true
+	}
+	info := p.infoLocked(e)
+	p.mu.Unlock()
+
+	if becameChanged {
+		p.node.Logger.Warn("presence: peer key CHANGED; it may be an impostor, refusing to trust it",
+			"name", b.Name, "addr", pkt.Src, "err", err)
+		p.emit(Event{Kind: Changed, Peer: info})
+	} else if !known {
+		p.emit(Event{Kind: Joined, Peer: info})
+	}
+}
+
+// makeRoomLocked evicts the peer seen longest ago when the table is full.
+// Linear, but only runs when a new peer arrives at a full table.
+func (p *Presence) makeRoomLocked() {
+	if len(p.peers) < p.tuning.maxPeers {
+		return
+	}
+	var oldestKey [protocol.SenderLen]byte
+	var oldest *entry
+	for k, e := range p.peers {
+		if oldest == nil || e.info.LastSeen.Before(oldest.info.LastSeen) {
+			oldestKey, oldest = k, e
+		}
+	}
+	delete(p.peers, oldestKey)
+	p.emit(Event{Kind: Left, Peer: p.infoLocked(oldest)})
+}
+
+// remove drops a peer that said it is leaving.
+func (p *Presence) remove(key [protocol.SenderLen]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.peers[key]; ok {
+		delete(p.peers, key)
+		p.emit(Event{Kind: Left, Peer: p.infoLocked(e)})
+	}
+}
+
+// expire removes peers silent for longer than the expiry.
+func (p *Presence) expire() {
+	deadline := p.node.Now().Add(-p.tuning.expire)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, e := range p.peers {
+		if e.info.LastSeen.Before(deadline) {
+			delete(p.peers, k)
+			p.emit(Event{Kind: Left, Peer: p.infoLocked(e)})
+		}
+	}
+}
+
+// infoLocked copies e with its current trust: Changed is sticky, anything
+// else follows the trust store, so `herald trust` shows at once.
+func (p *Presence) infoLocked(e *entry) PeerInfo {
+	info := e.info
+	info.SignPub = slices.Clone(e.info.SignPub)
+	switch rec, ok := p.node.Trust.Lookup(info.SignPub); {
+	case e.changed:
+		info.Trust = TrustChanged
+	case ok && rec.Trusted:
+		info.Trust = TrustTrusted
+	default:
+		info.Trust = TrustSeen
+	}
+	return info
+}
+
+// emit queues an event, dropping it when nobody keeps up. It never
+// blocks, so callers may hold p.mu.
+func (p *Presence) emit(ev Event) {
+	select {
+	case p.events <- ev:
+	default:
+	}
+}
+
+// Peers returns the live peers sorted by name, then fingerprint.
+func (p *Presence) Peers() []PeerInfo {
+	p.mu.Lock()
+	peers := make([]PeerInfo, 0, len(p.peers))
+	for _, e := range p.peers {
+		peers = append(peers, p.infoLocked(e))
+	}
+	p.mu.Unlock()
+	slices.SortFunc(peers, func(a, b PeerInfo) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Fingerprint, b.Fingerprint))
+	})
+	return peers
+}
+
+// Lookup returns the live peer with signing key pub.
+func (p *Presence) Lookup(pub ed25519.PublicKey) (PeerInfo, bool) {
+	if len(pub) != protocol.SenderLen {
+		return PeerInfo{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.peers[[protocol.SenderLen]byte(pub)]
+	if !ok {
+		return PeerInfo{}, false
+	}
+	return p.infoLocked(e), true
+}
