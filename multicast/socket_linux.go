@@ -25,6 +25,9 @@ type groupSocketFile struct {
 	// filterDst is true when the socket may receive other groups' datagrams
 	// and ReadBatch must drop them by destination address.
 	filterDst bool
+	// gro is true when the kernel may hand this socket coalesced datagrams
+	// (UDP_GRO), which readBatch splits again.
+	gro bool
 }
 
 // openGroupSocket opens a UDP socket that receives only datagrams sent to
@@ -91,6 +94,8 @@ func configureAndBind(fd int, group netip.AddrPort, scope *net.Interface, recvBu
 			return groupSocketFile{}, classifySocketError("set "+o.name+" on", group, err)
 		}
 	}
+	// Best effort: a kernel without UDP_GRO delivers datagrams one by one.
+	gro := unix.SetsockoptInt(fd, unix.SOL_UDP, unix.UDP_GRO, 1) == nil
 	buffers, err := setBuffers(fd, recvBuf, sendBuf)
 	if err != nil {
 		return groupSocketFile{}, classifySocketError("set buffers on", group, err)
@@ -98,7 +103,7 @@ func configureAndBind(fd int, group netip.AddrPort, scope *net.Interface, recvBu
 	if err := unix.Bind(fd, bindAddr(group, scope)); err != nil {
 		return groupSocketFile{}, classifySocketError("bind", group, err)
 	}
-	return groupSocketFile{buffers: buffers}, nil
+	return groupSocketFile{buffers: buffers, gro: gro}, nil
 }
 
 func bindAddr(group netip.AddrPort, scope *net.Interface) unix.Sockaddr {

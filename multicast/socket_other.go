@@ -23,6 +23,7 @@ type groupSocketFile struct {
 	// filterDst is true when ReadBatch must drop datagrams whose
 	// destination is not the group.
 	filterDst bool
+	gro       bool // never set here
 }
 
 // openGroupSocket is the portable path: Go's net package binds a multicast

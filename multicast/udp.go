@@ -59,6 +59,7 @@ func (n *UDPNetwork) Listen(group netip.AddrPort) (Conn, error) {
 		local:     netip.AddrPortFrom(sourceAddr(plan.egress, group.Addr().Is6()), group.Port()),
 		buffers:   sock.buffers,
 		filterDst: sock.filterDst,
+		gro:       sock.gro,
 	}
 	if err := n.setup(c, plan); err != nil {
 		c.pc.Close()
@@ -131,6 +132,8 @@ type UDPConn struct {
 	// writes holds *batchScratch for concurrent writers.
 	writes sync.Pool
 	gso    gsoState
+	gro    bool
+	groRd  groReader
 }
 
 // batchScratch holds x/net message headers and their one-element buffer

@@ -6,6 +6,9 @@ import "net"
 
 // readBatch receives up to len(ms) datagrams with one recvmmsg.
 func (c *UDPConn) readBatch(ms []Message) (int, error) {
+	if c.gro {
+		return c.readGRO(ms)
+	}
 	msgs := c.read.prepare(len(ms), func(i int) []byte { return ms[i].Buf })
 	n, err := c.fam.ReadBatch(msgs, 0)
 	n = max(n, 0) // x/net returns -1 with an error

@@ -34,3 +34,6 @@ func (c *UDPConn) writeBatch(payloads [][]byte, dst *net.UDPAddr) (int, error) {
 
 // gsoState is empty where UDP GSO does not exist.
 type gsoState struct{}
+
+// groReader is empty where UDP GRO does not exist.
+type groReader struct{}

@@ -32,7 +32,7 @@ func goldenBodies() map[string]Body {
 	}
 	return map[string]Body{
 		"beacon":   Beacon{BoxKey: [32]byte{1, 2, 3}, Offers: OfferReceive | OfferListen, Name: "teacher"},
-		"announce": Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1},
+		"announce": Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1, Sent: 2},
 		"grant":    Grant{Session: testSession, BoxKey: [32]byte{7}, Entries: []GrantEntry{{Recipient: [8]byte{1, 1, 1, 1, 1, 1, 1, 1}, Sealed: sealed}}},
 		"manifest": ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
 		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},

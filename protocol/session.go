@@ -30,10 +30,11 @@ type Announce struct {
 	ManifestLen   uint32 // bytes of manifest plaintext
 	ManifestParts uint32 // manifest chunks
 	Grants        uint16 // grant packets that carry the sealed session key
+	Sent          uint32 // blocks the first pass has sent so far (== Blocks when it is over)
 }
 
 // AnnounceLen is the fixed size of an Announce body.
-const AnnounceLen = 8 + 1 + 1 + 8 + 1 + 2 + 4 + 8 + 4 + 4 + 2
+const AnnounceLen = 8 + 1 + 1 + 8 + 1 + 2 + 4 + 8 + 4 + 4 + 2 + 4
 
 func (Announce) Type() Type { return TypeAnnounce }
 func (Announce) Len() int   { return AnnounceLen }
@@ -48,7 +49,8 @@ func (m Announce) AppendBinary(b []byte) []byte {
 	b = binary.BigEndian.AppendUint64(b, m.TotalSize)
 	b = binary.BigEndian.AppendUint32(b, m.ManifestLen)
 	b = binary.BigEndian.AppendUint32(b, m.ManifestParts)
-	return binary.BigEndian.AppendUint16(b, m.Grants)
+	b = binary.BigEndian.AppendUint16(b, m.Grants)
+	return binary.BigEndian.AppendUint32(b, m.Sent)
 }
 
 // ParseAnnounce parses and range-checks an Announce body. It checks the
@@ -58,13 +60,13 @@ func ParseAnnounce(body []byte) (Announce, error) {
 	r := reader{b: body}
 	m := Announce{Session: SessionID(r.array8()), Flags: r.u8(), KeyMode: r.u8(), Channel: r.array8(),
 		K: r.u8(), ShardSize: r.u16(), Blocks: r.u32(), TotalSize: r.u64(),
-		ManifestLen: r.u32(), ManifestParts: r.u32(), Grants: r.u16()}
+		ManifestLen: r.u32(), ManifestParts: r.u32(), Grants: r.u16(), Sent: r.u32()}
 	if err := r.done(); err != nil {
 		return Announce{}, err
 	}
 	if m.KeyMode > KeyModeRecipients || m.K == 0 || m.K > MaxK ||
 		m.ShardSize < MinShardSize || m.ShardSize > MaxShardSize || m.Grants == 0 || m.Grants > MaxGrants ||
-		m.ManifestLen == 0 || m.ManifestLen > MaxManifestLen {
+		m.ManifestLen == 0 || m.ManifestLen > MaxManifestLen || m.Sent > m.Blocks {
 		return Announce{}, ErrField
 	}
 	blockSize := uint64(m.K) * uint64(m.ShardSize)

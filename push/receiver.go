@@ -144,7 +144,7 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	}
 	if s := r.sessions[a.Session]; s != nil {
 		if s.sender == p.Sender {
-			s.heard()
+			s.heard(a.Sent)
 		}
 		return
 	}

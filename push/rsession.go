@@ -42,26 +42,27 @@ type rsession struct {
 
 	kick chan struct{} // asks for a status now (state changed)
 
-	mu        sync.Mutex
-	phase     int
-	manifest  []byte
-	chunkHave []bool
-	chunks    int
-	hashes    [][protocol.HashLen]byte
-	sink      *sink
-	full      *fec.Code
-	last      *fec.Code
-	asm       map[uint32]*blockAsm
-	free      []*blockAsm
-	highest   int
-	lastData  time.Time
-	lastHeard time.Time
-	endReason byte
-	err       error
-	paths     []string
-	suppress  map[uint32]suppressed
-	scratch   []byte
-	lowest    int // every block below is verified
+	mu          sync.Mutex
+	phase       int
+	manifest    []byte
+	chunkHave   []bool
+	chunks      int
+	hashes      [][protocol.HashLen]byte
+	sink        *sink
+	full        *fec.Code
+	last        *fec.Code
+	asm         map[uint32]*blockAsm
+	free        []*blockAsm
+	highest     int
+	lastData    time.Time
+	lastHeard   time.Time
+	endReason   byte
+	err         error
+	paths       []string
+	suppress    map[uint32]suppressed
+	scratch     []byte
+	lowest      int    // every block below is verified
+	sentThrough uint32 // the sender's first pass has sent blocks below this
 
 	intervalRecv, intervalGaps int
 	loss                       uint16
@@ -128,7 +129,19 @@ func (s *rsession) poke() {
 	}
 }
 
-func (s *rsession) heard() { s.mu.Lock(); s.lastHeard = time.Now(); s.mu.Unlock() }
+// heard notes an announce from the sender; sent is how far its first
+// pass has come. When the pass is over, every missing block is NACKed at
+// once instead of after the idle timeout.
+func (s *rsession) heard(sent uint32) {
+	s.mu.Lock()
+	s.lastHeard = time.Now()
+	passOver := sent == s.a.Blocks && s.sentThrough < sent
+	s.sentThrough = max(s.sentThrough, sent)
+	s.mu.Unlock()
+	if passOver {
+		s.poke()
+	}
+}
 
 func (s *rsession) ended(reason byte) {
 	s.mu.Lock()
@@ -270,7 +283,7 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 // another receiver asked for at least as much of very recently.
 func (s *rsession) nacksLocked(st *protocol.Status) {
 	limit := s.highest - 2*interleave
-	if time.Since(s.lastData) > 2*s.r.cfg.StatusEvery {
+	if s.sentThrough == s.a.Blocks || time.Since(s.lastData) > 2*s.r.cfg.StatusEvery {
 		limit = int(s.a.Blocks)
 	}
 	now := time.Now()

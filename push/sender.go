@@ -20,7 +20,7 @@ import (
 const (
 	announceEvery   = 250 * time.Millisecond
 	settleAfterJoin = 500 * time.Millisecond
-	interleave      = 8 // blocks whose shards are interleaved
+	interleave      = 32 // blocks whose shards are interleaved
 	batchLen        = 32
 	maxReceivers    = 1024
 	defaultRate     = 100e6 // bits/s when neither --rate nor auto says otherwise

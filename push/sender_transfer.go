@@ -27,6 +27,7 @@ func (s *sender) transfer(ctx context.Context) error {
 		if err := s.sendWindow(ctx, w, min(w+interleave, s.blocks)); err != nil {
 			return err
 		}
+		s.announce.Sent = uint32(min(w+interleave, s.blocks))
 		s.drainStatuses()
 		s.adapt()
 		if time.Since(lastAnnounce) > announceEvery {
@@ -36,6 +37,8 @@ func (s *sender) transfer(ctx context.Context) error {
 		}
 	}
 	s.debug("first pass sent", "parity", s.parity, "rate", s.rate.current())
+	s.announce.Sent = uint32(s.blocks)
+	s.sendAnnounce() // tells receivers to ask for everything they lack now
 	return s.finish(ctx)
 }
 
