@@ -16,9 +16,17 @@ type Event struct {
 	Rate    float64 // bits/s over the last interval
 	Loss    float64 // 0..1, worst receiver (sender) or own (receiver)
 	Repair  int64   // repair shards sent (sender)
-	Paths   []string
-	Err     error
-	Time    time.Time
+	// Rejected counts data-group datagrams of the session a receiver
+	// refused: bad tag, size or block number, a manifest chunk with a bad
+	// signature, or a shard from an address the sender does not use.
+	Rejected int64
+	// Injected counts blocks a receiver rebuilt from shards with valid
+	// tags whose hash did not match the signed manifest: someone holding
+	// the session key forged shards. Such a block is never written.
+	Injected int64
+	Paths    []string
+	Err      error
+	Time     time.Time
 }
 
 // EventKind names an Event.

@@ -20,6 +20,8 @@ const (
 	defaultMaxPending  = 256 // blocks in assembly per session
 	defaultMaxManifest = 16 << 20
 	maxOffers          = 256 // announces remembered (refused or pending)
+	maxOffersPerSender = 8   // one key cannot fill the offer table
+	maxRefusalsPerSec  = 16  // status replies to announces anyone can send
 )
 
 // ReceiveConfig describes a receiver.
@@ -64,12 +66,21 @@ func (c *ReceiveConfig) defaults() {
 // ErrSessionFailed is returned by Receive with Once when the push failed.
 var ErrSessionFailed = errors.New("push: receive failed")
 
+// sessionKey names a push by its sender and its session id. The id is
+// chosen by the sender and visible on the LAN, so another key announcing
+// the same id must not shadow (or refuse on behalf of) the real push.
+type sessionKey struct {
+	sender [32]byte
+	sid    protocol.SessionID
+}
+
 // offer is an announce waiting for its grant.
 type offer struct {
 	sender   [32]byte
 	announce protocol.Announce
 	seen     time.Time
 	refused  bool
+	reason   byte   // why it was refused
 	tried    uint64 // grant indexes looked at
 }
 
@@ -77,16 +88,19 @@ type offer struct {
 // The node must be running (Node.Run) for announces to arrive.
 func Receive(ctx context.Context, cfg ReceiveConfig) error {
 	cfg.defaults()
-	r := &receiver{cfg: cfg, n: cfg.Node, offers: map[protocol.SessionID]*offer{}, sessions: map[protocol.SessionID]*rsession{}}
+	r := &receiver{cfg: cfg, n: cfg.Node, offers: map[sessionKey]*offer{}, sessions: map[sessionKey]*rsession{}}
 	return r.run(ctx)
 }
 
 type receiver struct {
 	cfg      ReceiveConfig
 	n        *node.Node
-	offers   map[protocol.SessionID]*offer
-	sessions map[protocol.SessionID]*rsession
+	offers   map[sessionKey]*offer
+	sessions map[sessionKey]*rsession
 	wg       sync.WaitGroup
+
+	refuseSecond time.Time // start of the current refusal budget
+	refusals     int       // refusals sent in it
 }
 
 func (r *receiver) run(ctx context.Context) error {
@@ -115,7 +129,7 @@ func (r *receiver) run(ctx context.Context) error {
 				return nil
 			}
 			if e, err := protocol.ParseEnd(p.Body); err == nil {
-				if s := r.sessions[e.Session]; s != nil && s.sender == p.Sender {
+				if s := r.sessions[sessionKey{p.Sender, e.Session}]; s != nil {
 					s.ended(e.Reason)
 				}
 			}
@@ -142,32 +156,31 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	if err != nil {
 		return
 	}
-	if s := r.sessions[a.Session]; s != nil {
-		if s.sender == p.Sender {
-			s.heard(a.Sent)
-		}
+	key := sessionKey{p.Sender, a.Session}
+	if s := r.sessions[key]; s != nil {
+		s.heard(a.Sent)
+		s.heardFrom(p.Src.Addr())
 		return
 	}
-	if o := r.offers[a.Session]; o != nil {
-		if o.refused && time.Since(o.seen) > time.Second {
-			o.seen = time.Now()
-			r.refuse(a.Session, protocol.ReasonUntrusted) // remind the sender
-		}
-		return
-	}
-	if len(r.offers) >= maxOffers {
-		r.expireOffers()
-		if len(r.offers) >= maxOffers {
+	if o := r.offers[key]; o != nil {
+		if !o.refused || time.Since(o.seen) <= time.Second {
 			return
 		}
+		o.seen = time.Now()
+		if o.reason != protocol.ReasonBusy || len(r.sessions) >= r.cfg.MaxSessions {
+			r.refuse(a.Session, o.reason) // remind the sender
+			return
+		}
+		delete(r.offers, key) // a session slot freed up: admit it afresh
 	}
+	r.makeRoom(p.Sender)
 	o := &offer{sender: p.Sender, announce: a, seen: time.Now()}
-	r.offers[a.Session] = o
+	r.offers[key] = o
 	fp := identity.Fingerprint(p.Sender[:])
 	name, _, trusted := r.n.SenderTrust(p.Sender[:])
 	r.cfg.OnEvent(Event{Kind: EventOffered, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
 	if reason, err := r.admit(p.Sender, trusted, a); err != nil {
-		o.refused = true
+		o.refused, o.reason = true, reason
 		r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Err: err, Time: time.Now()})
 		r.refuse(a.Session, reason)
 	}
@@ -198,16 +211,53 @@ func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (by
 	return 0, nil
 }
 
-func (r *receiver) expireOffers() {
-	for id, o := range r.offers {
+// makeRoom keeps the offer table within maxOffers, and each sender within
+// maxOffersPerSender, before an offer from sender is added. A flood of
+// announces (from one key, or from many fresh untrusted keys) then evicts
+// its own oldest offers, refused ones first, instead of locking out a
+// real announce that comes later.
+func (r *receiver) makeRoom(sender [32]byte) {
+	var oldestMine, oldest, oldestRefused sessionKey
+	var seenMine, seenAny, seenRefused time.Time
+	mine := 0
+	for k, o := range r.offers {
 		if time.Since(o.seen) > 30*time.Second {
-			delete(r.offers, id)
+			delete(r.offers, k)
+			continue
 		}
+		if o.sender == sender {
+			if mine++; seenMine.IsZero() || o.seen.Before(seenMine) {
+				oldestMine, seenMine = k, o.seen
+			}
+		}
+		if o.refused && (seenRefused.IsZero() || o.seen.Before(seenRefused)) {
+			oldestRefused, seenRefused = k, o.seen
+		}
+		if seenAny.IsZero() || o.seen.Before(seenAny) {
+			oldest, seenAny = k, o.seen
+		}
+	}
+	switch {
+	case mine >= maxOffersPerSender:
+		delete(r.offers, oldestMine)
+	case len(r.offers) < maxOffers:
+	case !seenRefused.IsZero():
+		delete(r.offers, oldestRefused)
+	default:
+		delete(r.offers, oldest)
 	}
 }
 
-// refuse tells the sender, so its report can say why.
+// refuse tells the sender, so its report can say why. Refusals answer
+// announces anyone can send, so at most maxRefusalsPerSec go out.
 func (r *receiver) refuse(sid protocol.SessionID, reason byte) {
+	if now := time.Now(); now.Sub(r.refuseSecond) >= time.Second {
+		r.refuseSecond, r.refusals = now, 0
+	}
+	if r.refusals >= maxRefusalsPerSec {
+		return
+	}
+	r.refusals++
 	_, fb := protocol.SessionGroups(r.n.Control.Addr(), sid)
 	pkt, _ := r.n.Signer.Append(nil, protocol.Status{Session: sid, State: protocol.StateRefused, Reason: reason})
 	if c, err := r.n.Listen(r.n.Control); err == nil {
@@ -221,27 +271,28 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	if err != nil {
 		return
 	}
-	o := r.offers[g.Session]
-	if o == nil || o.refused || o.sender != p.Sender || r.sessions[g.Session] != nil {
+	key := sessionKey{p.Sender, g.Session}
+	o := r.offers[key]
+	if o == nil || o.refused || r.sessions[key] != nil {
 		return
 	}
-	key, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())
+	sessKey, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())
 	if err != nil {
 		o.tried |= 1 << g.Index
 		if bits.OnesCount64(o.tried) >= int(o.announce.Grants) { // every grant seen, none for us
-			o.refused = true
+			o.refused, o.reason = true, protocol.ReasonNoKey
 			r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", g.Session), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
 			r.refuse(g.Session, protocol.ReasonNoKey)
 		}
 		return
 	}
-	delete(r.offers, g.Session)
-	s, err := newRSession(r, o, key)
+	delete(r.offers, key)
+	s, err := newRSession(r, o, sessKey, p.Src.Addr())
 	if err != nil {
 		r.cfg.OnEvent(Event{Kind: EventFailed, Session: fmt.Sprintf("%x", g.Session), Err: err, Time: time.Now()})
 		return
 	}
-	r.sessions[g.Session] = s
+	r.sessions[key] = s
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +68,8 @@ type rsession struct {
 	intervalRecv, intervalGaps int
 	loss                       uint16
 	badBlocks, dropped         int
+	rejected                   int          // data-group datagrams refused as forged or malformed
+	senderAddrs                []netip.Addr // where the sender's signed packets came from
 	done                       bool
 }
 
@@ -81,12 +84,19 @@ type suppressed struct {
 	have byte
 }
 
-func newRSession(r *receiver, o *offer, key [32]byte) (*rsession, error) {
+// maxSenderAddrs bounds the source addresses a session accepts data from.
+const maxSenderAddrs = 4
+
+// newRSession starts receiving the push offered by o, whose grant came
+// from src: data shards are accepted only from the addresses the sender's
+// signed packets come from (src, and those of later announces).
+func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr) (*rsession, error) {
 	a := o.announce
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
 		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+	s.heardFrom(src)
 	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
 	port := r.n.Control.Port()
 	s.fbGroup = addrPort(fbGroup, port)
@@ -132,6 +142,28 @@ func (s *rsession) poke() {
 // heard notes an announce from the sender; sent is how far its first
 // pass has come. When the pass is over, every missing block is NACKed at
 // once instead of after the idle timeout.
+// heardFrom notes the source address of a signed packet of the sender.
+// Shards carry only a MAC that every receiver can make, so a shard from
+// any other address is a key holder's injection (or a spoof) and is
+// refused before it can spoil a block (SPEC.md §6.5).
+func (s *rsession) heardFrom(src netip.Addr) {
+	src = src.Unmap()
+	if !src.IsValid() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.senderAddrs) < maxSenderAddrs && !slices.Contains(s.senderAddrs, src) {
+		s.senderAddrs = append(s.senderAddrs, src)
+	}
+}
+
+// fromSender reports whether a datagram from src may carry the sender's
+// data; with no address known yet (tests), any may.
+func (s *rsession) fromSender(src netip.AddrPort) bool {
+	return len(s.senderAddrs) == 0 || slices.Contains(s.senderAddrs, src.Addr().Unmap())
+}
+
 func (s *rsession) heard(sent uint32) {
 	s.mu.Lock()
 	s.lastHeard = time.Now()
@@ -191,6 +223,7 @@ func (s *rsession) run(ctx context.Context) error {
 		t.Stop()
 		s.mu.Lock()
 		st, err, finished := s.statusLocked()
+		rejected, injected := int64(s.rejected), int64(s.badBlocks)
 		if time.Since(lastSave) > time.Second && s.sink != nil {
 			s.sink.SaveState()
 			lastSave = time.Now()
@@ -203,7 +236,7 @@ func (s *rsession) run(ctx context.Context) error {
 		}
 		switch {
 		case err != nil:
-			s.emit(Event{Kind: EventFailed, Err: err})
+			s.emit(Event{Kind: EventFailed, Err: err, Rejected: rejected, Injected: injected})
 			return fmt.Errorf("%w: %v", ErrSessionFailed, err)
 		case finished:
 			completeSent++
@@ -217,7 +250,7 @@ func (s *rsession) run(ctx context.Context) error {
 	}
 }
 
-func (s *rsession) readLoop(c multicast.Conn, handle func([]byte)) {
+func (s *rsession) readLoop(c multicast.Conn, handle func([]byte, netip.AddrPort)) {
 	msgs := make([]multicast.Message, 64)
 	for i := range msgs {
 		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
@@ -232,7 +265,7 @@ func (s *rsession) readLoop(c multicast.Conn, handle func([]byte)) {
 		}
 		s.mu.Lock()
 		for _, m := range msgs[:n] {
-			handle(m.Buf[:m.N])
+			handle(m.Buf[:m.N], m.Src)
 		}
 		s.mu.Unlock()
 	}
@@ -325,7 +358,8 @@ func (s *rsession) progress() {
 	if s.sink != nil {
 		have = min(int64(s.sink.Count())*int64(s.full.BlockSize()), int64(s.a.TotalSize))
 	}
-	e := Event{Kind: EventProgress, Bytes: have, Total: int64(s.a.TotalSize), Loss: float64(s.loss) / 1000}
+	e := Event{Kind: EventProgress, Bytes: have, Total: int64(s.a.TotalSize), Loss: float64(s.loss) / 1000,
+		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)}
 	s.mu.Unlock()
 	s.emit(e)
 }

@@ -4,13 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/herald-lan/herald/protocol"
 )
 
-// onData handles one datagram from the data group (mu held).
-func (s *rsession) onData(b []byte) {
+// onData handles one datagram from the data group (mu held). Other
+// sessions may share the group, so only datagrams that name this session
+// and then fail a check count as rejected.
+func (s *rsession) onData(b []byte, src netip.AddrPort) {
 	h, err := protocol.ParseHeader(b)
 	if err != nil {
 		return
@@ -19,7 +22,7 @@ func (s *rsession) onData(b []byte) {
 	case protocol.TypeManifest:
 		s.onManifestChunk(b)
 	case protocol.TypeData:
-		s.onShard(b)
+		s.onShard(b, src)
 	}
 }
 
@@ -28,19 +31,28 @@ func (s *rsession) onManifestChunk(b []byte) {
 		return
 	}
 	p, err := protocol.ParseSigned(b)
-	if err != nil || p.Sender != s.sender {
+	if err != nil {
 		return
 	}
 	c, err := protocol.ParseManifestChunk(p.Body)
-	if err != nil || c.Session != s.sid || c.Index >= uint32(len(s.chunkHave)) || s.chunkHave[c.Index] || !p.Verify() {
+	if err != nil || c.Session != s.sid {
+		return
+	}
+	if p.Sender != s.sender || c.Index >= uint32(len(s.chunkHave)) {
+		s.rejected++ // only the announce's sender signs this session's chunks
+		return
+	}
+	if s.chunkHave[c.Index] {
 		return
 	}
 	off := int(c.Index) * protocol.ManifestChunkLen
 	want := min(protocol.ManifestChunkLen, len(s.manifest)-off)
-	if len(c.Sealed) != want+16 {
+	if len(c.Sealed) != want+16 || !p.Verify() {
+		s.rejected++
 		return
 	}
 	if _, err := openManifestChunk(s.keys, s.sid, c, s.manifest[off:off]); err != nil {
+		s.rejected++
 		return
 	}
 	s.chunkHave[c.Index] = true
@@ -112,22 +124,35 @@ func (s *rsession) blockLen(b int) int {
 	return int(min(bs, int64(s.a.TotalSize)-int64(b)*bs))
 }
 
-func (s *rsession) onShard(b []byte) {
+// onShard takes one data shard. Nothing about the session changes (no
+// timer, no highest block, no assembly memory) until the shard's tag
+// verified: anyone can send a datagram naming a session id they saw.
+func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 	d, err := protocol.ParseData(b)
 	if err != nil || d.Session != s.sid {
 		return
 	}
-	s.lastData = time.Now()
-	if s.phase != phaseData || d.Block >= s.a.Blocks || len(d.Sealed) != int(s.a.ShardSize)+protocol.DataTagLen {
-		s.dropped++
+	if d.Block >= s.a.Blocks || len(d.Sealed) != int(s.a.ShardSize)+protocol.DataTagLen || !s.fromSender(src) {
+		s.rejected++
+		return
+	}
+	if s.phase != phaseData {
+		s.dropped++ // before the manifest: asked for again by NACK
 		return
 	}
 	blk := int(d.Block)
-	s.highest = max(s.highest, blk)
 	if s.sink.Has(blk) {
-		s.intervalRecv++
+		s.intervalRecv++ // unauthenticated: it only feeds the loss estimate
 		return
 	}
+	nonce := protocol.DataNonce(d.Block, d.Shard)
+	shard, err := s.keys.data.Open(s.scratch[:0], nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
+	if err != nil {
+		s.rejected++
+		return
+	}
+	s.lastData = time.Now()
+	s.highest = max(s.highest, blk)
 	ba := s.asm[d.Block]
 	if ba == nil {
 		if len(s.asm) >= s.r.cfg.MaxPending {
@@ -136,12 +161,6 @@ func (s *rsession) onShard(b []byte) {
 		}
 		ba = s.newAsm(blk)
 		s.asm[d.Block] = ba
-	}
-	nonce := protocol.DataNonce(d.Block, d.Shard)
-	shard, err := s.keys.data.Open(s.scratch[:0], nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
-	if err != nil {
-		s.dropped++
-		return
 	}
 	s.intervalRecv++
 	if idx := int(d.Shard); idx > ba.lastIdx {
@@ -205,11 +224,12 @@ func (s *rsession) maybeComplete() {
 	}
 	s.phase, s.paths = phaseDone, paths
 	s.poke()
-	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize)})
+	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
+		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)})
 }
 
 // onFeedback notes other receivers' NACKs for suppression (mu held).
-func (s *rsession) onFeedback(b []byte) {
+func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
 		return

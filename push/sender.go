@@ -43,11 +43,12 @@ type SendConfig struct {
 	Channel    identity.Channel
 	NoEncrypt  bool
 
-	K         int     // data shards per block (fec.DefaultK)
-	ShardSize int     // bytes per shard (fec.DefaultShardSize)
-	Parity    int     // proactive parity per block at start; -1 = adapt from 0
-	Rate      float64 // bits/s; 0 = auto
-	MaxRate   float64 // auto ceiling (default 1 Gbit/s)
+	K           int     // data shards per block (fec.DefaultK)
+	ShardSize   int     // bytes per shard (fec.DefaultShardSize)
+	Parity      int     // proactive parity shards per block, with FixedParity
+	FixedParity bool    // false: parity adapts to the loss receivers report
+	Rate        float64 // bits/s; 0 = auto
+	MaxRate     float64 // auto ceiling (default 1 Gbit/s)
 
 	MinReceivers int           // receivers that must complete
 	Wait         time.Duration // how long to wait for them to register
@@ -148,6 +149,7 @@ type sender struct {
 	wire      int64
 	repairN   int64
 	parity    int // proactive parity per block now
+	lastAdapt time.Time
 }
 
 func newSender(cfg SendConfig) (*sender, error) {
@@ -202,9 +204,8 @@ func newSender(cfg SendConfig) (*sender, error) {
 	s.out = newBatch(batchLen)
 	s.rate = newRateControl(cfg.Rate, cfg.MaxRate)
 	s.pacer = multicast.NewPacer(s.rate.current())
-	s.parity = max(cfg.Parity, 0)
-	if cfg.Parity < 0 {
-		s.parity = 0
+	if cfg.FixedParity {
+		s.parity = min(max(cfg.Parity, 0), 255-cfg.K)
 	}
 	return s, nil
 }

@@ -41,6 +41,7 @@ type peerState struct {
 	progressed time.Time
 	done       time.Time
 	dropped    bool
+	states     uint8 // bit n set once state n was reported
 }
 
 // readFeedback reads the feedback group until ctx ends. It verifies
@@ -108,6 +109,12 @@ func (s *sender) drainStatuses() bool {
 }
 
 func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
+	if !s.mayReport(m) {
+		return false
+	}
+	// Progress is bounded: a receiver cannot claim more blocks than exist,
+	// nor keep a push alive by flipping between states it already reported.
+	m.complete, m.havePrefix = min(m.complete, uint32(s.blocks)), min(m.havePrefix, uint32(s.blocks))
 	now := time.Now()
 	p, ok := s.peers[m.from]
 	if !ok {
@@ -128,9 +135,10 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
 	}
 	p.heard = now
-	if m.complete > p.complete || m.state != p.state {
+	if m.complete > p.complete || p.states&(1<<m.state) == 0 {
 		p.progressed = now
 	}
+	p.states |= 1 << m.state
 	if p.state != protocol.StateComplete {
 		p.state, p.reason = m.state, m.reason
 	}
@@ -146,6 +154,22 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 		s.handleNack(n)
 	}
 	return newPeer
+}
+
+// mayReport says whether a status counts. With --to, a key that is not a
+// recipient cannot hold the session key, so all it may say is that it
+// refused: its NACKs and progress would only let an outsider drive
+// repair traffic or keep the push from ending.
+func (s *sender) mayReport(m statusMsg) bool {
+	if s.policy.mode != protocol.KeyModeRecipients || m.state == protocol.StateRefused {
+		return true
+	}
+	for _, r := range s.cfg.Recipients {
+		if string(r.SignPub) == string(m.from[:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleNack turns one receiver's need into repair, discounting shards
@@ -210,7 +234,14 @@ func (s *sender) settled() bool {
 // what receivers report.
 func (s *sender) adapt() {
 	loss := s.worstLoss()
-	if s.cfg.Parity < 0 || s.cfg.Parity == 0 {
+	if s.rate.update(loss) {
+		s.pacer.SetRate(s.rate.current())
+	}
+	if !s.rate.fixed && s.rate.n > 0 {
+		// Congestion loss is the rate's business; parity covers random loss.
+		loss = min(loss, s.rate.baseline()+20)
+	}
+	if !s.cfg.FixedParity {
 		// Enough parity to cover the reported loss plus a margin; repair
 		// mops up the rest.
 		k := s.full.K()
@@ -218,9 +249,6 @@ func (s *sender) adapt() {
 		if loss > 0 {
 			s.parity = min((3*k*int(loss)+1999)/2000+1, 255-k)
 		}
-	}
-	if s.rate.update(loss) {
-		s.pacer.SetRate(s.rate.current())
 	}
 }
 

@@ -115,38 +115,81 @@ func (b *batch) bytes() int        { return b.size }
 func (b *batch) packets() [][]byte { return b.pkts }
 func (b *batch) reset()            { b.pkts = b.pkts[:0]; b.n = 0; b.size = 0 }
 
-// rateControl is the auto rate (SPEC.md §6.7.3): multiplicative increase
-// while the worst reported loss stays near the lowest seen (random loss
-// the FEC absorbs), decrease when it climbs above it (congestion).
+// rateControl is the auto rate (SPEC.md §6.7): it grows 25 % every 100 ms
+// until the first congestion and 5 % after it, while the worst reported loss stays within 5 points of the lowest loss
+// seen in the last 3 s (random loss the FEC absorbs), and when it is above
+// that in two samples in a row, or 15 points above it once (congestion),
+// it cuts the rate to what got
+// through, at least by 15 %. Not safe for concurrent use.
 type rateControl struct {
-	fixed    bool
-	rate     float64
-	max      float64
-	baseline uint16
-	last     time.Time
+	fixed   bool
+	rate    float64
+	max     float64
+	last    time.Time
+	start   time.Time
+	history [30]lossSample // the last 3 s of samples
+	n       int
+	over    int  // consecutive samples above the baseline band
+	cut     bool // congestion seen once: grow gently from now on
+}
+
+type lossSample struct {
+	at   time.Time
+	loss uint16
 }
 
 func newRateControl(fixed, ceiling float64) *rateControl {
 	if fixed > 0 {
 		return &rateControl{fixed: true, rate: fixed, max: fixed}
 	}
-	return &rateControl{rate: defaultRate, max: ceiling, baseline: 1000}
+	return &rateControl{rate: defaultRate, max: ceiling}
 }
 
 func (r *rateControl) current() float64 { return r.rate }
 
-// update feeds the latest worst loss (per mille); it reports a change.
+// baseline is the lowest loss (per mille) reported in the last 3 s.
+func (r *rateControl) baseline() uint16 {
+	base := uint16(1000)
+	for _, s := range r.history[:min(r.n, len(r.history))] {
+		if time.Since(s.at) < 3*time.Second {
+			base = min(base, s.loss)
+		}
+	}
+	return base
+}
+
+// update feeds the latest worst loss (per mille) while data flows; it
+// reports a change of rate.
 func (r *rateControl) update(loss uint16) bool {
 	if r.fixed || time.Since(r.last) < 100*time.Millisecond {
 		return false
 	}
 	r.last = time.Now()
-	r.baseline = min(r.baseline, loss)
+	if r.start.IsZero() {
+		r.start = r.last
+	}
+	if r.last.Sub(r.start) < 150*time.Millisecond {
+		return false // the first reports describe intervals before data flowed
+	}
+	r.history[r.n%len(r.history)] = lossSample{at: r.last, loss: loss}
+	r.n++
+	base := r.baseline()
 	old := r.rate
-	if loss > r.baseline+50 {
-		r.rate = max(r.rate*0.8, 1e6)
+	if loss > base+50 {
+		r.over++
 	} else {
-		r.rate = min(r.rate*1.25, r.max)
+		r.over = 0
+	}
+	if r.over >= 2 || loss > base+150 { // one noisy interval is not congestion; a collapse is
+		through := r.rate * (1 - float64(loss-base)/1000)
+		r.rate = max(min(r.rate*0.85, through), 1e6)
+		r.cut, r.over = true, 0
+	} else if r.over == 0 {
+		grow := 1.25 // until the first congestion, like TCP's slow start
+		if r.cut {
+			grow = 1.05
+		}
+		r.rate = min(r.rate*grow, r.max)
 	}
 	return r.rate != old
 }

@@ -195,6 +195,11 @@ func (s *sender) flush(ctx context.Context) error {
 	}
 	pkts := s.out.packets()
 	s.wire += int64(s.out.bytes())
+	if time.Since(s.lastAdapt) >= 50*time.Millisecond {
+		s.lastAdapt = time.Now()
+		s.drainStatuses()
+		s.adapt()
+	}
 	_, err := s.conn.WriteBatch(pkts, s.data)
 	s.out.reset()
 	return err

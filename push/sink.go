@@ -259,6 +259,13 @@ func (s *sink) Finish(overwrite bool) ([]string, error) {
 			continue
 		}
 		done[top] = true
+		if overwrite && s.bothDirs(top) {
+			if err := s.merge(top); err != nil {
+				return placed, err
+			}
+			placed = append(placed, top)
+			continue
+		}
 		dst, err := s.freeName(top, overwrite)
 		if err != nil {
 			return placed, err
@@ -271,11 +278,53 @@ func (s *sink) Finish(overwrite bool) ([]string, error) {
 	return placed, s.root.RemoveAll(s.staging)
 }
 
+// bothDirs reports whether top is a directory in the push and an existing
+// directory (not a link) in the target.
+func (s *sink) bothDirs(top string) bool {
+	st, err := s.root.Lstat(top)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	st, err = s.root.Lstat(path.Join(s.staging, top))
+	return err == nil && st.IsDir()
+}
+
+// merge moves the files of the pushed tree top into the existing tree of
+// the same name, replacing files the push carries and keeping the rest
+// (--overwrite on a folder).
+func (s *sink) merge(top string) error {
+	for _, f := range s.files {
+		if f.Path != top && !strings.HasPrefix(f.Path, top+"/") {
+			continue
+		}
+		if f.Kind == protocol.KindDir {
+			if st, err := s.root.Lstat(f.Path); err == nil && !st.IsDir() {
+				if err := s.root.RemoveAll(f.Path); err != nil {
+					return err
+				}
+			}
+			if err := s.root.MkdirAll(f.Path, fs.FileMode(f.Mode)&0o777|0o700); err != nil {
+				return fmt.Errorf("push: placing %s: %w", f.Path, err)
+			}
+			continue
+		}
+		if _, err := s.root.Lstat(f.Path); err == nil {
+			if err := s.root.RemoveAll(f.Path); err != nil {
+				return err
+			}
+		}
+		if err := s.root.Rename(path.Join(s.staging, f.Path), f.Path); err != nil {
+			return fmt.Errorf("push: placing %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
 func (s *sink) freeName(name string, overwrite bool) (string, error) {
 	if _, err := s.root.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 		return name, nil
 	}
-	if overwrite {
+	if overwrite { // a file, or a file replaced by a folder or the reverse
 		if err := s.root.RemoveAll(name); err != nil {
 			return "", err
 		}

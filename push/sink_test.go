@@ -108,3 +108,28 @@ func TestSinkResumeState(t *testing.T) {
 		t.Fatalf("ReadBlock = %q %v", buf, err)
 	}
 }
+
+// --overwrite on a folder replaces the files the push carries and keeps
+// the others.
+func TestSinkOverwriteMergesFolders(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "t"), 0o755)
+	os.WriteFile(filepath.Join(dir, "t", "fa"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t", "keep"), []byte("mine"), 0o644)
+	m := testManifest(5)
+	s, err := openSink(dir, m, sha256.Sum256([]byte("ow")), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WriteBlock(0, []byte("fresh"))
+	if _, err := s.Finish(true); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if b, _ := os.ReadFile(filepath.Join(dir, "t", "fa")); string(b) != "fresh" {
+		t.Fatalf("fa = %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "t", "keep")); string(b) != "mine" {
+		t.Fatalf("unrelated file lost: %q", b)
+	}
+}

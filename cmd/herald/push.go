@@ -92,7 +92,7 @@ func runPush(c *cli.Context) error {
 		return err
 	}
 	view := newProgressView(c.App.Writer, jsonOutput(c), "push")
-	cfg := push.SendConfig{Node: n, Source: src, Channel: ch, NoEncrypt: c.Bool("no-encrypt"), K: k, Parity: parity,
+	cfg := push.SendConfig{Node: n, Source: src, Channel: ch, NoEncrypt: c.Bool("no-encrypt"), K: k, Parity: parity, FixedParity: parity >= 0,
 		Rate: rate, MinReceivers: c.Int("min-receivers"), Wait: c.Duration("wait"), Carousel: c.Duration("carousel"),
 		GiveUp: c.Duration("give-up"), OnEvent: view.event}
 	if len(c.StringSlice("to")) == 0 && ch.IsOpen() && !cfg.NoEncrypt {
