@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 
 	"github.com/herald-lan/herald/protocol"
 )
@@ -164,25 +165,45 @@ func (s *Source) Close() error {
 	return nil
 }
 
-// Manifest hashes every block of the stream (one read pass) and returns
-// the manifest the sender signs.
+// Manifest hashes every block of the stream and returns the manifest the
+// sender signs. Blocks are hashed by up to 4 workers, each reading through
+// its own file handles, so a big push starts sooner on a multi-core sender.
 func (s *Source) Manifest(blockSize int) (*protocol.Manifest, error) {
 	blocks := (s.total + int64(blockSize) - 1) / int64(blockSize)
 	if blocks > protocol.MaxBlocks {
-		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d; raise --k", s.total, blocks, protocol.MaxBlocks)
+		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d; raise --fec K", s.total, blocks, protocol.MaxBlocks)
 	}
 	m := &protocol.Manifest{Files: s.Files, Hashes: make([][protocol.HashLen]byte, blocks)}
-	buf := make([]byte, blockSize)
-	for i := range blocks {
-		off := i * int64(blockSize)
-		n := int(min(int64(blockSize), s.total-off))
-		if _, err := s.ReadAt(buf[:n], off); err != nil {
-			return nil, err
-		}
-		m.Hashes[i] = sha256.Sum256(buf[:n])
-	}
 	if m.Len() > protocol.MaxManifestLen {
 		return nil, fmt.Errorf("push: file list too large (%d bytes)", m.Len())
+	}
+	workers := int64(min(4, runtime.GOMAXPROCS(0)))
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			r := &Source{Files: s.Files, local: s.local, start: s.start, total: s.total, curIdx: -1}
+			defer r.Close()
+			buf := make([]byte, blockSize)
+			for i := w; i < blocks; i += workers {
+				off := i * int64(blockSize)
+				n := int(min(int64(blockSize), s.total-off))
+				if _, err := r.ReadAt(buf[:n], off); err != nil {
+					errs <- err
+					return
+				}
+				m.Hashes[i] = sha256.Sum256(buf[:n])
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range workers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return m, nil
 }
