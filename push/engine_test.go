@@ -246,3 +246,34 @@ func TestPushUntrustedRefused(t *testing.T) {
 		t.Fatal("untrusting receiver did not report a refusal")
 	}
 }
+
+// With a carousel, a receiver that starts after the first pass still
+// completes.
+func TestPushCarouselLateJoiner(t *testing.T) {
+	l := newMemLab(t, 1, multicast.Link{Loss: 0.05})
+	src := writeTree(t, 400_000, 5)
+	source, _ := NewSource([]string{src})
+	done := make(chan *Report, 1)
+	go func() {
+		rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, NoEncrypt: true,
+			Wait: 300 * time.Millisecond, Carousel: 3 * time.Second, Rate: 20e6})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	time.Sleep(time.Second) // the first pass is long over
+	results := l.startReceivers(t, nil)
+	select {
+	case err := <-results[0]:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("late receiver did not complete during the carousel")
+	}
+	sameTree(t, src, filepath.Join(l.dirs[0], "lesson"))
+	if rep := <-done; rep == nil || rep.Completed != 1 {
+		t.Fatalf("report: %+v", rep)
+	}
+}
