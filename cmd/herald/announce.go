@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/history"
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// beaconLead is how long announce and send wait after their own beacon
+// before each round of a message, so a listener that never met this node
+// (or joined since) has its name from the beacon by the time the message
+// is complete.
+const beaconLead = 50 * time.Millisecond
+
+func announceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "announce",
+		Usage:     "send an announcement to a channel",
+		ArgsUsage: "TEXT|-",
+		Description: `Sends TEXT (or standard input, with -) to everyone listening on the channel
+(default: your default channel), signed, and encrypted unless it is the open channel.
+It goes out three times within a third of a second, with forward error correction,
+and is shown once. --retain keeps re-sending it (after 1s, 2s, 4s, ... at most 30s
+apart) for DUR, so listeners that start later get it too. Exits 0 once sent.
+
+Examples:
+  herald announce "lunch is ready"
+  herald announce --channel class --priority high "exam starts in 5 minutes"
+  herald announce --retain 10m "the wifi password changed"
+  uptime | herald announce -`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "channel", EnvVars: []string{"HERALD_CHANNEL"}, Usage: "channel to announce on (\"open\": anyone can read)"},
+			&cli.DurationFlag{Name: "retain", EnvVars: []string{"HERALD_RETAIN"}, Usage: "keep re-sending for this long, e.g. 10m"},
+			&cli.StringFlag{Name: "priority", EnvVars: []string{"HERALD_PRIORITY"}, Value: "normal", Usage: "normal or high"},
+			jsonFlag(),
+		},
+		Action: runAnnounce,
+	}
+}
+
+func runAnnounce(c *cli.Context) error {
+	if err := needArgs(c, 1, "TEXT or - (standard input)"); err != nil {
+		return err
+	}
+	var high bool
+	switch c.String("priority") {
+	case "normal":
+	case "high":
+		high = true
+	default:
+		return usageErrorf("--priority %q: want normal or high", c.String("priority"))
+	}
+	if c.Duration("retain") < 0 {
+		return usageErrorf("--retain must not be negative")
+	}
+	text, err := messageText(c, c.Args().First())
+	if err != nil {
+		return err
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	ch, err := pickChannel(n, c.String("channel"))
+	if err != nil {
+		return err
+	}
+	eng, err := message.New(message.Config{Node: n, Channels: []identity.Channel{}, IgnorePrivate: true,
+		BeforeRound: beaconBeforeRound(c.Context, n)})
+	if err != nil {
+		return err
+	}
+	if ch.IsOpen() && !jsonOutput(c) {
+		fmt.Fprintln(c.App.ErrWriter, "note: "+openChannelNote)
+	}
+	post := message.Post{Channel: ch, Text: text, Announce: true, Priority: high, Retain: c.Duration("retain")}
+	if post.Retain > 0 && !jsonOutput(c) {
+		fmt.Fprintf(c.App.ErrWriter, "re-sending for %v; Ctrl-C stops early (the announcement is already out)\n", post.Retain)
+	}
+	var id protocol.MessageID
+	err = n.RunWith(c.Context, func(ctx context.Context) error {
+		id, err = eng.Post(ctx, post)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	rec := openHistory(n)
+	e := outgoingEntry(n, history.KindAnnounce, ch.Name, id, text)
+	e.Priority = high
+	rec.Record(e)
+	closeHistory(c, rec)
+	if jsonOutput(c) {
+		return writeJSON(c.App.Writer, map[string]any{"event": "announced", "id": hex.EncodeToString(id[:]), "channel": ch.Name})
+	}
+	fmt.Fprintf(c.App.Writer, "announced on #%s (id %x)\n", ch.Name, id[:])
+	return nil
+}
+
+// messageText is the TEXT argument, or standard input for "-" (without
+// its trailing newlines), checked against the message limits.
+func messageText(c *cli.Context, arg string) (string, error) {
+	text := arg
+	if arg == "-" {
+		b, err := io.ReadAll(io.LimitReader(c.App.Reader, protocol.MaxMessageLen+2))
+		if err != nil {
+			return "", fmt.Errorf("read standard input: %w", err)
+		}
+		text = strings.TrimRight(string(b), "\r\n")
+	}
+	if err := message.CheckText(text); err != nil {
+		return "", withExit(exitUsage, fmt.Errorf("%w (at most %d bytes of UTF-8 text)", err, protocol.MaxMessageLen))
+	}
+	return text, nil
+}
+
+// beaconBeforeRound is a message.Config.BeforeRound that beacons and
+// waits beaconLead; a beacon that cannot be sent is skipped (the message
+// send that follows reports the network error).
+func beaconBeforeRound(ctx context.Context, n *node.Node) func() {
+	return func() {
+		if beaconNow(n) == nil {
+			sleepCtx(ctx, beaconLead)
+		}
+	}
+}
+
+// beaconNow sends one beacon, so peers can name this node before its
+// message arrives (presence beacons every few seconds, maybe too late).
+func beaconNow(n *node.Node) error {
+	b := protocol.Beacon{BoxKey: n.ID.BoxPub, Name: n.ID.Name}
+	pkt, _ := n.Signer.Append(make([]byte, 0, protocol.SignedLen(b)), b)
+	return n.Send(pkt)
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/history"
+	"github.com/herald-lan/herald/node"
+)
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "history",
+		Usage: "show messages received and sent earlier",
+		Description: `Prints the messages that listen, chat, send and announce kept in <home>/history.db,
+oldest first. Each channel keeps its newest 10000 messages, private messages another
+10000. --peer takes a name or fingerprint; --since a duration back from now.
+
+Examples:
+  herald history
+  herald history --channel class --since 2h
+  herald history --peer alice --json`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "channel", EnvVars: []string{"HERALD_CHANNEL"}, Usage: "only this channel (\"open\" for the open channel)"},
+			&cli.StringFlag{Name: "peer", EnvVars: []string{"HERALD_PEER"}, Usage: "only messages from, or private messages with, this peer"},
+			&cli.BoolFlag{Name: "private", Usage: "only private messages"},
+			&cli.DurationFlag{Name: "since", EnvVars: []string{"HERALD_SINCE"}, Usage: "only messages newer than this, e.g. 30m or 24h"},
+			&cli.IntFlag{Name: "limit", EnvVars: []string{"HERALD_LIMIT"}, Usage: "only the newest N messages (0: all)"},
+			jsonFlag(),
+		},
+		Action: runHistory,
+	}
+}
+
+func runHistory(c *cli.Context) error {
+	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return err
+	}
+	if c.Duration("since") < 0 || c.Int("limit") < 0 {
+		return usageErrorf("--since and --limit must not be negative")
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	q := history.Query{Private: c.Bool("private"), Limit: c.Int("limit")}
+	if name := c.String("channel"); name != "" {
+		ch, err := pickChannel(n, name)
+		if err != nil {
+			return err
+		}
+		q.Channel = ch.Name
+	}
+	if ref := c.String("peer"); ref != "" {
+		p, err := n.Trust.Resolve(ref)
+		switch {
+		case err == nil:
+			q.Peer = p.Fingerprint
+		case strings.EqualFold(ref, n.ID.Name):
+			q.Peer = n.ID.Fingerprint()
+		case fullFingerprint.MatchString(strings.ToUpper(ref)):
+			q.Peer = strings.ToUpper(ref) // a peer since forgotten still has history
+		default:
+			return fmt.Errorf("--peer %q: %w (see 'herald peers --known')", ref, err)
+		}
+	}
+	if d := c.Duration("since"); d > 0 {
+		q.Since = time.Now().Add(-d)
+	}
+	entries, err := history.Read(historyPath(n), q)
+	if err != nil {
+		return err
+	}
+	asJSON := jsonOutput(c)
+	if len(entries) == 0 && !asJSON {
+		fmt.Fprintln(c.App.ErrWriter, "no messages in the history match")
+	}
+	for _, e := range entries {
+		printEntry(c.App.Writer, e, asJSON)
+	}
+	return nil
+}
+
+// fullFingerprint is the shape of identity.Fingerprint's output.
+var fullFingerprint = regexp.MustCompile(`^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$`)
+
+func historyPath(n *node.Node) string { return filepath.Join(n.Home, history.FileName) }
+
+// openHistory starts recording into the node's history store.
+func openHistory(n *node.Node) *history.Recorder {
+	return history.NewRecorder(historyPath(n), n.Logger)
+}
+
+// closeHistory flushes the recorder; a failure is worth a line on stderr
+// but does not fail the command, whose messages went out or were shown.
+func closeHistory(c *cli.Context, rec *history.Recorder) {
+	if err := rec.Close(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warning: history not saved: %v\n", err)
+	}
+}

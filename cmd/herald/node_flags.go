@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// metaNetwork is the App.Metadata key under which tests and the demo put
+// a multicast.Network (a MemNet host) to use instead of real UDP.
+const metaNetwork = "herald.network"
+
+// globalFlags are the flags every command shares; they go before the
+// command name. Each has an environment variable.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "home", EnvVars: []string{"HERALD_HOME"},
+			Usage: "directory holding identity, trust and channels (default ~/.config/herald)"},
+		&cli.StringFlag{Name: "iface", EnvVars: []string{"HERALD_IFACE"},
+			Usage: "network interface for multicast, e.g. eth0 (default: every multicast-capable interface)"},
+		&cli.StringFlag{Name: "group", EnvVars: []string{"HERALD_GROUP"},
+			Usage: fmt.Sprintf("control group ADDR:PORT (default %s, or %s with --ipv6)",
+				netip.AddrPortFrom(protocol.ControlGroupV4, protocol.DefaultPort),
+				netip.AddrPortFrom(protocol.ControlGroupV6, protocol.DefaultPort))},
+		&cli.IntFlag{Name: "ttl", EnvVars: []string{"HERALD_TTL"}, Value: 1,
+			Usage: "multicast TTL; 1 keeps traffic on the local link"},
+		&cli.BoolFlag{Name: "ipv6", EnvVars: []string{"HERALD_IPV6"},
+			Usage: "use IPv6 multicast"},
+		&cli.BoolFlag{Name: "json", EnvVars: []string{"HERALD_JSON"},
+			Usage: "print JSON, one object per line"},
+		&cli.StringFlag{Name: "name", EnvVars: []string{"HERALD_NAME"},
+			Usage: "your display name when the identity is created (default user@hostname)"},
+		&cli.StringFlag{Name: "log-level", EnvVars: []string{"HERALD_LOG_LEVEL"}, Value: "warn",
+			Usage: "diagnostics on stderr: debug, info, warn or error"},
+	}
+}
+
+// jsonFlag is a command's own --json, so it may also follow the command
+// name (herald peers --json); jsonOutput honours either.
+func jsonFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "json", EnvVars: []string{"HERALD_JSON"}, Usage: "print JSON, one object per line"}
+}
+
+// jsonOutput reports whether --json was given globally or to the command.
+func jsonOutput(c *cli.Context) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.Bool("json") {
+			return true
+		}
+	}
+	return false
+}
+
+// openNode builds the node every networked command uses from the global
+// flags. It loads or creates the identity but does not touch the network
+// until the node runs or sends.
+func openNode(c *cli.Context) (*node.Node, error) {
+	cfg, err := nodeConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return node.Open(cfg)
+}
+
+// nodeConfig reads the global flags into a node.Config.
+func nodeConfig(c *cli.Context) (node.Config, error) {
+	log, err := logger(c)
+	if err != nil {
+		return node.Config{}, err
+	}
+	cfg := node.Config{
+		Home:   c.String("home"),
+		Name:   c.String("name"),
+		Iface:  c.String("iface"),
+		TTL:    c.Int("ttl"),
+		IPv6:   c.Bool("ipv6"),
+		Logger: log,
+	}
+	if g := c.String("group"); g != "" {
+		if cfg.Group, cfg.Port, err = parseGroup(g); err != nil {
+			return node.Config{}, err
+		}
+	}
+	if network, ok := c.App.Metadata[metaNetwork].(multicast.Network); ok {
+		cfg.Network = network
+	}
+	return cfg, nil
+}
+
+// parseGroup reads --group: ADDR:PORT, [V6ADDR]:PORT, or an address alone
+// (default port).
+func parseGroup(s string) (netip.Addr, int, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), int(ap.Port()), nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return a, protocol.DefaultPort, nil
+	}
+	return netip.Addr{}, 0, usageErrorf("--group %q: want ADDR:PORT such as %s:%s",
+		s, protocol.ControlGroupV4, strconv.Itoa(protocol.DefaultPort))
+}
+
+// logger builds the diagnostics logger from --log-level; it writes to the
+// app's stderr.
+func logger(c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	return slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level})), nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/presence"
+)
+
+func peersCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "peers",
+		Usage: "list the herald nodes on the LAN",
+		Description: "Beacons on the control group for --wait and lists every node heard:\n" +
+			"name, fingerprint, address, trust and when it was last heard. Nodes that\n" +
+			"left during the wait are listed too. A peer whose name is bound to another\n" +
+			"key is shown as \"changed\" and never trusted.\n" +
+			"With --known it lists the trust store instead, without using the network.\n\n" +
+			"Examples:\n" +
+			"   herald peers\n" +
+			"   herald peers --wait 10s --json\n" +
+			"   herald --iface eth0 peers\n" +
+			"   herald peers --known",
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "wait", EnvVars: []string{"HERALD_WAIT"}, Value: 4 * time.Second,
+				Usage: "how long to listen for beacons"},
+			&cli.BoolFlag{Name: "known", EnvVars: []string{"HERALD_KNOWN"},
+				Usage: "list the peers in the trust store (no network)"},
+			jsonFlag(),
+		},
+		Action: runPeers,
+	}
+}
+
+// peerRow is one line of `herald peers`, and its JSON form.
+type peerRow struct {
+	Name        string    `json:"name"`
+	Fingerprint string    `json:"fingerprint"`
+	KeyID       string    `json:"key_id"`
+	Address     string    `json:"address,omitempty"`
+	Trust       string    `json:"trust"`
+	LastSeen    time.Time `json:"last_seen"`
+	Offers      []string  `json:"offers"`
+	Left        bool      `json:"left,omitempty"`
+}
+
+func rowFromPeer(p presence.PeerInfo) peerRow {
+	return peerRow{
+		Name: p.Name, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
+		Address: p.Addr.String(), Trust: p.Trust.String(), LastSeen: p.LastSeen, Offers: offerNames(p.Offers),
+	}
+}
+
+func runPeers(c *cli.Context) error {
+	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return err
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("known") {
+		return printPeers(c, knownRows(n.Trust.List()), "no peers in the trust store yet; run 'herald peers' to meet some")
+	}
+	wait := c.Duration("wait")
+	if wait <= 0 {
+		return usageErrorf("--wait must be positive, e.g. --wait 4s")
+	}
+	rows, err := listenForPeers(c.Context, n, wait)
+	if err != nil {
+		return err
+	}
+	err = printPeers(c, rows, fmt.Sprintf("no peers answered within %v; is herald running elsewhere on this LAN? (check --iface)", wait))
+	warnChanged(c, rows)
+	return err
+}
+
+// listenForPeers runs presence for wait and returns every peer heard,
+// including those that left before the end.
+func listenForPeers(ctx context.Context, n *node.Node, wait time.Duration) ([]peerRow, error) {
+	p := presence.New(n, 0)
+	heard := make(map[string]peerRow)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ev := range p.Events() {
+			row := rowFromPeer(ev.Peer)
+			row.Left = ev.Kind == presence.Left
+			heard[row.Fingerprint] = row
+		}
+	})
+	err := n.RunWith(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		return p.Run(ctx)
+	})
+	wg.Wait() // Events is closed when p.Run returns
+	if err != nil {
+		return nil, err
+	}
+	for _, info := range p.Peers() {
+		heard[info.Fingerprint] = rowFromPeer(info)
+	}
+	rows := make([]peerRow, 0, len(heard))
+	for _, r := range heard {
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func knownRows(peers []identity.Peer) []peerRow {
+	rows := make([]peerRow, 0, len(peers))
+	for _, p := range peers {
+		rows = append(rows, peerRow{
+			Name: p.Name, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
+			Trust: p.State().String(), LastSeen: p.LastSeen, Offers: []string{},
+		})
+	}
+	return rows
+}
+
+// printPeers prints rows as a table or JSON lines; none is said on stderr.
+func printPeers(c *cli.Context, rows []peerRow, none string) error {
+	slices.SortFunc(rows, func(a, b peerRow) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Fingerprint, b.Fingerprint))
+	})
+	if len(rows) == 0 {
+		fmt.Fprintln(c.App.ErrWriter, none)
+	}
+	if jsonOutput(c) {
+		for _, r := range rows {
+			if err := writeJSON(c.App.Writer, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tFINGERPRINT\tADDRESS\tTRUST\tLAST SEEN\tOFFERS")
+	for _, r := range rows {
+		seen := ago(now, r.LastSeen)
+		if r.Left {
+			seen += " (left)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Fingerprint, cmp.Or(r.Address, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
+	}
+	return w.Flush()
+}
+
+// warnChanged explains, on stderr, what a changed key means and what to do.
+func warnChanged(c *cli.Context, rows []peerRow) {
+	for _, r := range rows {
+		if r.Trust != presence.TrustChanged.String() {
+			continue
+		}
+		fmt.Fprintf(c.App.ErrWriter, "WARNING: %q now presents key %s, but that name is bound to another key.\n"+
+			"  It may be an impostor. Ask its owner for their fingerprint (herald id). If it really\n"+
+			"  changed: 'herald untrust --forget %s', then 'herald peers' to record the new key,\n"+
+			"  then 'herald trust %s'.\n",
+			r.Name, r.Fingerprint, r.Name, r.Fingerprint)
+	}
+}

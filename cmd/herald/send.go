@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/history"
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/presence"
+	"github.com/herald-lan/herald/protocol"
+)
+
+func sendCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "send",
+		Usage:     "send a private message to one peer and wait for its receipt",
+		ArgsUsage: "TEXT|-",
+		Description: `Sends TEXT (or standard input, with -) to one peer, sealed so only that peer can
+read it. PEER is a fingerprint (or a unique prefix of 4+ characters) or a name, from
+the trust store or from the beacons heard within --wait. The peer must be running
+herald listen or herald chat. Re-sends until the peer's receipt arrives.
+
+Exit codes: 0 receipt received, 6 no receipt within --timeout, 2 unknown peer.
+
+Examples:
+  herald send --to alice "can you come to room 4?"
+  herald send --to K7QF-2MXA "the key is in the drawer"
+  herald send --to bob --timeout 2m - < note.txt`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", EnvVars: []string{"HERALD_TO"}, Usage: "recipient: fingerprint or name (required)"},
+			&cli.DurationFlag{Name: "timeout", EnvVars: []string{"HERALD_TIMEOUT"}, Value: message.DefaultReceiptTimeout,
+				Usage: "give up (exit 6) when no receipt came by then"},
+			&cli.DurationFlag{Name: "wait", EnvVars: []string{"HERALD_WAIT"}, Value: 5 * time.Second,
+				Usage: "how long to listen for the recipient's beacon if it was never seen"},
+			jsonFlag(),
+		},
+		Action: runSend,
+	}
+}
+
+func runSend(c *cli.Context) error {
+	if err := needArgs(c, 1, "TEXT or - (standard input)"); err != nil {
+		return err
+	}
+	if c.String("to") == "" {
+		return usageErrorf("--to PEER is required: herald send --to NAME|FINGERPRINT TEXT")
+	}
+	if c.Duration("timeout") <= 0 || c.Duration("wait") < 0 {
+		return usageErrorf("--timeout must be positive and --wait not negative")
+	}
+	text, err := messageText(c, c.Args().First())
+	if err != nil {
+		return err
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	pres := presence.New(n, 0)
+	eng, err := message.New(message.Config{Node: n, Peers: pres, Channels: []identity.Channel{},
+		IgnorePrivate: true, ReceiptTimeout: c.Duration("timeout"), BeforeRound: beaconBeforeRound(c.Context, n)})
+	if err != nil {
+		return err
+	}
+	var to identity.Peer
+	var id protocol.MessageID
+	err = n.RunWith(c.Context, func(ctx context.Context) error {
+		ctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer stop()
+		wg.Go(func() { pres.Run(ctx) })
+		wg.Go(func() { eng.Run(ctx) })
+		peers, err := resolvePeers(ctx, n, []string{c.String("to")}, c.Duration("wait"))
+		if err != nil {
+			return err
+		}
+		to = peers[0]
+		id, err = eng.SendPrivate(ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, text)
+		return err
+	})
+	if errors.Is(err, message.ErrNoReceipt) {
+		return withExit(exitTimeout, fmt.Errorf("%w: %s (%s) did not acknowledge within %v; is herald listen or chat running there?",
+			err, to.Name, to.Fingerprint, c.Duration("timeout")))
+	}
+	if err != nil {
+		return err
+	}
+	rec := openHistory(n)
+	e := outgoingEntry(n, history.KindPrivate, "", id, text)
+	e.Peer, e.PeerName = to.Fingerprint, to.Name
+	rec.Record(e)
+	closeHistory(c, rec)
+	if jsonOutput(c) {
+		return writeJSON(c.App.Writer, map[string]any{"event": "delivered", "id": e.ID, "to": to.Name, "fingerprint": to.Fingerprint})
+	}
+	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeText(to.Name), to.Fingerprint)
+	return nil
+}
