@@ -52,6 +52,7 @@ func demoSteps() []demoStep {
 	return []demoStep{
 		{Name: "presence", Run: demoPresence},
 		{Name: "push", Run: demoPush},
+		{Name: "announce", Run: demoAnnounce},
 	}
 }
 
