@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,29 +49,52 @@ func TestSameContent(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	tests := []struct {
-		mode      string
-		scenarios int
-		repeat    int
-		fileMB    int
+		mode       string
+		scenarios  int
+		repeat     int
+		fileMB     int
+		heraldOnly bool
 	}{
-		{"quick", 2, 1, 50},
-		{"full", 10, 3, 200},
+		{"quick", 2, 1, 50, false},
+		{"full", 12, 3, 200, false},
+		{"memory", 2, 1, memoryFileMB, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			sc, rep, err := plan(tt.mode)
-			if err != nil || len(sc) != tt.scenarios || rep != tt.repeat {
-				t.Fatalf("plan = %d scenarios, %d repeats, %v", len(sc), rep, err)
+			p, err := plan(tt.mode)
+			if err != nil || len(p.scenarios) != tt.scenarios || p.repeat != tt.repeat || p.heraldOnly != tt.heraldOnly || p.ceiling == tt.heraldOnly {
+				t.Fatalf("plan = %d scenarios, %d repeats, herald only %v, ceiling %v, %v", len(p.scenarios), p.repeat, p.heraldOnly, p.ceiling, err)
 			}
-			for _, s := range sc {
+			for _, s := range p.scenarios {
 				if s.FileMB != tt.fileMB || s.timeout() <= 30*time.Second {
 					t.Errorf("scenario %s: file %d MB, timeout %v", s, s.FileMB, s.timeout())
 				}
 			}
+			for _, s := range p.withFileMB(7).scenarios {
+				if s.FileMB != 7 {
+					t.Errorf("withFileMB(7): scenario %s", s)
+				}
+			}
 		})
 	}
-	if _, _, err := plan("huge"); err == nil {
+	if _, err := plan("huge"); err == nil {
 		t.Error("plan(huge) accepted")
+	}
+}
+
+// TestFullPlanHasReceiverBaseline: the 10-receiver target compares with 1
+// receiver in the same conditions, so both must be in the full matrix.
+func TestFullPlanHasReceiverBaseline(t *testing.T) {
+	p, _ := plan("full")
+	for _, ten := range p.scenarios {
+		if ten.Receivers != 10 {
+			continue
+		}
+		one := ten
+		one.Receivers = 1
+		if !slices.Contains(p.scenarios, one) {
+			t.Errorf("full plan has %s but not %s", ten, one)
+		}
 	}
 }
 
@@ -87,20 +111,6 @@ func TestToolsStayInAdminScope(t *testing.T) {
 	for _, a := range []string{blastGroup[:strings.IndexByte(blastGroup, ':')], udpcastRdv, udpcastData, uftpPublic, uftpPrivate} {
 		if !scoped.Contains(netip.MustParseAddr(a)) {
 			t.Errorf("%s outside %s", a, scoped)
-		}
-	}
-}
-
-func TestMarkdownReportsFailuresAndSkips(t *testing.T) {
-	sc := scenario{Receivers: 3, RateMbit: 1000, FileMB: 50}
-	md := markdown([]result{
-		{Scenario: sc, Tool: "uftp", OK: true, Seconds: 1, GoodputMbit: 400, OfCeiling: 0.5},
-		{Scenario: sc, Tool: "udpcast", Error: "timeout"},
-		{Scenario: sc, Tool: "herald", Skipped: "not yet"},
-	}, []string{"note"})
-	for _, want := range []string{"| uftp | 1/1 | 1.00 | 400 | 50% |", "| udpcast | 0/1 |", "| herald | skipped |", "udpcast: timeout", "- note"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
 }

@@ -4,11 +4,16 @@
 // push. Run it as root from the repository root:
 //
 //	go run ./bench/driver                 # quick: 3 receivers, 0 and 50 ‰, 1000 Mbit, 50 MB
-//	go run ./bench/driver -mode full      # the full matrix, 200 MB, 3 repeats
+//	go run ./bench/driver -mode full      # the full matrix (200 MB, 3 repeats), memory, latency
+//	go run ./bench/driver -mode memory    # herald alone with a 2 GB file: max RSS
+//	go run ./bench/driver -latency        # announcement latency, idle and during a push
 //	go run ./bench/driver -tools raw,uftp # a subset
+//	go run ./bench/driver -results bench/out/results-A.jsonl,bench/out/results-B.jsonl
 //
 // Results go to bench/out/results-<time>.jsonl and .md; logs of every
-// process to bench/out/logs/<time>/.
+// process to bench/out/logs/<time>/. A full run, and -results, also write
+// bench/RESULTS.md with the charts bench/goodput-vs-loss.svg and
+// bench/time-vs-receivers.svg.
 package main
 
 import (
@@ -42,25 +47,35 @@ func main() {
 
 type options struct {
 	mode, toolList, out, herald, work string
-	repeat                            int
+	results, page                     string
+	repeat, fileMB                    int
+	latency                           bool
 }
 
 func run() error {
 	var o options
-	flag.StringVar(&o.mode, "mode", "quick", "quick or full")
+	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency) or memory (herald alone, 2 GB file)")
 	flag.StringVar(&o.toolList, "tools", "raw,udpcast,udpcast-fec,uftp,uftp-enc,herald", "comma-separated tools to run")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results and logs")
 	flag.StringVar(&o.herald, "herald", "", "herald binary (default: herald in PATH, else built from ./cmd/herald)")
 	flag.StringVar(&o.work, "work", "/dev/shm", "where the files live during runs (tmpfs keeps disks out of the figures)")
 	flag.IntVar(&o.repeat, "repeat", 0, "repeats per scenario (0 = the mode's default)")
+	flag.IntVar(&o.fileMB, "file-mb", 0, "file size in MB of every scenario (0 = the mode's default)")
+	flag.BoolVar(&o.latency, "latency", false, "run only the message latency benchmark (herald announce and listen)")
+	flag.StringVar(&o.results, "results", "", "write RESULTS.md and the charts from these results .jsonl files (comma-separated), running nothing")
+	flag.StringVar(&o.page, "page", defaultPageDir, "directory for RESULTS.md and the charts")
 	flag.Parse()
 
-	scenarios, repeat, err := plan(o.mode)
+	if o.results != "" {
+		return writeResultsPage(strings.Split(o.results, ","), o.page)
+	}
+	p, err := plan(o.mode)
 	if err != nil {
 		return err
 	}
+	p = p.withFileMB(o.fileMB)
 	if o.repeat > 0 {
-		repeat = o.repeat
+		p.repeat = o.repeat
 	}
 	if err := netlab.Available(); err != nil {
 		return fmt.Errorf("%w (run as root; bench/setup.sh installs the tools)", err)
@@ -100,6 +115,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if p.heraldOnly {
+		tools = slices.DeleteFunc(tools, func(t toolSpec) bool { return t.name != "herald" })
+	}
 	sweepWorkDirs(o.work)
 	work, err := os.MkdirTemp(o.work, fmt.Sprintf("%s%d-", workDirPrefix, os.Getpid()))
 	if err != nil {
@@ -114,30 +132,73 @@ func run() error {
 	}
 	defer jsonl.Close()
 	versions := toolVersions(ctx)
-	if err := writeJSONLine(jsonl, map[string]any{"time": stamp, "mode": o.mode, "versions": versions}); err != nil {
+	if heraldBin != "" {
+		versions["herald"] = heraldVersion(ctx, heraldBin)
+	}
+	mode := o.mode
+	if o.latency {
+		mode = "latency"
+	}
+	header := runHeader{Time: stamp, Mode: mode, Command: reproduceCommand(os.Args[1:]), Commit: repoCommit(ctx),
+		Machine: currentMachine(), Versions: versions}
+	if err := writeJSONLine(jsonl, header); err != nil {
 		return err
 	}
-	notes = append(notes, "versions: "+formatVersions(versions))
+	e := env{blastBin: blastBin, herald: heraldBin, work: work, logRoot: logRoot, jsonl: jsonl}
+	rec := runRecord{path: jsonlPath, header: header}
+	heraldSelected := slices.ContainsFunc(tools, func(t toolSpec) bool { return t.name == "herald" })
 
-	var results []result
-	for _, sc := range scenarios {
-		if ctx.Err() != nil {
-			break
+	runErr := func() error {
+		if o.latency {
+			return nil
 		}
-		rs, err := runScenario(ctx, o, sc, repeat, tools, env{blastBin: blastBin, herald: heraldBin, work: work, logRoot: logRoot, jsonl: jsonl})
-		results = append(results, rs...)
-		if err != nil {
+		rs, err := runScenarios(ctx, o, p, tools, e)
+		rec.results = append(rec.results, rs...)
+		if err != nil || o.mode != "full" || !heraldSelected || heraldSkip != "" {
 			return err
 		}
+		memory, _ := plan("memory")
+		memory = memory.withFileMB(o.fileMB)
+		heraldTool := slices.DeleteFunc(slices.Clone(tools), func(t toolSpec) bool { return t.name != "herald" })
+		rs, err = runScenarios(ctx, o, memory, heraldTool, e)
+		rec.results = append(rec.results, rs...)
+		return err
+	}()
+	if runErr == nil && ctx.Err() == nil && (o.latency || o.mode == "full" && heraldSelected) {
+		var lat []latencyResult
+		lat, runErr = runLatency(ctx, latencyEnv{herald: heraldBin, heraldSkip: heraldSkip, work: work,
+			logRoot: logRoot, jsonl: jsonl, mode: mode})
+		rec.latency = lat
 	}
-	md := markdown(results, notes)
+	md := resultsPage([]runRecord{rec}, pageOptions{notes: notes})
 	mdPath := filepath.Join(o.out, "results-"+stamp+".md")
 	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
 	fmt.Print(md)
 	fmt.Fprintf(os.Stderr, "results: %s %s\n", jsonlPath, mdPath)
-	return ctx.Err()
+	if runErr == nil && ctx.Err() == nil && o.mode == "full" && !o.latency {
+		if err := writeResultsPage([]string{jsonlPath}, o.page); err != nil {
+			return err
+		}
+	}
+	return errors.Join(runErr, ctx.Err())
+}
+
+// runScenarios runs every scenario of p with tools.
+func runScenarios(ctx context.Context, o options, p runPlan, tools []toolSpec, e env) ([]result, error) {
+	var results []result
+	for _, sc := range p.scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		rs, err := runScenario(ctx, o, sc, p, tools, e)
+		results = append(results, rs...)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
 }
 
 // ceilingRuns raw blasts per scenario give the ceiling.
@@ -149,9 +210,9 @@ type env struct {
 	jsonl                           io.Writer
 }
 
-// runScenario builds one lab, measures the ceiling, then runs every tool
-// repeat times with the scenario's loss.
-func runScenario(ctx context.Context, o options, sc scenario, repeat int, tools []toolSpec, e env) ([]result, error) {
+// runScenario builds one lab, measures the ceiling if p says so, then runs
+// every tool p.repeat times with the scenario's loss.
+func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools []toolSpec, e env) ([]result, error) {
 	lab, err := netlab.New(ctx, netlab.Config{Receivers: sc.Receivers, RateMbit: sc.RateMbit, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
@@ -172,24 +233,26 @@ func runScenario(ctx context.Context, o options, sc scenario, repeat int, tools 
 
 	// The ceiling: the best of ceilingRuns raw blasts without loss, in this
 	// very lab; the best, because a run can only be slowed by noise.
-	if err := setLoss(lab, 0, false); err != nil {
-		return nil, err
-	}
 	var ceiling result
-	for i := range ceilingRuns {
-		c := runOnce(ctx, renv, allTools("", "")[0], filepath.Join(e.work, "run"), filepath.Join(e.logRoot, scDir, fmt.Sprintf("ceiling-%d", i+1)))
-		if c.OK && (!ceiling.OK || c.GoodputMbit > ceiling.GoodputMbit) || i == 0 {
-			ceiling = c
+	if p.ceiling {
+		if err := setLoss(lab, 0, false); err != nil {
+			return nil, err
 		}
+		for i := range ceilingRuns {
+			c := runOnce(ctx, renv, allTools("", "")[0], filepath.Join(e.work, "run"), filepath.Join(e.logRoot, scDir, fmt.Sprintf("ceiling-%d", i+1)))
+			if c.OK && (!ceiling.OK || c.GoodputMbit > ceiling.GoodputMbit) || i == 0 {
+				ceiling = c
+			}
+		}
+		ceiling.Tool = ceilingTool
+		label(&ceiling, 0)
+		if err := writeJSONLine(e.jsonl, ceiling); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "%s: ceiling %.0f Mbit/s\n", sc, ceiling.GoodputMbit)
 	}
-	ceiling.Tool = "ceiling"
-	label(&ceiling, 0)
-	if err := writeJSONLine(e.jsonl, ceiling); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(os.Stderr, "%s: ceiling %.0f Mbit/s\n", sc, ceiling.GoodputMbit)
 
-	for rep := 1; rep <= repeat; rep++ {
+	for rep := 1; rep <= p.repeat; rep++ {
 		for _, t := range tools {
 			if ctx.Err() != nil {
 				return results, nil

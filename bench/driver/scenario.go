@@ -35,25 +35,66 @@ func (s scenario) timeout() time.Duration {
 	return 30*time.Second + 20*ideal
 }
 
-// plan returns the scenarios and repeat count of a mode.
-func plan(mode string) ([]scenario, int, error) {
+// memoryFileMB is the file of the memory mode: large enough that any
+// buffer growing with the file shows in the max RSS.
+const memoryFileMB = 2048
+
+// runPlan is what a mode runs.
+type runPlan struct {
+	scenarios []scenario
+	repeat    int
+	// heraldOnly restricts the tools to herald (the memory mode).
+	heraldOnly bool
+	// ceiling measures the raw ceiling before each scenario.
+	ceiling bool
+}
+
+// fullMatrix lists the full mode's {receivers, loss} cells. The 1-receiver
+// cell at 50 permille is the baseline of the 10-receiver target.
+var fullMatrix = []struct {
+	receivers, loss int
+	burst           bool
+}{{3, 0, false}, {3, 50, false}, {1, 50, false}, {10, 50, false}, {3, 200, false}, {3, 20, true}}
+
+// plan returns what a mode runs. The full mode also runs the memory plan
+// and the latency benchmark after its matrix (see main).
+func plan(mode string) (runPlan, error) {
 	switch mode {
 	case "quick":
-		return []scenario{
+		return runPlan{scenarios: []scenario{
 			{Receivers: 3, LossPermille: 0, RateMbit: 1000, FileMB: 50},
 			{Receivers: 3, LossPermille: 50, RateMbit: 1000, FileMB: 50},
-		}, 1, nil
+		}, repeat: 1, ceiling: true}, nil
 	case "full":
 		var out []scenario
 		for _, rate := range []int{1000, 100} {
-			for _, c := range []struct {
-				receivers, loss int
-				burst           bool
-			}{{3, 0, false}, {3, 50, false}, {10, 50, false}, {3, 200, false}, {3, 20, true}} {
+			for _, c := range fullMatrix {
 				out = append(out, scenario{Receivers: c.receivers, LossPermille: c.loss, Burst: c.burst, RateMbit: rate, FileMB: 200})
 			}
 		}
-		return out, 3, nil
+		return runPlan{scenarios: out, repeat: 3, ceiling: true}, nil
+	case "memory":
+		// herald alone: its max RSS with a file far larger than any buffer
+		// should be, without loss (receivers behind the writer) and with
+		// loss (repair state).
+		return runPlan{scenarios: []scenario{
+			{Receivers: 3, LossPermille: 0, RateMbit: 1000, FileMB: memoryFileMB},
+			{Receivers: 3, LossPermille: 50, RateMbit: 1000, FileMB: memoryFileMB},
+		}, repeat: 1, heraldOnly: true}, nil
 	}
-	return nil, 0, fmt.Errorf("unknown mode %q (quick or full)", mode)
+	return runPlan{}, fmt.Errorf("unknown mode %q (quick, full or memory)", mode)
+}
+
+// withFileMB returns p with every scenario's file set to mb (0 keeps them).
+func (p runPlan) withFileMB(mb int) runPlan {
+	if mb <= 0 {
+		return p
+	}
+	out := p
+	out.scenarios = make([]scenario, len(p.scenarios))
+	for i, sc := range p.scenarios {
+		sc.FileMB = mb
+		out.scenarios[i] = sc
+	}
+	return out
 }
