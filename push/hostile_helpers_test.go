@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/fec"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
@@ -331,4 +332,13 @@ func newMemLabClock(t *testing.T, n int, now func() time.Time) *memLab {
 		l.dirs = append(l.dirs, t.TempDir())
 	}
 	return l
+}
+
+func mustCode(t *testing.T, k int) *fec.Code {
+	t.Helper()
+	c, err := fec.New(k, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -470,3 +470,80 @@ func TestInsiderForgedShards(t *testing.T) {
 		})
 	}
 }
+
+// A key that is not among --to recipients cannot hold the session key;
+// its statuses (NACKs for everything, ever-growing progress) must neither
+// drive repair traffic nor keep the push from ending.
+func TestOutsiderStatusesIgnored(t *testing.T) {
+	l := newMemLab(t, 2, multicast.Link{})
+	logs := serve(t, l, nil)
+	rg := newRogue(t, l)
+	ctl := rg.listen(rg.ctl)
+	ctlIn := make(chan []byte, 4096)
+	go capture(ctl, ctlIn)
+	p := startPush(t, l, 1<<20, func(c *SendConfig) { c.GiveUp = time.Minute })
+	a, _ := sniffAnnounce(t, ctlIn, [32]byte(l.sender.ID.SignPub))
+	_, fb := rg.groups(a.Session)
+	complete := uint32(0)
+	stop := every(t, 20*time.Millisecond, func() {
+		complete++
+		st := protocol.Status{Session: a.Session, State: protocol.StateJoined + byte(complete%2), Complete: complete}
+		for b := range min(a.Blocks, protocol.MaxNacks) {
+			st.Nacks = append(st.Nacks, protocol.Nack{Block: b})
+		}
+		pkt, _ := rg.signer.Append(nil, st)
+		ctl.WriteBatch([][]byte{pkt}, fb)
+	})
+	p.check(t, l, logs, 0, 1)
+	stop()
+	rfp := identity.Fingerprint(rg.key.Public().(ed25519.PublicKey))
+	for _, r := range p.rep.Receivers {
+		if r.Fingerprint == rfp {
+			t.Errorf("the outsider is in the report: %+v", r)
+		}
+	}
+	if p.rep.Repair > int64(a.Blocks) {
+		t.Errorf("%d repair shards for a clean network: the outsider's NACKs were served", p.rep.Repair)
+	}
+}
+
+// A receiver's progress claims are bounded: flipping between states it
+// already reported, or counting past the last block, does not restart
+// the give-up clock.
+func TestStatusProgressBounded(t *testing.T) {
+	l := newMemLab(t, 0, multicast.Link{})
+	s := &sender{cfg: SendConfig{OnEvent: func(Event) {}}, n: l.sender, blocks: 10, peers: map[[32]byte]*peerState{},
+		repairs: newRepairQueue(10), nextIdx: make([]uint16, 10), lastSent: make([]int64, 10), full: mustCode(t, 4), last: mustCode(t, 4)}
+	from := [32]byte{1}
+	steps := []struct {
+		state    byte
+		complete uint32
+		progress bool
+	}{
+		{protocol.StateJoined, 0, true}, // registration
+		{protocol.StateReceiving, 0, true},
+		{protocol.StateReceiving, 5, true},
+		{protocol.StateJoined, 5, false}, // back to a state seen before
+		{protocol.StateReceiving, 5, false},
+		{protocol.StateReceiving, 10, true},
+		{protocol.StateReceiving, 1 << 30, false}, // beyond the last block
+		{protocol.StateReceiving, 1<<30 + 1, false},
+	}
+	for i, st := range steps {
+		t.Run(fmt.Sprintf("step %d", i), func(t *testing.T) {
+			var before time.Time
+			if p := s.peers[from]; p != nil {
+				p.progressed = time.Time{}
+				before = p.progressed
+			}
+			s.handleStatus(statusMsg{from: from, state: st.state, complete: st.complete})
+			p := s.peers[from]
+			if moved := p.progressed != before; moved != st.progress {
+				t.Errorf("state %d complete %d: progress %v, want %v", st.state, st.complete, moved, st.progress)
+			}
+			if p.complete > 10 {
+				t.Errorf("complete %d beyond the push's 10 blocks", p.complete)
+			}
+		})
+	}
+}

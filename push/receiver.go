@@ -142,11 +142,18 @@ func (r *receiver) run(ctx context.Context) error {
 	}
 }
 
-// reap forgets finished sessions.
+// reap forgets finished sessions. A session that failed is remembered as a refused offer, so a sender
+// whose push cannot be taken (a bad manifest, a full disk) is told so on
+// its next announces instead of being admitted again and again.
 func (r *receiver) reap() {
-	for id, s := range r.sessions {
-		if s.finished() {
-			delete(r.sessions, id)
+	for key, s := range r.sessions {
+		if !s.finished() {
+			continue
+		}
+		delete(r.sessions, key)
+		if err := s.failure(); err != nil {
+			r.makeRoom(key.sender)
+			r.offers[key] = &offer{sender: key.sender, announce: s.a, seen: time.Now(), refused: true, reason: reasonFor(err)}
 		}
 	}
 }

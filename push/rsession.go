@@ -183,6 +183,9 @@ func (s *rsession) ended(reason byte) {
 
 func (s *rsession) finished() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.done }
 
+// failure is the error that ended the session, if it failed.
+func (s *rsession) failure() error { s.mu.Lock(); defer s.mu.Unlock(); return s.err }
+
 // run drives the session: readers on the data and feedback groups, and a
 // status every StatusEvery until complete, failed, ended or silent.
 func (s *rsession) run(ctx context.Context) error {

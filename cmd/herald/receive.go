@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -43,6 +44,8 @@ Examples:
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
 			&cli.StringFlag{Name: "exec", EnvVars: []string{"HERALD_EXEC"}, Usage: "command to run after each completed push, with the paths"},
+			&cli.DurationFlag{Name: "sender-timeout", EnvVars: []string{"HERALD_SENDER_TIMEOUT"}, Value: 30 * time.Second,
+				Usage: "give up on a push whose sender has been silent this long (staging is kept for resume)"},
 			jsonFlag(),
 		},
 		Action: runReceive,
@@ -72,7 +75,7 @@ func runReceive(c *cli.Context) error {
 	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
 	var refused error
 	cfg := push.ReceiveConfig{Node: n, Dir: dir, From: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
-		Overwrite: c.Bool("overwrite"),
+		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
 		OnEvent: func(e push.Event) {
 			view.event(e)
 			switch e.Kind {
