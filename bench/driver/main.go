@@ -49,6 +49,7 @@ type options struct {
 	mode, toolList, out, herald, work string
 	results, page                     string
 	repeat, fileMB                    int
+	rates                             string
 	latency                           bool
 }
 
@@ -61,6 +62,7 @@ func run() error {
 	flag.StringVar(&o.work, "work", "/dev/shm", "where the files live during runs (tmpfs keeps disks out of the figures)")
 	flag.IntVar(&o.repeat, "repeat", 0, "repeats per scenario (0 = the mode's default)")
 	flag.IntVar(&o.fileMB, "file-mb", 0, "file size in MB of every scenario (0 = the mode's default)")
+	flag.StringVar(&o.rates, "rates", "", "only these link rates in Mbit/s, comma-separated (empty = the mode's)")
 	flag.BoolVar(&o.latency, "latency", false, "run only the message latency benchmark (herald announce and listen)")
 	flag.StringVar(&o.results, "results", "", "write RESULTS.md and the charts from these results .jsonl files (comma-separated), running nothing")
 	flag.StringVar(&o.page, "page", defaultPageDir, "directory for RESULTS.md and the charts")
@@ -74,6 +76,9 @@ func run() error {
 		return err
 	}
 	p = p.withFileMB(o.fileMB)
+	if p, err = p.withRates(o.rates); err != nil {
+		return err
+	}
 	if o.repeat > 0 {
 		p.repeat = o.repeat
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -97,4 +99,30 @@ func (p runPlan) withFileMB(mb int) runPlan {
 		out.scenarios[i] = sc
 	}
 	return out
+}
+
+// withRates keeps only the scenarios at the listed link rates ("" keeps all).
+func (p runPlan) withRates(list string) (runPlan, error) {
+	if list == "" {
+		return p, nil
+	}
+	keep := map[int]bool{}
+	for _, f := range strings.Split(list, ",") {
+		r, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || r <= 0 {
+			return p, fmt.Errorf("-rates %q: want Mbit/s numbers such as 1000,100", list)
+		}
+		keep[r] = true
+	}
+	out := p
+	out.scenarios = nil
+	for _, sc := range p.scenarios {
+		if keep[sc.RateMbit] {
+			out.scenarios = append(out.scenarios, sc)
+		}
+	}
+	if len(out.scenarios) == 0 {
+		return p, fmt.Errorf("-rates %q matches no scenario of this mode", list)
+	}
+	return out, nil
 }
