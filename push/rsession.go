@@ -179,6 +179,7 @@ func (s *rsession) ended(reason byte) {
 	s.mu.Lock()
 	s.endReason = reason
 	s.mu.Unlock()
+	s.poke() // finish now: the sender has heard our last status
 }
 
 func (s *rsession) finished() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.done }
@@ -246,7 +247,7 @@ func (s *rsession) run(ctx context.Context) error {
 			s.mu.Lock()
 			ended := s.endReason != 0
 			s.mu.Unlock()
-			if completeSent >= 30 || (ended && completeSent >= 3) {
+			if completeSent >= 30 || ended { // End means the sender has our completion
 				return nil
 			}
 		}
