@@ -71,7 +71,7 @@ func zshComplete(t *testing.T, lines [][]string) [][]string {
 	script := completionScript(t, "zsh")
 	var driver strings.Builder
 	driver.WriteString(`compdef() { : }
-_describe() { local -a a; a=("${(@P)4}"); print -r -- "${(j: :)${a%%:*}}" }
+_describe() { local -a a; a=("${(@P)4}"); print -r -- ${a%%:*} }
 compadd() { [[ $1 == -- ]] && shift; print -r -- "$*" }
 _files() { print @files }
 _directories() { print @dir }

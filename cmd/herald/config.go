@@ -386,6 +386,14 @@ func applyConfig(c *cli.Context, values configValues, command string) error {
 	return nil
 }
 
+// target names the flag s sets, for help texts.
+func (s configSetting) target() string {
+	if len(s.Commands) == 0 {
+		return "the global --" + s.Flag
+	}
+	return "--" + s.Flag + " of " + strings.Join(s.Commands, ", ")
+}
+
 func (s configSetting) appliesTo(command string) bool {
 	if command == "" {
 		return len(s.Commands) == 0

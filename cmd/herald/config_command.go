@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -22,10 +23,8 @@ func configCommand() *cli.Command {
 and where it came from: flag, env (environment variable), file (config.json) or
 default. A flag wins over its environment variable, which wins over the file.
 
-Keys: iface, group, ttl, ipv6, name and log_level set the global flags of the same
-name (log_level: --log-level); channel sets --channel of push, announce and chat;
-dir sets --dir of receive; rate sets --rate of push.
-
+Keys:
+` + configKeysHelp() + `
 Examples:
   herald config
   herald config set iface eth0
@@ -56,6 +55,15 @@ Examples:
 			},
 		},
 	}
+}
+
+// configKeysHelp lists the keys and the flags they set, one per line.
+func configKeysHelp() string {
+	var b strings.Builder
+	for _, s := range configSettings() {
+		fmt.Fprintf(&b, "  %-10s sets %s\n", s.Key, s.target())
+	}
+	return b.String()
 }
 
 // Where a setting's value came from, strongest first.

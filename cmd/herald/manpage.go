@@ -74,6 +74,7 @@ func writeManPage(out io.Writer, app *cli.App) error {
 	p(`Flags go before positional arguments. Every flag has an environment variable;`)
 	p(`a flag given on the command line wins over its variable, which wins over`)
 	p(`\fBconfig.json\fR (see \fBCONFIGURATION\fR), which wins over the built-in default.`)
+	p(`Every command takes \fB\-\-help\fR (\fB\-h\fR).`)
 	p(".SH GLOBAL FLAGS")
 	roffFlags(w, app.Flags)
 	p(".SH COMMANDS")
@@ -191,13 +192,9 @@ func roffConfiguration(w *bufio.Writer) {
 		"and 'herald config unset KEY' change the file. An unknown key or a bad value is an error (exit 2)."))
 	for _, s := range configSettings() {
 		kind := map[valueKind]string{kindString: "string", kindInt: "number", kindBool: "true or false"}[s.Kind]
-		target := "the global --" + s.Flag
-		if len(s.Commands) > 0 {
-			target = "--" + s.Flag + " of " + strings.Join(s.Commands, ", ")
-		}
 		fmt.Fprintln(w, ".TP")
 		fmt.Fprintf(w, "\\fB%s\\fR (%s)\n", roffText(s.Key), kind)
-		fmt.Fprintln(w, roffText("sets "+target+"."))
+		fmt.Fprintln(w, roffText("sets "+s.target()+"."))
 	}
 }
 
