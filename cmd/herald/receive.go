@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -74,13 +75,18 @@ func runReceive(c *cli.Context) error {
 	}
 	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
 	var refused error
+	var hooks sync.WaitGroup
+	defer hooks.Wait()
 	cfg := push.ReceiveConfig{Node: n, Dir: dir, From: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
 		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
 		OnEvent: func(e push.Event) {
 			view.event(e)
 			switch e.Kind {
 			case push.EventComplete:
-				runHook(c, e, dir)
+				// Hooks run beside the engine, which must not wait for them;
+				// receive waits for them before it exits.
+				hooks.Add(1)
+				go func() { defer hooks.Done(); runHook(c, e, dir) }()
 			case push.EventRefused:
 				refused = e.Err
 			}
