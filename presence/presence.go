@@ -14,6 +14,8 @@ import (
 // Timing and limits (SPEC: presence).
 const (
 	Interval    = 3 * time.Second        // between beacons
+	AnswerDelay = 200 * time.Millisecond // most a newcomer waits for an answer beacon
+	AnswerEvery = 500 * time.Millisecond // at most one answer beacon this often
 	Jitter      = 500 * time.Millisecond // each interval is Interval ± Jitter, uniformly
 	QuickRepeat = 300 * time.Millisecond // second beacon after the first
 	ExpireAfter = 10 * time.Second       // silence after which a peer is removed (3 missed beacons)
@@ -106,6 +108,7 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 	defer next.Stop()
 	sweep := time.NewTicker(p.tuning.sweep)
 	defer sweep.Stop()
+	var lastAnswer time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -114,7 +117,14 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 			if !ok {
 				return nil // the node stopped
 			}
-			p.handle(pkt)
+			// A newcomer hears everyone within AnswerDelay instead of an
+			// Interval: each node answers a peer it did not know with its
+			// own beacon soon (jittered, at most once per AnswerEvery).
+			// Known peers' beacons trigger nothing, so answers do not cascade.
+			if p.handle(pkt) && time.Since(lastAnswer) > AnswerEvery {
+				lastAnswer = time.Now()
+				next.Reset(AnswerDelay/10 + randDuration(AnswerDelay))
+			}
 		case <-next.C:
 			if err := p.beaconOrFail(); err != nil {
 				return err

@@ -271,3 +271,25 @@ type refusingNetwork struct{}
 func (refusingNetwork) Listen(netip.AddrPort) (multicast.Conn, error) {
 	return nil, errors.New("test: no multicast")
 }
+
+// A node that starts after the others hears each of them within the
+// answer delay, not a whole beacon interval later.
+func TestNewcomerIsAnswered(t *testing.T) {
+	memnet := multicast.NewMemNet(9)
+	alice := newMember(t, memnet, "alice", 0)
+	alice.p.tuning = defaultTuning // real schedule: 3 s between beacons
+	alice.start(t)
+	time.Sleep(2 * defaultTuning.quick) // alice's start-up beacons are over
+	bob := newMember(t, memnet, "bob", 0)
+	bob.p.tuning = defaultTuning
+	bob.start(t)
+	start := time.Now()
+	for time.Since(start) < defaultTuning.interval-defaultTuning.jitter {
+		if _, ok := bob.p.Lookup(alice.node.ID.SignPub); ok {
+			t.Logf("bob heard alice after %v", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("bob heard alice only at her next regular beacon")
+}

@@ -12,18 +12,20 @@ import (
 )
 
 // handle applies one verified beacon to the table.
-func (p *Presence) handle(pkt node.Packet) {
+// handle records one beacon; it reports whether the sender is a peer this
+// table did not know.
+func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 	b, err := protocol.ParseBeacon(pkt.Body)
 	if err != nil {
 		p.node.Logger.Debug("presence: bad beacon", "src", pkt.Src, "err", err)
-		return
+		return false
 	}
 	if pkt.Sender == [protocol.SenderLen]byte(p.node.ID.SignPub) {
-		return // another process of this identity; not a peer
+		return false // another process of this identity; not a peer
 	}
 	if b.Flags&protocol.BeaconLeaving != 0 {
 		p.remove(pkt.Sender)
-		return
+		return false
 	}
 	pub := ed25519.PublicKey(pkt.Sender[:])
 	state, err := p.node.Trust.Observe(b.Name, pub, b.BoxKey)
@@ -33,7 +35,7 @@ func (p *Presence) handle(pkt node.Packet) {
 		state = identity.Seen // shown, but not remembered across runs
 	case err != nil:
 		p.node.Logger.Debug("presence: beacon refused", "src", pkt.Src, "err", err)
-		return
+		return false
 	}
 	name := b.Name
 	if rec, ok := p.node.Trust.Lookup(pub); ok && state != identity.Changed {
@@ -67,6 +69,7 @@ func (p *Presence) handle(pkt node.Packet) {
 	} else if !known {
 		p.emit(Event{Kind: Joined, Peer: info})
 	}
+	return !known
 }
 
 // makeRoomLocked evicts the peer seen longest ago when the table is full.
