@@ -164,9 +164,13 @@ func newSender(cfg SendConfig) (*sender, error) {
 	}
 	s.keys = newSessionKeys(s.key)
 	s.bsize = cfg.K * cfg.ShardSize
+	hashStart := time.Now()
 	m, err := s.src.Manifest(s.bsize)
 	if err != nil {
 		return nil, err
+	}
+	if s.n.Logger != nil {
+		s.n.Logger.Debug("push: manifest hashed", "blocks", len(m.Hashes), "took", time.Since(hashStart).Round(time.Millisecond))
 	}
 	s.blocks = len(m.Hashes)
 	if s.full, err = fec.New(cfg.K, cfg.ShardSize); err != nil {

@@ -117,9 +117,16 @@ func TestCollectLatencies(t *testing.T) {
 }
 
 func TestLatencyTargets(t *testing.T) {
-	fast := latencyResult{Kind: latencyKind, Method: methodChat, Phase: phaseIdle, Listeners: 10, LatenciesMS: []float64{3, 4, 5}, Expected: 3}
+	fast := latencyResult{Kind: latencyKind, Method: methodChat, Phase: phaseIdle, Listeners: 10, LatenciesMS: []float64{0.3, 0.4, 0.5}, Expected: 3}
 	slow := fast
-	slow.LatenciesMS = []float64{3, 4, 500}
+	slow.LatenciesMS = []float64{0.3, 0.4, 6}
+	slowMedian := fast
+	slowMedian.LatenciesMS = []float64{1.5, 1.5, 1.5}
+	duringPush := fast
+	duringPush.Phase = phasePush
+	duringPush.LatenciesMS = []float64{1.5, 1.5, 19}
+	pushTooSlow := duringPush
+	pushTooSlow.LatenciesMS = []float64{1.5, 1.5, 21}
 	lossy := fast
 	lossy.Expected = 4
 	tests := []struct {
@@ -129,6 +136,9 @@ func TestLatencyTargets(t *testing.T) {
 	}{
 		{"fast", []latencyResult{fast}, targetMet},
 		{"slow", []latencyResult{slow}, targetNotMet},
+		{"slow median", []latencyResult{slowMedian}, targetNotMet},
+		{"during a push", []latencyResult{duringPush}, targetMet},
+		{"during a push, too slow", []latencyResult{pushTooSlow}, targetNotMet},
 		{"lost", []latencyResult{lossy}, targetNotMet},
 		{"skipped", []latencyResult{{Kind: latencyKind, Skipped: "no listen"}}, targetNotMeasured},
 		{"absent", nil, targetNotMeasured},

@@ -5,6 +5,7 @@
 //
 //	go run ./bench/driver                 # quick: 3 receivers, 0 and 50 ‰, 1000 Mbit, 50 MB
 //	go run ./bench/driver -mode full      # the full matrix (200 MB, 3 repeats), memory, latency
+//	go run ./bench/driver -mode matrix    # the full matrix alone, e.g. -rates 100 -file-mb 100
 //	go run ./bench/driver -mode memory    # herald alone with a 2 GB file: max RSS
 //	go run ./bench/driver -latency        # announcement latency, idle and during a push
 //	go run ./bench/driver -tools raw,uftp # a subset
@@ -55,7 +56,7 @@ type options struct {
 
 func run() error {
 	var o options
-	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency) or memory (herald alone, 2 GB file)")
+	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency), matrix (the full matrix alone) or memory (herald alone, 2 GB file)")
 	flag.StringVar(&o.toolList, "tools", "raw,udpcast,udpcast-fec,uftp,uftp-enc,herald", "comma-separated tools to run")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results and logs")
 	flag.StringVar(&o.herald, "herald", "", "herald binary (default: herald in PATH, else built from ./cmd/herald)")
@@ -182,7 +183,7 @@ func run() error {
 	}
 	fmt.Print(md)
 	fmt.Fprintf(os.Stderr, "results: %s %s\n", jsonlPath, mdPath)
-	if runErr == nil && ctx.Err() == nil && o.mode == "full" && !o.latency {
+	if runErr == nil && ctx.Err() == nil && (o.mode == "full" || o.mode == "matrix") && !o.latency {
 		if err := writeResultsPage([]string{jsonlPath}, o.page); err != nil {
 			return err
 		}
