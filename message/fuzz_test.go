@@ -44,7 +44,9 @@ func newFuzzEngine(t testing.TB) *fuzzEngine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed := func(b byte) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize)) }
+	seed := func(b byte) ed25519.PrivateKey {
+		return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+	}
 	fe := &fuzzEngine{eng: eng, channel: ch, hostile: protocol.NewSigner(seed(1)), honest: protocol.NewSigner(seed(2))}
 	copy(fe.hostKey[:], seed(1).Public().(ed25519.PublicKey))
 	return fe
