@@ -100,6 +100,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(e.messages)
+	defer e.node.Unsubscribe(e.group)
+	defer e.node.Unsubscribe(e.private)
 	sweep := time.NewTicker(sweepEvery)
 	defer sweep.Stop()
 	for {

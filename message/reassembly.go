@@ -125,10 +125,13 @@ type doneSet struct {
 	last map[msgKey]time.Time
 	ring []msgKey
 	next int
+	max  int
 }
 
+// newDoneSet remembers up to size keys; it grows as messages come rather
+// than reserving all of it up front (megabytes a listener rarely needs).
 func newDoneSet(size int) doneSet {
-	return doneSet{last: make(map[msgKey]time.Time, size), ring: make([]msgKey, 0, size)}
+	return doneSet{last: make(map[msgKey]time.Time), max: size}
 }
 
 func (d *doneSet) has(k msgKey) bool { _, ok := d.last[k]; return ok }
@@ -137,7 +140,7 @@ func (d *doneSet) add(k msgKey, now time.Time) {
 	if d.has(k) {
 		return
 	}
-	if len(d.ring) < cap(d.ring) {
+	if len(d.ring) < d.max {
 		d.ring = append(d.ring, k)
 	} else {
 		delete(d.last, d.ring[d.next])

@@ -110,6 +110,37 @@ func TestDeliversVerifiedPackets(t *testing.T) {
 	waitFor(t, "delivery counted", func() bool { return bob.Stats().Delivered[protocol.TypeBeacon] == 1 })
 }
 
+// An unsubscribed channel gets nothing more and is forgotten, so a node
+// serving push after push does not collect dead queues.
+func TestUnsubscribe(t *testing.T) {
+	memnet := multicast.NewMemNet(1)
+	alice := testNode(t, "alice", memnet.Host(multicast.Link{}))
+	bob := testNode(t, "bob", memnet.Host(multicast.Link{}))
+	gone := bob.Subscribe(protocol.TypeBeacon, 4)
+	kept := bob.Subscribe(protocol.TypeBeacon, 4)
+	bob.Unsubscribe(gone)
+	bob.Unsubscribe(gone) // twice is harmless
+	if n := len(bob.subs.byType[protocol.TypeBeacon]); n != 1 {
+		t.Fatalf("%d beacon subscribers after Unsubscribe, want 1", n)
+	}
+	runNode(t, alice)
+	runNode(t, bob)
+	pkt, _ := alice.Signer.Append(nil, beacon("alice"))
+	if err := alice.Send(pkt); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, kept)
+	select {
+	case p := <-gone:
+		t.Fatalf("unsubscribed channel got %v", p.Type)
+	default:
+	}
+	bob.Unsubscribe(kept)
+	if len(bob.subs.byType) != 0 {
+		t.Fatalf("subscribers left: %v", bob.subs.byType)
+	}
+}
+
 // TestRefusals feeds one node crafted datagrams and checks each lands in
 // the documented counter and never reaches the subscriber.
 func TestRefusals(t *testing.T) {

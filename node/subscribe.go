@@ -2,6 +2,7 @@ package node
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/herald-lan/herald/protocol"
@@ -48,6 +49,27 @@ func (n *Node) Subscribe(t protocol.Type, queue int) <-chan Packet {
 	}
 	s.byType[t] = append(s.byType[t], ch)
 	return ch
+}
+
+// Unsubscribe stops delivery to ch, a channel from Subscribe, so a
+// finished consumer (one push.Receive of many) neither holds its queue
+// nor costs the reader a send. ch is not closed; unknown channels are
+// ignored.
+func (n *Node) Unsubscribe(ch <-chan Packet) {
+	s := &n.subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t, chans := range s.byType {
+		for i, c := range chans {
+			if (<-chan Packet)(c) == ch {
+				s.byType[t] = slices.Delete(chans, i, i+1)
+				if len(s.byType[t]) == 0 {
+					delete(s.byType, t)
+				}
+				return
+			}
+		}
+	}
 }
 
 // closeAll closes every subscriber channel once; the reader must have

@@ -92,6 +92,7 @@ func (p *Presence) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(p.events)
+	defer p.node.Unsubscribe(p.beacons)
 	err := p.loop(ctx, p.beacons)
 	if sendErr := p.beacon(protocol.BeaconLeaving); sendErr != nil && !errors.Is(sendErr, node.ErrClosed) {
 		p.node.Logger.Debug("presence: leaving beacon not sent", "err", sendErr)

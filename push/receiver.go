@@ -109,6 +109,11 @@ func (r *receiver) run(ctx context.Context) error {
 	announces := r.n.Subscribe(protocol.TypeAnnounce, 64)
 	grants := r.n.Subscribe(protocol.TypeGrant, 64)
 	ends := r.n.Subscribe(protocol.TypeEnd, 64)
+	defer func() {
+		for _, ch := range []<-chan node.Packet{announces, grants, ends} {
+			r.n.Unsubscribe(ch)
+		}
+	}()
 	results := make(chan error, r.cfg.MaxSessions)
 	for {
 		select {
