@@ -108,7 +108,7 @@ func TestUftpClientID(t *testing.T) {
 // is in 239/8, and no tool is left on its default group.
 func TestToolsStayInAdminScope(t *testing.T) {
 	scoped := netip.MustParsePrefix("239.0.0.0/8")
-	for _, a := range []string{blastGroup[:strings.IndexByte(blastGroup, ':')], udpcastRdv, udpcastData, uftpPublic, uftpPrivate} {
+	for _, a := range []string{blastGroup[:strings.IndexByte(blastGroup, ':')], rawGroup[:strings.IndexByte(rawGroup, ':')], udpcastRdv, udpcastData, uftpPublic, uftpPrivate} {
 		if !scoped.Contains(netip.MustParseAddr(a)) {
 			t.Errorf("%s outside %s", a, scoped)
 		}

@@ -74,7 +74,25 @@ const (
 	// methodChat writes one line per message into one `herald chat`: the
 	// message path alone.
 	methodChat = "chat"
+	// methodRaw is the lab's floor, not herald: `blast ping` multicasts one
+	// small datagram per message carrying its send time, and `blast listen`
+	// on every listener host prints its receipt time minus that. No crypto,
+	// no framing, one process hop less (the send time is taken inside the
+	// sending process, not before a pipe), so it is what the namespaces,
+	// the bridge and the machine's scheduler cost on their own.
+	methodRaw = "raw"
 )
+
+// rawGroup is the group of the raw series (239/8, apart from herald's
+// 239.255.72.1 control group and the file benchmark's groups).
+const rawGroup = "239.255.77.10:7710"
+
+// rawSize is the raw datagram's UDP payload: about a chat message's sealed
+// datagram.
+const rawSize = 200
+
+// rawListenSlack bounds a raw listener beyond its series and drain.
+const rawListenSlack = 10 * time.Second
 
 // latencyMethod is how many messages a method sends per series, and how
 // far apart. Both series last 12 s.
@@ -91,9 +109,16 @@ type latencyMethod struct {
 // 300 ms keeps about two alive, as a script announcing in a loop would,
 // where 50 a second would pile 25 processes onto 2 cores and measure that.
 var latencyMethods = []latencyMethod{
+	{name: methodRaw, messages: chatMessages, interval: chatInterval},
 	{name: methodAnnounce, messages: 40, interval: 300 * time.Millisecond},
-	{name: methodChat, messages: 150, interval: 80 * time.Millisecond},
+	{name: methodChat, messages: chatMessages, interval: chatInterval},
 }
+
+// The chat series, which the raw series copies so the two compare.
+const (
+	chatMessages = 150
+	chatInterval = 80 * time.Millisecond
+)
 
 // Phases of a series.
 const (
@@ -147,6 +172,7 @@ func (l latencyResult) percentile(p float64) float64 {
 // latencyEnv is what runLatency needs from the driver.
 type latencyEnv struct {
 	herald, heraldSkip string
+	blast              string // bench/cmd/blast, for the raw series
 	work, logRoot      string
 	jsonl              io.Writer
 	mode               string
@@ -356,6 +382,17 @@ func (s *latencySession) series(ctx context.Context, m latencyMethod, r *latency
 	var failed int
 	var err error
 	switch m.name {
+	case methodRaw:
+		var got []float64
+		got, sent, err = s.sendRaw(ctx, m, r.Phase)
+		if push != nil {
+			r.PushMbit, r.PushRunning = push.measure()
+		}
+		r.Messages, r.Expected, r.LatenciesMS = len(sent), len(sent)*len(s.listeners), got
+		if err != nil {
+			r.Error = err.Error()
+		}
+		return
 	case methodAnnounce:
 		sent, failed = s.sendAnnounces(ctx, m, tag)
 	case methodChat:
@@ -485,6 +522,89 @@ func (s *latencySession) sendChat(ctx context.Context, m latencyMethod, tag, pha
 		return sent, errors.Join(writeErr, fmt.Errorf("herald chat: %w (see %s)", err, logf.Name()))
 	}
 	return sent, writeErr
+}
+
+// sendRaw runs `blast listen` on every listener host and `blast ping` on
+// the sender, and returns every delivery's latency in milliseconds and the
+// sequence numbers sent.
+func (s *latencySession) sendRaw(ctx context.Context, m latencyMethod, phase string) ([]float64, map[int]time.Time, error) {
+	series := time.Duration(m.messages) * m.interval
+	ctx, cancel := context.WithTimeout(ctx, series+latencyDrain+rawListenSlack)
+	defer cancel()
+	var listeners []*proc
+	defer func() {
+		for _, p := range listeners {
+			p.stop()
+		}
+	}()
+	for i, h := range s.lab.Receivers {
+		role := fmt.Sprintf("raw-%s-listen%d", phase, i+1)
+		p, err := startProc(ctx, s.lab, h, role, s.logDir, s.home(role),
+			[]string{s.env.blast, "listen", "-group", rawGroup, "-iface", netlab.HostIface,
+				"-count", fmt.Sprint(m.messages), "-timeout", (series + latencyDrain + rawListenSlack/2).String()})
+		if err != nil {
+			return nil, nil, err
+		}
+		listeners = append(listeners, p)
+	}
+	if err := waitReady(ctx, toolSpec{readyLine: "ready"}, listeners); err != nil {
+		return nil, nil, err
+	}
+	cmd := s.lab.Command(ctx, s.lab.Sender, s.env.blast, "ping", "-group", rawGroup, "-iface", netlab.HostIface,
+		"-count", fmt.Sprint(m.messages), "-interval", m.interval.String(), "-size", fmt.Sprint(rawSize))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, nil, fmt.Errorf("blast ping: %v: %s", err, firstLine(string(out)))
+	}
+	sent := map[int]time.Time{}
+	for seq := range m.messages {
+		sent[seq] = time.Time{} // the send time is in each datagram
+	}
+	// Listeners exit once they have every datagram; wait out the drain for
+	// the rest.
+	deadline := time.Now().Add(latencyDrain)
+	for _, p := range listeners {
+		select {
+		case <-p.done:
+		case <-time.After(time.Until(deadline)):
+		}
+	}
+	var got []float64
+	for _, p := range listeners {
+		got = append(got, readPingLog(p.outPath, m.messages)...)
+	}
+	return got, sent, nil
+}
+
+// pingLine is what `blast listen` prints per datagram (bench/cmd/blast).
+type pingLine struct {
+	Seq       *int     `json:"seq"`
+	LatencyMS *float64 `json:"latency_ms"`
+}
+
+// readPingLog returns the latencies in one `blast listen` output, in
+// milliseconds rounded to the microsecond as herald's are, of sequence
+// numbers below count, each once.
+func readPingLog(path string, count int) []float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []float64
+	seen := map[int]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l pingLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Seq == nil || l.LatencyMS == nil {
+			continue
+		}
+		if seq := *l.Seq; seq >= 0 && seq < count && !seen[seq] {
+			seen[seq] = true
+			out = append(out, math.Round(*l.LatencyMS*1000)/1000)
+		}
+	}
+	return out
 }
 
 // listenEntry is what the benchmark reads of a `herald listen --json` line.
@@ -655,9 +775,11 @@ func writeLatency(b *strings.Builder, results []latencyResult) {
 		"minus the send time, over every message × listener; a message a listener never showed counts as lost (slowest). "+
 		"`announce` starts one `herald announce` per message (process start and its 50 ms beacon lead included); "+
 		"`chat` writes a line per message into one running `herald chat` (the message path alone). "+
+		"`raw` is the lab's floor, not herald: `blast ping` multicasts a %d-byte datagram per message with its send time "+
+		"as chat's schedule does, and `blast listen` on every listener host takes the receipt time (no crypto, no framing, no pipe). "+
 		"`push` repeats the series while a `herald push` to %d of the listener hosts fills the sender's %d Mbit/s link "+
 		"(push Mbit/s: the sender's mean rate during the series).\n\n",
-		latencyListeners, latencyPushReceivers, latencyRateMbit)
+		latencyListeners, rawSize, latencyPushReceivers, latencyRateMbit)
 	b.WriteString("| method | phase | sent | every ms | delivered | p50 ms | p90 ms | p99 ms | max ms | push Mbit/s |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range results {
@@ -681,13 +803,26 @@ func writeLatency(b *strings.Builder, results []latencyResult) {
 
 // latencyTargets checks every series against the messaging issue's
 // figures: idle p50 and p99, and p99 during a push.
+//
+// The raw series is the lab's floor, not herald: it is judged by no
+// target, but the chat check of the same phase quotes it.
 func latencyTargets(results []latencyResult) []targetCheck {
 	var out []targetCheck
+	floor := map[string]latencyResult{}
 	for _, l := range results {
-		if l.Skipped != "" || l.Method == "" {
+		if l.Method == methodRaw && l.Skipped == "" && l.Error == "" && l.Expected > 0 {
+			floor[l.Phase] = l
+		}
+	}
+	for _, l := range results {
+		if l.Skipped != "" || l.Method == "" || l.Method == methodRaw {
 			continue
 		}
-		out = append(out, latencyCheck(l))
+		c := latencyCheck(l)
+		if f, ok := floor[l.Phase]; ok && l.Method == methodChat {
+			c.figure += fmt.Sprintf("; lab floor (raw) p50 %s ms, p99 %s ms", formatMS(f.percentile(0.5)), formatMS(f.percentile(0.99)))
+		}
+		out = append(out, c)
 	}
 	if len(out) == 0 {
 		out = append(out, targetCheck{target: "message latency, idle and during a push", where: fmt.Sprintf("%d listeners", latencyListeners),

@@ -152,3 +152,66 @@ func TestLatencyTargets(t *testing.T) {
 		})
 	}
 }
+
+func TestReadPingLog(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "raw.out")
+	lines := strings.Join([]string{
+		`{"seq":0,"sent_ns":100,"recv_ns":512345,"latency_ms":0.5123449}`,
+		`not json`,
+		`{"seq":0,"latency_ms":9}`, // a duplicate counts once
+		`{"seq":1,"latency_ms":1.25}`,
+		`{"seq":3,"latency_ms":2}`, // beyond the count: not this series
+		`{"seq":-1,"latency_ms":2}`,
+		`{"latency_ms":2}`, // no seq
+		`{"seq":2}`,        // no latency
+		`{"seq":2,"latency_ms":0}`,
+	}, "\n")
+	if err := os.WriteFile(p, []byte(lines+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := readPingLog(p, 3)
+	want := []float64{0.512, 1.25, 0}
+	if len(got) != len(want) {
+		t.Fatalf("readPingLog = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("readPingLog = %v, want %v", got, want)
+		}
+	}
+	if got := readPingLog(filepath.Join(t.TempDir(), "missing"), 3); got != nil {
+		t.Fatalf("readPingLog(missing) = %v", got)
+	}
+}
+
+// TestLatencyTargetsRawIsContext: the raw series is never judged as a
+// herald target, even when it is slow or lossy, and the chat check of the
+// same phase quotes it.
+func TestLatencyTargetsRawIsContext(t *testing.T) {
+	chat := latencyResult{Kind: latencyKind, Method: methodChat, Phase: phaseIdle, Listeners: 10, LatenciesMS: []float64{0.3, 0.4, 0.5}, Expected: 3}
+	rawIdle := chat
+	rawIdle.Method = methodRaw
+	rawIdle.LatenciesMS = []float64{0.1, 0.2, 7}
+	rawPush := rawIdle
+	rawPush.Phase = phasePush
+	rawPush.Expected = 10 // lossy: p99 lost
+	got := latencyTargets([]latencyResult{rawIdle, rawPush, chat})
+	if len(got) != 1 {
+		t.Fatalf("latencyTargets = %+v, want the chat check alone", got)
+	}
+	if got[0].status != targetMet || !strings.Contains(got[0].where, methodChat) {
+		t.Fatalf("chat check = %+v", got[0])
+	}
+	if want := "lab floor (raw) p50 0.2 ms, p99 7.0 ms"; !strings.Contains(got[0].figure, want) {
+		t.Fatalf("chat figure %q does not quote %q", got[0].figure, want)
+	}
+	chatPush := chat
+	chatPush.Phase = phasePush
+	got = latencyTargets([]latencyResult{rawIdle, chatPush})
+	if len(got) != 1 || strings.Contains(got[0].figure, "floor") {
+		t.Fatalf("a push check quotes the idle floor: %+v", got)
+	}
+	if got := latencyTargets([]latencyResult{rawIdle}); len(got) != 1 || got[0].status != targetNotMeasured {
+		t.Fatalf("raw alone = %+v, want not measured", got)
+	}
+}

@@ -172,7 +172,7 @@ func run() error {
 	}()
 	if runErr == nil && ctx.Err() == nil && (o.latency || o.mode == "full" && heraldSelected) {
 		var lat []latencyResult
-		lat, runErr = runLatency(ctx, latencyEnv{herald: heraldBin, heraldSkip: heraldSkip, work: work,
+		lat, runErr = runLatency(ctx, latencyEnv{herald: heraldBin, heraldSkip: heraldSkip, blast: blastBin, work: work,
 			logRoot: logRoot, jsonl: jsonl, mode: mode})
 		rec.latency = lat
 	}

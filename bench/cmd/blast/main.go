@@ -7,7 +7,15 @@
 //	blast send -group 239.255.77.9:7709 -iface eth0 -bytes 52428800 [-rate-mbit 0]
 //	blast recv -group 239.255.77.9:7709 -iface eth0 [-timeout 2m] [-idle 3s]
 //
-// The receiver prints "ready" on stderr once it has joined the group.
+// The latency floor: ping sends count datagrams, interval apart, each with
+// its send time; listen prints one JSON line per datagram with the one-way
+// latency (hosts of one machine share the clock) and exits after count:
+//
+//	blast ping -group 239.255.77.10:7710 -iface eth0 -count 150 -interval 80ms
+//	blast listen -group 239.255.77.10:7710 -iface eth0 -count 150 [-timeout 1m]
+//
+// The receivers (recv, listen) print "ready" on stderr once they have
+// joined the group.
 // Only groups in 239.0.0.0/8 are accepted.
 package main
 
@@ -23,7 +31,7 @@ import (
 // adminScoped is the only range blast sends to or joins.
 var adminScoped = netip.MustParsePrefix("239.0.0.0/8")
 
-var errUsage = errors.New("usage: blast send|recv -group 239.x.y.z:port -iface NAME [flags]")
+var errUsage = errors.New("usage: blast send|recv|ping|listen -group 239.x.y.z:port -iface NAME [flags]")
 
 func main() {
 	if err := dispatch(os.Args[1:]); err != nil {
@@ -41,6 +49,10 @@ func dispatch(args []string) error {
 		return runSend(args[1:])
 	case "recv":
 		return runRecv(args[1:])
+	case "ping":
+		return runPing(args[1:])
+	case "listen":
+		return runListen(args[1:])
 	}
 	return errUsage
 }

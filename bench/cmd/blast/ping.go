@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/net/ipv4"
+)
+
+// The latency floor: `blast ping` multicasts count small datagrams, one
+// every interval, each carrying its sequence number and the sender's clock
+// just before the send; `blast listen` prints, per datagram, its receipt
+// time minus that send time. Hosts of one machine (network namespaces)
+// share the clock, so this is the one-way latency of the lab itself: no
+// crypto, no framing, no process hops but the kernel's.
+//
+// Ping datagram, big endian:
+//
+//	0      4     5        8       12       16              24
+//	+------+-----+--------+-------+--------+---------------+--- padding (zero) ---+
+//	| BLST | 2   | unused |  seq  | count  | sent unix ns  |                      |
+//	+------+-----+--------+-------+--------+---------------+----------------------+
+//
+// It shares the blast header (kind kindPing, total = count), so a blast
+// receiver on the same group drops it, and adds the send time.
+const (
+	kindPing    = 2
+	offSentNano = headerLen
+	pingLen     = headerLen + 8
+	// maxPings bounds one ping run.
+	maxPings = 1 << 20
+)
+
+type ping struct {
+	seq, count uint32
+	sent       int64 // unix nanoseconds
+}
+
+func (p ping) put(b []byte) {
+	copy(b, magic)
+	b[offKind] = kindPing
+	clear(b[offKind+1 : offSeq])
+	binary.BigEndian.PutUint32(b[offSeq:], p.seq)
+	binary.BigEndian.PutUint32(b[offTotal:], p.count)
+	binary.BigEndian.PutUint64(b[offSentNano:], uint64(p.sent))
+}
+
+func parsePing(b []byte) (ping, error) {
+	if len(b) < pingLen || string(b[:len(magic)]) != magic || b[offKind] != kindPing {
+		return ping{}, errNotBlast
+	}
+	p := ping{seq: binary.BigEndian.Uint32(b[offSeq:]), count: binary.BigEndian.Uint32(b[offTotal:]),
+		sent: int64(binary.BigEndian.Uint64(b[offSentNano:]))}
+	if p.count == 0 || p.count > maxPings || p.seq >= p.count || p.sent <= 0 {
+		return ping{}, errNotBlast
+	}
+	return p, nil
+}
+
+// pingLine is what `blast listen` prints per datagram.
+type pingLine struct {
+	Seq       uint32  `json:"seq"`
+	SentNS    int64   `json:"sent_ns"`
+	RecvNS    int64   `json:"recv_ns"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+func newPingLine(p ping, recv time.Time) pingLine {
+	ns := recv.UnixNano()
+	return pingLine{Seq: p.seq, SentNS: p.sent, RecvNS: ns, LatencyMS: float64(ns-p.sent) / 1e6}
+}
+
+type pingResult struct {
+	Datagrams int     `json:"datagrams"`
+	Seconds   float64 `json:"seconds"`
+}
+
+func runPing(args []string) error {
+	fs := flag.NewFlagSet("ping", flag.ContinueOnError)
+	groupFlag := fs.String("group", "239.255.77.10:7710", "multicast group:port (239/8 only)")
+	ifaceFlag := fs.String("iface", "eth0", "interface to send on")
+	count := fs.Int("count", 150, "datagrams to send")
+	interval := fs.Duration("interval", 80*time.Millisecond, "time between datagrams")
+	size := fs.Int("size", 200, "datagram size in bytes (UDP payload)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	group, err := parseGroup(*groupFlag)
+	if err != nil {
+		return err
+	}
+	if *count < 1 || *count > maxPings {
+		return fmt.Errorf("count %d not in 1..%d", *count, maxPings)
+	}
+	if *size < pingLen || *size > 65000 {
+		return fmt.Errorf("size %d not in %d..65000", *size, pingLen)
+	}
+	if *interval <= 0 {
+		return fmt.Errorf("interval %v must be positive", *interval)
+	}
+	conn, err := openSender(*ifaceFlag)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	start := time.Now()
+	buf := make([]byte, *size)
+	next := start
+	for seq := range *count {
+		time.Sleep(time.Until(next))
+		next = next.Add(*interval)
+		ping{seq: uint32(seq), count: uint32(*count), sent: time.Now().UnixNano()}.put(buf)
+		if _, err := conn.WriteTo(buf, nil, group); err != nil {
+			return err
+		}
+	}
+	return printJSON(pingResult{Datagrams: *count, Seconds: time.Since(start).Seconds()})
+}
+
+func runListen(args []string) error {
+	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	groupFlag := fs.String("group", "239.255.77.10:7710", "multicast group:port (239/8 only)")
+	ifaceFlag := fs.String("iface", "eth0", "interface to join on")
+	count := fs.Int("count", 150, "exit after this many distinct datagrams")
+	timeout := fs.Duration("timeout", time.Minute, "give up this long after start")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	group, err := parseGroup(*groupFlag)
+	if err != nil {
+		return err
+	}
+	ifi, err := net.InterfaceByName(*ifaceFlag)
+	if err != nil {
+		return err
+	}
+	c, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := ipv4.NewPacketConn(c)
+	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: group.IP}); err != nil {
+		return err
+	}
+	if err := p.SetControlMessage(ipv4.FlagDst, true); err != nil {
+		return err
+	}
+	if err := p.SetReadDeadline(time.Now().Add(*timeout)); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "ready")
+	out := json.NewEncoder(os.Stdout)
+	buf := make([]byte, 65536)
+	seen := map[uint32]bool{}
+	for len(seen) < *count {
+		n, cm, _, err := p.ReadFrom(buf)
+		recv := time.Now()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("timeout after %d of %d datagrams", len(seen), *count)
+		}
+		if err != nil {
+			return err
+		}
+		if cm == nil || !cm.Dst.Equal(group.IP) {
+			continue
+		}
+		pg, err := parsePing(buf[:n])
+		if err != nil || seen[pg.seq] {
+			continue
+		}
+		seen[pg.seq] = true
+		if err := out.Encode(newPingLine(pg, recv)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
