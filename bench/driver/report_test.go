@@ -119,6 +119,8 @@ func TestCheckTargets(t *testing.T) {
 	one := scenario{Receivers: 1, LossPermille: 50, RateMbit: 1000, FileMB: 200}
 	ten := scenario{Receivers: 10, LossPermille: 50, RateMbit: 1000, FileMB: 200}
 	big := scenario{Receivers: 3, RateMbit: 1000, FileMB: memoryFileMB}
+	slowLossy, slowOne, slowTen := lossy, one, ten
+	slowLossy.RateMbit, slowOne.RateMbit, slowTen.RateMbit = 100, 100, 100
 	withCeiling := func(r result, ceiling float64) result {
 		r.CeilingMbit, r.OfCeiling = ceiling, r.GoodputMbit/ceiling
 		return r
@@ -143,6 +145,8 @@ func TestCheckTargets(t *testing.T) {
 		{"wire missed", []result{withWire(toolRun(lossy, "herald", 1, 2, true), 1.16)}, "wire bytes", targetNotMet},
 		{"scale met", []result{toolRun(one, "herald", 1, 4, true), toolRun(ten, "herald", 1, 4.5, true)}, "10 receivers", targetMet},
 		{"scale missed", []result{toolRun(one, "herald", 1, 4, true), toolRun(ten, "herald", 1, 4.7, true)}, "10 receivers", targetNotMet},
+		{"scale at another rate", []result{toolRun(slowOne, "herald", 1, 4, true), toolRun(slowTen, "herald", 1, 4.5, true)}, "10 receivers", targetInformative},
+		{"ratio at another rate", []result{toolRun(slowLossy, "herald", 1, 2, true), toolRun(slowLossy, "udpcast-fec", 1, 5, true)}, "goodput ≥ 2.5× udpcast-fec", targetNotMeasured},
 		{"scale without 1 rx", []result{toolRun(ten, "herald", 1, 4.5, true)}, "10 receivers", targetNotMeasured},
 		{"memory met", []result{withRSS(toolRun(big, "herald", 1, 50, true), 63<<10)}, "max RSS", targetMet},
 		{"memory missed", []result{withRSS(toolRun(big, "herald", 1, 50, true), 64<<10)}, "max RSS", targetNotMet},
