@@ -621,8 +621,12 @@ func verdict(ok bool) targetStatus {
 func checkTargets(set scenarioSet, latency []latencyResult) []targetCheck {
 	var out []targetCheck
 	atTargetRate := func(sc scenario) bool { return sc.RateMbit == targetRateMbit }
-	lossless := func(sc scenario) bool { return atTargetRate(sc) && sc.Receivers == 3 && sc.LossPermille == 0 && !sc.Burst }
-	lossy := func(sc scenario) bool { return atTargetRate(sc) && sc.Receivers == 3 && sc.LossPermille == 50 && !sc.Burst }
+	lossless := func(sc scenario) bool {
+		return atTargetRate(sc) && sc.Receivers == 3 && sc.LossPermille == 0 && !sc.Burst
+	}
+	lossy := func(sc scenario) bool {
+		return atTargetRate(sc) && sc.Receivers == 3 && sc.LossPermille == 50 && !sc.Burst
+	}
 	out = append(out, goodputTargets(set, lossless, "0 ‰", []ratioTarget{
 		{"udpcast", targetLossless}, {"uftp", targetLossless}})...)
 	out = append(out, ceilingTargets(set, lossless)...)
