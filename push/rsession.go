@@ -315,14 +315,14 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	return st, nil, false
 }
 
-// nacksLocked lists incomplete blocks the sender has clearly passed
-// (or all of them once data stopped), lowest first, skipping those
-// another receiver asked for at least as much of very recently.
+// nacksLocked lists incomplete blocks the sender has clearly passed (far
+// below the highest block seen, or below the Sent of its announces),
+// lowest first, skipping those another receiver asked for at least as
+// much of very recently. Never a block the first pass has not sent: a
+// receiver in an outage, or one fed only repairs of blocks it already
+// holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
-	limit := s.highest - 2*interleave
-	if s.sentThrough == s.a.Blocks || time.Since(s.lastData) > 2*s.r.cfg.StatusEvery {
-		limit = int(s.a.Blocks)
-	}
+	limit := max(s.highest-2*interleave, int(s.sentThrough))
 	now := time.Now()
 	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
 		if s.sink.Has(b) {

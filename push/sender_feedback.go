@@ -183,8 +183,8 @@ func (s *sender) handleNack(n protocol.Nack) {
 		return
 	}
 	b := int(n.Block)
-	if b >= s.blocks {
-		return
+	if b >= s.blocks || b >= int(s.announce.Sent) {
+		return // the first pass has not finished it: nothing is lost yet
 	}
 	bk := s.blockK(b)
 	missing := bk - int(n.Have)
@@ -192,7 +192,10 @@ func (s *sender) handleNack(n protocol.Nack) {
 		return
 	}
 	inflight := 0
-	if n.Have > 0 && time.Since(time.Unix(0, s.lastSent[b])) < repairGuard {
+	if time.Since(time.Unix(0, s.lastSent[b])) < repairGuard {
+		if n.Have == 0 {
+			return // sent moments ago and nothing seen yet: ask again later
+		}
 		inflight = int(s.nextIdx[b]) - int(n.MaxIndex) - 1
 	}
 	need := missing - max(inflight, 0)
@@ -200,7 +203,7 @@ func (s *sender) handleNack(n protocol.Nack) {
 		return
 	}
 	// Pad by the loss the worst receiver sees, so one round usually does.
-	need += (need*int(s.worstLoss()) + 999) / 1000
+	need += (need*int(s.rate.steadyLoss(s.worstLoss())) + 999) / 1000
 	s.repairs.want(b, need)
 }
 
@@ -237,10 +240,7 @@ func (s *sender) adapt() {
 	if s.rate.update(loss) {
 		s.pacer.SetRate(s.rate.current())
 	}
-	if !s.rate.fixed && s.rate.n > 0 {
-		// Congestion loss is the rate's business; parity covers random loss.
-		loss = min(loss, s.rate.baseline()+20)
-	}
+	loss = s.rate.steadyLoss(loss)
 	if !s.cfg.FixedParity {
 		// Enough parity to cover the reported loss plus a margin; repair
 		// mops up the rest.

@@ -158,10 +158,21 @@ func (r *rateControl) baseline() uint16 {
 	return base
 }
 
+// steadyLoss is the loss (per mille) that FEC should cover: the latest
+// worst loss, but at most 2 points above the baseline. Above that it is a
+// burst or congestion, which parity sent later cannot undo (repair does)
+// and the rate handles.
+func (r *rateControl) steadyLoss(latest uint16) uint16 {
+	if r.n == 0 {
+		return latest
+	}
+	return min(latest, r.baseline()+20)
+}
+
 // update feeds the latest worst loss (per mille) while data flows; it
 // reports a change of rate.
 func (r *rateControl) update(loss uint16) bool {
-	if r.fixed || time.Since(r.last) < 100*time.Millisecond {
+	if time.Since(r.last) < 100*time.Millisecond {
 		return false
 	}
 	r.last = time.Now()
@@ -173,6 +184,9 @@ func (r *rateControl) update(loss uint16) bool {
 	}
 	r.history[r.n%len(r.history)] = lossSample{at: r.last, loss: loss}
 	r.n++
+	if r.fixed {
+		return false // the history still serves parity (steadyLoss)
+	}
 	base := r.baseline()
 	old := r.rate
 	if loss > base+50 {
