@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // The latency floor: `blast ping` multicasts count small datagrams, one
@@ -63,17 +66,48 @@ func parsePing(b []byte) (ping, error) {
 	return p, nil
 }
 
-// pingLine is what `blast listen` prints per datagram.
+// pingLine is what `blast listen` prints per datagram: LatencyMS is when
+// the listening process had the datagram, KernelMS (when the kernel
+// stamped it, SO_TIMESTAMPNS) when it reached the socket; the difference
+// is the wakeup of the listener.
 type pingLine struct {
-	Seq       uint32  `json:"seq"`
-	SentNS    int64   `json:"sent_ns"`
-	RecvNS    int64   `json:"recv_ns"`
-	LatencyMS float64 `json:"latency_ms"`
+	Seq       uint32   `json:"seq"`
+	SentNS    int64    `json:"sent_ns"`
+	RecvNS    int64    `json:"recv_ns"`
+	LatencyMS float64  `json:"latency_ms"`
+	KernelMS  *float64 `json:"kernel_ms,omitempty"`
 }
 
-func newPingLine(p ping, recv time.Time) pingLine {
+// newPingLine: kernel is the kernel's receive stamp, zero if none.
+func newPingLine(p ping, recv, kernel time.Time) pingLine {
 	ns := recv.UnixNano()
-	return pingLine{Seq: p.seq, SentNS: p.sent, RecvNS: ns, LatencyMS: float64(ns-p.sent) / 1e6}
+	l := pingLine{Seq: p.seq, SentNS: p.sent, RecvNS: ns, LatencyMS: float64(ns-p.sent) / 1e6}
+	if !kernel.IsZero() {
+		k := float64(kernel.UnixNano()-p.sent) / 1e6
+		l.KernelMS = &k
+	}
+	return l
+}
+
+// parseListenOOB returns the destination address (IP_PKTINFO) and the
+// kernel's receive time (SCM_TIMESTAMPNS) of a datagram; either is zero
+// when absent.
+func parseListenOOB(oob []byte) (dst net.IP, kernel time.Time) {
+	cms, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, time.Time{}
+	}
+	for _, cm := range cms {
+		switch {
+		case cm.Header.Level == unix.SOL_SOCKET && cm.Header.Type == unix.SCM_TIMESTAMPNS && len(cm.Data) >= int(unsafe.Sizeof(unix.Timespec{})):
+			ts := (*unix.Timespec)(unsafe.Pointer(&cm.Data[0]))
+			kernel = time.Unix(ts.Unix())
+		case cm.Header.Level == unix.IPPROTO_IP && cm.Header.Type == unix.IP_PKTINFO && len(cm.Data) >= unix.SizeofInet4Pktinfo:
+			pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&cm.Data[0]))
+			dst = net.IP(slices.Clone(pi.Addr[:]))
+		}
+	}
+	return dst, kernel
 }
 
 type pingResult struct {
@@ -140,11 +174,12 @@ func runListen(args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
+	lc, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer lc.Close()
+	c := lc.(*net.UDPConn)
 	p := ipv4.NewPacketConn(c)
 	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: group.IP}); err != nil {
 		return err
@@ -152,15 +187,21 @@ func runListen(args []string) error {
 	if err := p.SetControlMessage(ipv4.FlagDst, true); err != nil {
 		return err
 	}
-	if err := p.SetReadDeadline(time.Now().Add(*timeout)); err != nil {
+	if raw, err := c.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) // best effort
+		})
+	}
+	if err := c.SetReadDeadline(time.Now().Add(*timeout)); err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, "ready")
 	out := json.NewEncoder(os.Stdout)
 	buf := make([]byte, 65536)
+	oob := make([]byte, 256)
 	seen := map[uint32]bool{}
 	for len(seen) < *count {
-		n, cm, _, err := p.ReadFrom(buf)
+		n, oobn, _, _, err := c.ReadMsgUDP(buf, oob)
 		recv := time.Now()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return fmt.Errorf("timeout after %d of %d datagrams", len(seen), *count)
@@ -168,15 +209,16 @@ func runListen(args []string) error {
 		if err != nil {
 			return err
 		}
-		if cm == nil || !cm.Dst.Equal(group.IP) {
-			continue
+		dst, kernel := parseListenOOB(oob[:oobn])
+		if !dst.Equal(group.IP) {
+			continue // another group on the same port
 		}
 		pg, err := parsePing(buf[:n])
 		if err != nil || seen[pg.seq] {
 			continue
 		}
 		seen[pg.seq] = true
-		if err := out.Encode(newPingLine(pg, recv)); err != nil {
+		if err := out.Encode(newPingLine(pg, recv, kernel)); err != nil {
 			return err
 		}
 	}

@@ -2,8 +2,12 @@ package main
 
 import (
 	"errors"
+	"net"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPingRoundTrip(t *testing.T) {
@@ -69,8 +73,38 @@ func TestPingNotBlastData(t *testing.T) {
 
 func TestPingLineLatency(t *testing.T) {
 	sent := time.Unix(100, 0)
-	l := newPingLine(ping{seq: 7, count: 9, sent: sent.UnixNano()}, sent.Add(1234567*time.Nanosecond))
-	if l.Seq != 7 || l.LatencyMS != 1.234567 || l.RecvNS-l.SentNS != 1234567 {
+	l := newPingLine(ping{seq: 7, count: 9, sent: sent.UnixNano()}, sent.Add(1234567*time.Nanosecond), sent.Add(250*time.Microsecond))
+	if l.Seq != 7 || l.LatencyMS != 1.234567 || l.RecvNS-l.SentNS != 1234567 || l.KernelMS == nil || *l.KernelMS != 0.25 {
 		t.Fatalf("newPingLine = %+v", l)
+	}
+	if l := newPingLine(ping{seq: 7, count: 9, sent: sent.UnixNano()}, sent.Add(time.Millisecond), time.Time{}); l.KernelMS != nil {
+		t.Fatalf("newPingLine without a kernel stamp = %+v", l)
+	}
+}
+
+// TestParseListenOOB builds the two control messages a listener asks for
+// (and one it does not) and reads them back.
+func TestParseListenOOB(t *testing.T) {
+	at := time.Unix(1795321048, 153322146)
+	ts := unix.NsecToTimespec(at.UnixNano())
+	pi := unix.Inet4Pktinfo{Ifindex: 3, Addr: [4]byte{239, 255, 77, 10}}
+	var oob []byte
+	add := func(level, typ int, data []byte) {
+		b := make([]byte, unix.CmsgSpace(len(data)))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = int32(level), int32(typ)
+		h.SetLen(unix.CmsgLen(len(data)))
+		copy(b[unix.CmsgLen(0):], data)
+		oob = append(oob, b...)
+	}
+	add(unix.SOL_SOCKET, unix.SO_RCVBUF, []byte{1, 2, 3, 4}) // ignored
+	add(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts)))
+	add(unix.IPPROTO_IP, unix.IP_PKTINFO, unsafe.Slice((*byte)(unsafe.Pointer(&pi)), unix.SizeofInet4Pktinfo))
+	dst, kernel := parseListenOOB(oob)
+	if !dst.Equal(net.IPv4(239, 255, 77, 10)) || !kernel.Equal(at) {
+		t.Fatalf("parseListenOOB = %v, %v; want 239.255.77.10, %v", dst, kernel, at)
+	}
+	if dst, kernel := parseListenOOB(oob[:unix.CmsgSpace(4)]); dst != nil || !kernel.IsZero() {
+		t.Fatalf("parseListenOOB without them = %v, %v", dst, kernel)
 	}
 }
