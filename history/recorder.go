@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Recorder bounds.
@@ -14,6 +15,13 @@ const (
 	RecorderQueue = 1024
 	// recorderBatch is the most entries written per open of the file.
 	recorderBatch = 256
+	// RecorderLinger is how long the writer gathers entries after the
+	// first of a batch before it writes them: each write opens the file,
+	// maps it, commits with fsync and unmaps it again, which costs far
+	// more than an entry, and a listener doing that as each message
+	// arrives competes with its own and other processes' next message.
+	// History is at most this late; Close writes at once.
+	RecorderLinger = time.Second
 )
 
 // Recorder appends entries to a store in the background, opening the
@@ -21,6 +29,7 @@ const (
 // in between. Record never blocks. Safe for concurrent use.
 type Recorder struct {
 	path    string
+	linger  time.Duration
 	log     *slog.Logger
 	queue   chan Entry
 	done    chan struct{}
@@ -37,7 +46,7 @@ func NewRecorder(path string, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{path: path, log: log, queue: make(chan Entry, RecorderQueue), done: make(chan struct{})}
+	r := &Recorder{path: path, linger: RecorderLinger, log: log, queue: make(chan Entry, RecorderQueue), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -73,20 +82,24 @@ func (r *Recorder) Close() error {
 func (r *Recorder) run() {
 	defer close(r.done)
 	batch := make([]Entry, 0, recorderBatch)
+	linger := time.NewTimer(0)
+	<-linger.C
 	for e := range r.queue {
 		batch = append(batch[:0], e)
+		linger.Reset(r.linger)
 	fill:
 		for len(batch) < recorderBatch {
 			select {
 			case e, ok := <-r.queue:
 				if !ok {
-					break fill
+					break fill // Close: write now
 				}
 				batch = append(batch, e)
-			default:
+			case <-linger.C:
 				break fill
 			}
 		}
+		linger.Stop()
 		r.write(batch)
 	}
 }

@@ -198,3 +198,45 @@ func TestRecorderReportsWriteFailure(t *testing.T) {
 		t.Fatalf("dropped %d, want 1", rec.Dropped())
 	}
 }
+
+// TestRecorderLingers: entries arriving within the linger are written in
+// one open of the file, not before the linger ends, and without Close.
+func TestRecorderLingers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	rec := NewRecorder(path, nil)
+	defer rec.Close()
+	rec.linger = 300 * time.Millisecond
+	start := time.Now()
+	rec.Record(entry(0, KindChat, "lab", "AAAA"))
+	time.Sleep(50 * time.Millisecond)
+	rec.Record(entry(1, KindChat, "lab", "AAAA"))
+	for rec.Written() == 0 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("nothing written 5 s after the first entry")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if elapsed := time.Since(start); elapsed < rec.linger {
+		t.Fatalf("written after %v, before the linger of %v", elapsed, rec.linger)
+	}
+	if n := rec.Written(); n != 2 {
+		t.Fatalf("first write held %d entries, want both", n)
+	}
+}
+
+// TestRecorderCloseWritesAtOnce: Close does not wait out the linger.
+func TestRecorderCloseWritesAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	rec := NewRecorder(path, nil)
+	rec.Record(entry(0, KindChat, "lab", "AAAA"))
+	start := time.Now()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(start); elapsed >= RecorderLinger {
+		t.Fatalf("Close took %v, the whole linger", elapsed)
+	}
+	if got, err := Read(path, Query{Channel: "lab"}); err != nil || len(got) != 1 {
+		t.Fatalf("after Close: %d entries, %v", len(got), err)
+	}
+}
