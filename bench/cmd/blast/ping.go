@@ -166,24 +166,11 @@ func runListen(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	group, err := parseGroup(*groupFlag)
+	c, p, group, err := joinGroup(*groupFlag, *ifaceFlag)
 	if err != nil {
 		return err
 	}
-	ifi, err := net.InterfaceByName(*ifaceFlag)
-	if err != nil {
-		return err
-	}
-	lc, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
-	if err != nil {
-		return err
-	}
-	defer lc.Close()
-	c := lc.(*net.UDPConn)
-	p := ipv4.NewPacketConn(c)
-	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: group.IP}); err != nil {
-		return err
-	}
+	defer c.Close()
 	if err := p.SetControlMessage(ipv4.FlagDst, true); err != nil {
 		return err
 	}

@@ -35,30 +35,42 @@ func runRecv(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	group, err := parseGroup(*groupFlag)
-	if err != nil {
-		return err
-	}
-	ifi, err := net.InterfaceByName(*ifaceFlag)
-	if err != nil {
-		return err
-	}
-	c, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
+	c, p, group, err := joinGroup(*groupFlag, *ifaceFlag)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	forceRcvBuf(c)
-	p := ipv4.NewPacketConn(c)
-	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: group.IP}); err != nil {
-		return err
-	}
 	fmt.Fprintln(os.Stderr, "ready")
 	res, err := count(p, group.IP, time.Now().Add(*timeout), *idle)
 	if err != nil {
 		return err
 	}
 	return printJSON(res)
+}
+
+// joinGroup listens on the group's port and joins it on the named
+// interface; the caller closes the connection.
+func joinGroup(groupSpec, ifaceName string) (*net.UDPConn, *ipv4.PacketConn, *net.UDPAddr, error) {
+	group, err := parseGroup(groupSpec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ifi, err := net.InterfaceByName(ifaceName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lc, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", group.Port))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := lc.(*net.UDPConn)
+	p := ipv4.NewPacketConn(c)
+	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: group.IP}); err != nil {
+		c.Close()
+		return nil, nil, nil, err
+	}
+	return c, p, group, nil
 }
 
 func forceRcvBuf(c net.PacketConn) {
