@@ -38,14 +38,17 @@ func (n *Node) handle(m *multicast.Message) {
 	}
 	n.subs.mu.RLock()
 	defer n.subs.mu.RUnlock()
-	chans := n.subs.byType[s.Type]
-	if len(chans) == 0 {
+	chans, obs := n.subs.byType[s.Type], n.subs.observers[s.Type]
+	if len(chans) == 0 && len(obs) == 0 {
 		c.unhandled[s.Type].Add(1)
 		return
 	}
 	raw := bytes.Clone(m.Buf[:m.N])
 	owned, _ := protocol.ParseSigned(raw) // same bytes, parsed above
 	pkt := Packet{Signed: owned, Src: m.Src, Raw: raw}
+	for _, o := range obs {
+		o.fn(pkt)
+	}
 	for _, ch := range chans {
 		select {
 		case ch <- pkt:

@@ -25,10 +25,14 @@ type Packet struct {
 // concurrent use: Subscribe and closeAll write under mu, the reader reads
 // under the read lock.
 type subscribers struct {
-	mu     sync.RWMutex
-	byType map[protocol.Type][]chan Packet
-	closed bool
+	mu        sync.RWMutex
+	byType    map[protocol.Type][]chan Packet
+	observers map[protocol.Type][]*observer
+	closed    bool
 }
+
+// observer is one Observe registration; its address identifies it.
+type observer struct{ fn func(Packet) }
 
 // Subscribe returns a channel that receives every accepted packet of type
 // t, with room for queue packets (clamped to 1..MaxQueue). When it is
@@ -68,6 +72,32 @@ func (n *Node) Unsubscribe(ch <-chan Packet) {
 				}
 				return
 			}
+		}
+	}
+}
+
+// Observe makes fn see every accepted packet of type t on the reader
+// goroutine, before the packet reaches any subscriber and before the next
+// datagram is looked at. State that later packets depend on (presence's
+// peer table, which names the sender of the message that follows a
+// beacon) is therefore current when they are dispatched, whatever the
+// scheduler does. fn MUST return quickly and MUST NOT block or call back
+// into the Node's subscription methods; it runs until stop is called.
+func (n *Node) Observe(t protocol.Type, fn func(Packet)) (stop func()) {
+	o := &observer{fn: fn}
+	s := &n.subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.observers == nil {
+		s.observers = make(map[protocol.Type][]*observer)
+	}
+	s.observers[t] = append(s.observers[t], o)
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		obs := s.observers[t]
+		if i := slices.Index(obs, o); i >= 0 {
+			s.observers[t] = slices.Delete(obs, i, i+1)
 		}
 	}
 }

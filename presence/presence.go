@@ -21,8 +21,9 @@ const (
 	ExpireAfter = 10 * time.Second       // silence after which a peer is removed (3 missed beacons)
 	MaxPeers    = 1024                   // table bound; the peer seen longest ago goes first
 	EventQueue  = 64                     // Events buffer; events are dropped when it is full
-	// beaconQueue is the node subscription size: a burst of this many
-	// beacons can wait while the table is busy.
+	// beaconQueue is the node subscription size. The table itself is
+	// updated on the node's reader (Observe); the subscription only wakes
+	// the loop to answer newcomers, so a full queue loses no peer.
 	beaconQueue = 256
 	// sweepEvery is how often expired peers are looked for and a trust
 	// store with new peers is saved.
@@ -47,8 +48,12 @@ type Presence struct {
 	offers  atomic.Uint32 // a byte of protocol.Offer* bits
 	tuning  tuning
 	beacons <-chan node.Packet
+	observe func() // stops the node's Observe of beacons
 	events  chan Event
 	ran     atomic.Bool
+	// answerDue is set by the observer when a beacon came from a peer the
+	// table did not know; the loop answers it with a beacon of its own.
+	answerDue atomic.Bool
 
 	mu         sync.Mutex
 	peers      map[[protocol.SenderLen]byte]*entry
@@ -72,6 +77,14 @@ func New(n *node.Node, offers byte) *Presence {
 		peers:   make(map[[protocol.SenderLen]byte]*entry),
 	}
 	p.offers.Store(uint32(offers))
+	// The table is updated on the node's reader goroutine, so a message
+	// that follows its sender's beacon is named, however late this
+	// goroutine is scheduled (SPEC §5: presence).
+	p.observe = n.Observe(protocol.TypeBeacon, func(pkt node.Packet) {
+		if p.handle(pkt) {
+			p.answerDue.Store(true)
+		}
+	})
 	return p
 }
 
@@ -93,6 +106,7 @@ func (p *Presence) Run(ctx context.Context) error {
 	}
 	defer close(p.events)
 	defer p.node.Unsubscribe(p.beacons)
+	defer p.observe()
 	err := p.loop(ctx, p.beacons)
 	if sendErr := p.beacon(protocol.BeaconLeaving); sendErr != nil && !errors.Is(sendErr, node.ErrClosed) {
 		p.node.Logger.Debug("presence: leaving beacon not sent", "err", sendErr)
@@ -114,7 +128,7 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case pkt, ok := <-beacons:
+		case _, ok := <-beacons:
 			if !ok {
 				return nil // the node stopped
 			}
@@ -122,7 +136,7 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 			// Interval: each node answers a peer it did not know with its
 			// own beacon soon (jittered, at most once per AnswerEvery).
 			// Known peers' beacons trigger nothing, so answers do not cascade.
-			if p.handle(pkt) && time.Since(lastAnswer) > AnswerEvery {
+			if p.answerDue.Swap(false) && time.Since(lastAnswer) > AnswerEvery {
 				lastAnswer = time.Now()
 				next.Reset(AnswerDelay/10 + randDuration(AnswerDelay))
 			}

@@ -104,7 +104,7 @@ func TestCollectLatencies(t *testing.T) {
 		}
 		s.listeners = append(s.listeners, &proc{outPath: p})
 	}
-	got := s.collect(tag, sent)
+	got := s.collect(tag, sent, nil)
 	want := []float64{5, 2, 3}
 	if len(got) != len(want) {
 		t.Fatalf("collect = %v, want %v", got, want)
@@ -213,5 +213,46 @@ func TestLatencyTargetsRawIsContext(t *testing.T) {
 	}
 	if got := latencyTargets([]latencyResult{rawIdle}); len(got) != 1 || got[0].status != targetNotMeasured {
 		t.Fatalf("raw alone = %+v, want not measured", got)
+	}
+}
+
+// TestLatencyTargetsAnnounceStartIsContext: announce is judged from when
+// the message left the sender; the same deliveries timed from process
+// start are quoted beside it, never judged.
+func TestLatencyTargetsAnnounceStartIsContext(t *testing.T) {
+	announce := latencyResult{Kind: latencyKind, Method: methodAnnounce, Phase: phaseIdle, Listeners: 10, LatenciesMS: []float64{0.3, 0.4, 0.5}, Expected: 3}
+	started := announce
+	started.Method = methodAnnounceStart
+	started.LatenciesMS = []float64{9, 10, 12}
+	got := latencyTargets([]latencyResult{announce, started})
+	if len(got) != 1 || got[0].status != targetMet || !strings.Contains(got[0].where, methodAnnounce+",") {
+		t.Fatalf("latencyTargets = %+v, want the announce check alone, met", got)
+	}
+	if want := "from process start p50 10.0 ms, p99 12.0 ms"; !strings.Contains(got[0].figure, want) {
+		t.Fatalf("announce figure %q does not quote %q", got[0].figure, want)
+	}
+}
+
+// TestCollectTimesFromSentChecksStamp: announce deliveries are timed from
+// the reported send time, but only messages whose text carries the start
+// stamp count.
+func TestCollectTimesFromSentChecksStamp(t *testing.T) {
+	tag := latencyTag + " announce idle"
+	started := map[int]time.Time{0: time.Unix(100, 0)}
+	sent := map[int]time.Time{0: time.Unix(100, 8e6)}
+	p := filepath.Join(t.TempDir(), "listen.out")
+	line := `{"time":"` + time.Unix(100, 9e6).UTC().Format(time.RFC3339Nano) + `","kind":"announce","text":"` + latencyText(tag, 0, started[0]) + `"}`
+	if err := os.WriteFile(p, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &latencySession{listeners: []*proc{{outPath: p}}}
+	if got := s.collect(tag, sent, started); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("from sent = %v, want [1]", got)
+	}
+	if got := s.collect(tag, started, nil); len(got) != 1 || got[0] != 9 {
+		t.Fatalf("from start = %v, want [9]", got)
+	}
+	if got := s.collect(tag, sent, nil); len(got) != 0 {
+		t.Fatalf("stamp checked against the send time = %v, want nothing", got)
 	}
 }

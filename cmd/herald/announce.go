@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -16,12 +17,6 @@ import (
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
 )
-
-// beaconLead is how long announce and send wait after their own beacon
-// before each round of a message, so a listener that never met this node
-// (or joined since) has its name from the beacon by the time the message
-// is complete.
-const beaconLead = 50 * time.Millisecond
 
 func announceCommand() *cli.Command {
 	return &cli.Command{
@@ -76,8 +71,16 @@ func runAnnounce(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// sentAt is when the first round went out, for --json: what a script
+	// (or the latency benchmark) measures delivery from.
+	var sentAt atomic.Pointer[time.Time]
+	beacon := beaconBeforeRound(n)
 	eng, err := message.New(message.Config{Node: n, Channels: []identity.Channel{}, IgnorePrivate: true,
-		BeforeRound: beaconBeforeRound(c.Context, n)})
+		BeforeRound: func() {
+			beacon()
+			now := time.Now()
+			sentAt.CompareAndSwap(nil, &now)
+		}})
 	if err != nil {
 		return err
 	}
@@ -102,7 +105,11 @@ func runAnnounce(c *cli.Context) error {
 	rec.Record(e)
 	closeHistory(c, rec)
 	if jsonOutput(c) {
-		return writeJSON(c.App.Writer, map[string]any{"event": "announced", "id": hex.EncodeToString(id[:]), "channel": ch.Name})
+		ev := map[string]any{"event": "announced", "id": hex.EncodeToString(id[:]), "channel": ch.Name}
+		if at := sentAt.Load(); at != nil {
+			ev["sent"] = at.UTC().Format(time.RFC3339Nano)
+		}
+		return writeJSON(c.App.Writer, ev)
 	}
 	fmt.Fprintf(c.App.Writer, "announced on #%s (id %x)\n", ch.Name, id[:])
 	return nil
@@ -125,15 +132,15 @@ func messageText(c *cli.Context, arg string) (string, error) {
 	return text, nil
 }
 
-// beaconBeforeRound is a message.Config.BeforeRound that beacons and
-// waits beaconLead; a beacon that cannot be sent is skipped (the message
-// send that follows reports the network error).
-func beaconBeforeRound(ctx context.Context, n *node.Node) func() {
-	return func() {
-		if beaconNow(n) == nil {
-			sleepCtx(ctx, beaconLead)
-		}
-	}
+// beaconBeforeRound is a message.Config.BeforeRound that beacons just
+// ahead of each round, so a listener that never met this node (or joined
+// since) can name it. No wait is needed: the beacon leaves first on the
+// same socket, and a listener's node applies beacons to its peer table on
+// the reader before it dispatches the next datagram (SPEC §7.4). A beacon
+// that cannot be sent is skipped; the message send that follows reports
+// the network error.
+func beaconBeforeRound(n *node.Node) func() {
+	return func() { _ = beaconNow(n) }
 }
 
 // beaconNow sends one beacon, so peers can name this node before its

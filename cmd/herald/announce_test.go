@@ -38,10 +38,7 @@ func TestAnnounceReachesListener(t *testing.T) {
 	}
 	m := pupil.next(t)
 	if m.Text != "exam in 5 minutes" || m.Kind != message.KindAnnounce || !m.Priority || m.Channel != "class" ||
-		m.Fingerprint != teacher.Fingerprint || (m.Sender != "teacher" && m.Sender != "") {
-		// The name comes from the beacon announce sends 50 ms ahead; on a
-		// loaded machine presence may not have read it yet, and then the
-		// message is shown unnamed, but never under another name.
+		m.Fingerprint != teacher.Fingerprint || m.Sender != "teacher" {
 		t.Fatalf("pupil shows %+v", m)
 	}
 	kept := jsonLines[historyEntryJSON](t, herald(t, "--home", home, "history", "--json").stdout)

@@ -64,7 +64,7 @@ func runSend(c *cli.Context) error {
 	}
 	pres := presence.New(n, 0)
 	eng, err := message.New(message.Config{Node: n, Peers: pres, Channels: []identity.Channel{},
-		IgnorePrivate: true, ReceiptTimeout: c.Duration("timeout"), BeforeRound: beaconBeforeRound(c.Context, n)})
+		IgnorePrivate: true, ReceiptTimeout: c.Duration("timeout"), BeforeRound: beaconBeforeRound(n)})
 	if err != nil {
 		return err
 	}
