@@ -135,7 +135,15 @@ func heraldJoin(env runEnv, home string) error {
 			return fmt.Errorf("no join code in %q", out)
 		}
 	}
-	if out, err := exec.Command(env.herald, "--home", heraldHome, "channel", "join", heraldJoinCode).CombinedOutput(); err != nil {
+	// Each host gets its own name (r1, r2, ... from .../rN/home; the
+	// sender's from its home), or every identity would be user@hostname,
+	// the second one seen would show as a changed key, and the report
+	// could not tell the receivers apart.
+	name := filepath.Base(home)
+	if name == "home" {
+		name = filepath.Base(filepath.Dir(home))
+	}
+	if out, err := exec.Command(env.herald, "--home", heraldHome, "--name", name, "channel", "join", heraldJoinCode).CombinedOutput(); err != nil {
 		return fmt.Errorf("herald channel join: %v: %s", err, out)
 	}
 	return nil

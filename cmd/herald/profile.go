@@ -3,12 +3,15 @@ package main
 import (
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 )
 
 // startProfile writes a CPU profile to $HERALD_CPUPROFILE when set: a
-// developer aid for the benchmarks, not a user feature.
+// developer aid for the benchmarks, not a user feature. "%p" in the path
+// becomes the process id, so a lab's several processes keep one each.
 func startProfile() func() {
-	path := os.Getenv("HERALD_CPUPROFILE")
+	path := strings.ReplaceAll(os.Getenv("HERALD_CPUPROFILE"), "%p", strconv.Itoa(os.Getpid()))
 	if path == "" {
 		return func() {}
 	}

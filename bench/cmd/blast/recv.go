@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/ipv4"
-)
 
-// rcvBuf is forced (SO_RCVBUFFORCE, needs CAP_NET_ADMIN) so the ceiling is
-// not set by net.core.rmem_max; on failure the default stays.
-const rcvBuf = 8 << 20
+	"github.com/herald-lan/herald/multicast"
+)
 
 type recvResult struct {
 	Bytes      int64   `json:"bytes"`
@@ -35,14 +33,17 @@ func runRecv(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, p, group, err := joinGroup(*groupFlag, *ifaceFlag)
+	group, err := parseGroup(*groupFlag)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	forceRcvBuf(c)
+	conn, err := openBlastConn(*ifaceFlag, group.AddrPort())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	fmt.Fprintln(os.Stderr, "ready")
-	res, err := count(p, group.IP, time.Now().Add(*timeout), *idle)
+	res, err := count(conn, time.Now().Add(*timeout), *idle)
 	if err != nil {
 		return err
 	}
@@ -73,61 +74,61 @@ func joinGroup(groupSpec, ifaceName string) (*net.UDPConn, *ipv4.PacketConn, *ne
 	return c, p, group, nil
 }
 
-func forceRcvBuf(c net.PacketConn) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return
-	}
-	if raw, err := sc.SyscallConn(); err == nil {
-		_ = raw.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, rcvBuf)
-		})
-	}
-}
-
 // count reads datagrams of the group until an end marker, idle time after
-// the last datagram, or the deadline.
-func count(p *ipv4.PacketConn, group net.IP, deadline time.Time, idle time.Duration) (recvResult, error) {
-	msgs := make([]ipv4.Message, batchLen)
+// the last datagram, or the deadline. The Conn has no read deadline, so a
+// watchdog closes it when one of the last two passes.
+func count(conn multicast.Conn, deadline time.Time, idle time.Duration) (recvResult, error) {
+	msgs := make([]multicast.Message, batchLen)
 	for i := range msgs {
-		msgs[i] = ipv4.Message{Buffers: [][]byte{make([]byte, 65536)}, OOB: ipv4.NewControlMessage(ipv4.FlagDst)}
-	}
-	if err := p.SetControlMessage(ipv4.FlagDst, true); err != nil {
-		return recvResult{}, err
+		msgs[i].Buf = make([]byte, 65536)
 	}
 	var (
 		res         recvResult
 		seen        []uint64 // bitmap, allocated from the first datagram's total
 		total       uint32
-		first, last time.Time
+		first       time.Time
+		lastNanos   atomic.Int64 // last data datagram, for the watchdog
+		stopWatch   = make(chan struct{})
+		watchResult = make(chan string, 1)
 	)
-	res.End = "timeout"
-	for {
-		wait := deadline
-		if !last.IsZero() && last.Add(idle).Before(deadline) {
-			wait = last.Add(idle)
-		}
-		if err := p.SetReadDeadline(wait); err != nil {
-			return res, err
-		}
-		n, err := p.ReadBatch(msgs, 0)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if !last.IsZero() && time.Now().Before(deadline) {
-				res.End = "idle"
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopWatch:
+				watchResult <- ""
+				return
+			case now := <-tick.C:
+				last := lastNanos.Load()
+				switch {
+				case now.After(deadline):
+					conn.Close()
+					watchResult <- "timeout"
+					return
+				case last != 0 && now.Sub(time.Unix(0, last)) > idle:
+					conn.Close()
+					watchResult <- "idle"
+					return
+				}
 			}
+		}
+	}()
+	var last time.Time
+	for {
+		n, err := conn.ReadBatch(msgs)
+		if errors.Is(err, net.ErrClosed) {
 			break
 		}
 		if err != nil {
+			close(stopWatch)
+			<-watchResult
 			return res, err
 		}
 		now := time.Now()
 		ended := false
 		for _, m := range msgs[:n] {
-			var cm ipv4.ControlMessage
-			if cm.Parse(m.OOB[:m.NN]) != nil || !cm.Dst.Equal(group) {
-				continue // another group on the same port
-			}
-			h, err := parseHeader(m.Buffers[0][:m.N])
+			h, err := parseHeader(m.Buf[:m.N])
 			if err != nil || (total != 0 && h.total != total) {
 				continue
 			}
@@ -150,10 +151,19 @@ func count(p *ipv4.PacketConn, group net.IP, deadline time.Time, idle time.Durat
 			res.Datagrams++
 			res.Bytes += int64(m.N)
 		}
+		if !last.IsZero() {
+			lastNanos.Store(last.UnixNano())
+		}
 		if ended {
 			res.End = "marker"
 			break
 		}
+	}
+	if res.End == "marker" {
+		close(stopWatch)
+	}
+	if reason := <-watchResult; res.End == "" {
+		res.End = reason // the watchdog closed the conn: "idle" or "timeout"
 	}
 	res.Expected = int64(total)
 	if !last.IsZero() && last.After(first) {

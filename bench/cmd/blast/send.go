@@ -4,13 +4,17 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"github.com/herald-lan/herald/multicast"
 )
 
 const (
-	// batchLen datagrams go to the kernel per sendmmsg call.
+	// batchLen datagrams go to the kernel per WriteBatch call: with UDP GSO
+	// that is one sendmsg train, as herald's sender sends.
 	batchLen = 64
 	// endRepeats end markers are sent, endGap apart, so that a lossy
 	// receiver still sees one.
@@ -49,18 +53,34 @@ func runSend(args []string) error {
 	if count < 1 || count > maxDatagrams {
 		return fmt.Errorf("bytes %d gives %d datagrams, want 1..%d", *totalBytes, count, maxDatagrams)
 	}
-	conn, err := openSender(*ifaceFlag)
+	conn, err := openBlastConn(*ifaceFlag, group.AddrPort())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	res, err := blast(conn, group, uint32(count), *size, *rateMbit)
+	res, err := blast(conn, group.AddrPort(), uint32(count), *size, *rateMbit)
 	if err != nil {
 		return err
 	}
 	return printJSON(res)
 }
 
+// openBlastConn opens a socket of herald's own transport (package
+// multicast: UDP GSO on send, GRO and an 8 MiB receive buffer on receive),
+// joined to group on the named interface with loopback off. The ceiling
+// then pays the same kernel path per byte as herald, and nothing else.
+// The send buffer stays the OS default: blast is not paced, and only a
+// buffer smaller than the lab's tbf queue makes the socket push back
+// instead of the qdisc dropping whole GSO trains.
+func openBlastConn(ifaceName string, group netip.AddrPort) (multicast.Conn, error) {
+	network, err := multicast.NewUDP(multicast.Config{Iface: ifaceName, DisableLoopback: true, SendBuffer: -1})
+	if err != nil {
+		return nil, err
+	}
+	return network.Listen(group)
+}
+
+// openSender is a plain socket for ping's single datagrams.
 func openSender(ifaceName string) (*ipv4.PacketConn, error) {
 	ifi, err := net.InterfaceByName(ifaceName)
 	if err != nil {
@@ -85,24 +105,20 @@ func openSender(ifaceName string) (*ipv4.PacketConn, error) {
 }
 
 // blast sends count data datagrams, then the end markers.
-func blast(p *ipv4.PacketConn, group *net.UDPAddr, count uint32, size int, rateMbit float64) (sendResult, error) {
-	msgs := make([]ipv4.Message, batchLen)
-	for i := range msgs {
-		msgs[i] = ipv4.Message{Buffers: [][]byte{make([]byte, size)}, Addr: group}
+func blast(conn multicast.Conn, group netip.AddrPort, count uint32, size int, rateMbit float64) (sendResult, error) {
+	payloads := make([][]byte, batchLen)
+	for i := range payloads {
+		payloads[i] = make([]byte, size)
 	}
 	start := time.Now()
 	var sent uint32
 	for sent < count {
 		n := min(int(count-sent), batchLen)
 		for i := range n {
-			header{kind: kindData, seq: sent + uint32(i), total: count}.put(msgs[i].Buffers[0])
+			header{kind: kindData, seq: sent + uint32(i), total: count}.put(payloads[i])
 		}
-		for off := 0; off < n; {
-			w, err := p.WriteBatch(msgs[off:n], 0)
-			if err != nil {
-				return sendResult{}, err
-			}
-			off += w
+		if _, err := conn.WriteBatch(payloads[:n], group); err != nil {
+			return sendResult{}, err
 		}
 		sent += uint32(n)
 		if rateMbit > 0 {
@@ -116,7 +132,7 @@ func blast(p *ipv4.PacketConn, group *net.UDPAddr, count uint32, size int, rateM
 	end := make([]byte, headerLen)
 	header{kind: kindEnd, total: count}.put(end)
 	for range endRepeats {
-		if _, err := p.WriteTo(end, nil, group); err != nil {
+		if _, err := conn.WriteBatch([][]byte{end}, group); err != nil {
 			return sendResult{}, err
 		}
 		time.Sleep(endGap)
