@@ -169,7 +169,7 @@ func (s *sink) ReadBlock(i int, data []byte) error {
 
 func (s *sink) segments(off int64, data []byte, do func(*os.File, []byte, int64) error) error {
 	for len(data) > 0 {
-		fi := s.fileAt(off)
+		fi := fileHolding(s.files, s.start, off)
 		if fi < 0 {
 			return errors.New("push: block beyond the end of the content")
 		}
@@ -185,25 +185,6 @@ func (s *sink) segments(off int64, data []byte, do func(*os.File, []byte, int64)
 		data, off = data[n:], off+n
 	}
 	return nil
-}
-
-func (s *sink) fileAt(off int64) int {
-	lo, hi := 0, len(s.files)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if s.start[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	for lo < len(s.files) && (s.files[lo].Size == 0 || off >= s.start[lo]+int64(s.files[lo].Size)) {
-		lo++
-	}
-	if lo >= len(s.files) {
-		return -1
-	}
-	return lo
 }
 
 func (s *sink) file(i int) (*os.File, error) {

@@ -99,7 +99,7 @@ func (s *Source) Size() int64 { return s.total }
 func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) && off < s.total {
-		i := s.fileAt(off)
+		i := fileHolding(s.Files, s.start, off) // off < s.total: always found
 		f, err := s.open(i)
 		if err != nil {
 			return n, err
@@ -120,24 +120,6 @@ func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
-}
-
-// fileAt finds the file holding stream offset off (binary search over
-// files with content).
-func (s *Source) fileAt(off int64) int {
-	lo, hi := 0, len(s.Files)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if s.start[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	for s.Files[lo].Size == 0 || off >= s.start[lo]+int64(s.Files[lo].Size) {
-		lo++
-	}
-	return lo
 }
 
 func (s *Source) open(i int) (*os.File, error) {

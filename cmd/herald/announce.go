@@ -63,11 +63,7 @@ func runAnnounce(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := openNode(c)
-	if err != nil {
-		return err
-	}
-	ch, err := pickChannel(n, c.String("channel"))
+	n, ch, err := openNodeOnChannel(c)
 	if err != nil {
 		return err
 	}

@@ -77,11 +77,7 @@ func runChat(c *cli.Context) error {
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return err
 	}
-	n, err := openNode(c)
-	if err != nil {
-		return err
-	}
-	ch, err := pickChannel(n, c.String("channel"))
+	n, ch, err := openNodeOnChannel(c)
 	if err != nil {
 		return err
 	}

@@ -187,6 +187,16 @@ func configPath(c *cli.Context) (string, error) {
 	return filepath.Join(home, configFileName), nil
 }
 
+// loadConfigOf reads the config.json of c's home, and says where it is.
+func loadConfigOf(c *cli.Context) (string, configValues, error) {
+	path, err := configPath(c)
+	if err != nil {
+		return "", nil, err
+	}
+	values, err := loadConfig(path)
+	return path, values, err
+}
+
 // loadConfig reads path. A missing file is an empty configuration; an
 // unknown key, a value of the wrong JSON type or an invalid value is an
 // error naming the file, so a typo never goes unnoticed.
@@ -352,11 +362,7 @@ func applyGlobalConfig(c *cli.Context) error {
 	if slices.Contains(configExempt, c.Args().First()) {
 		return nil
 	}
-	path, err := configPath(c)
-	if err != nil {
-		return err
-	}
-	values, err := loadConfig(path)
+	_, values, err := loadConfigOf(c)
 	if err != nil {
 		return err
 	}

@@ -88,11 +88,7 @@ func runConfigShow(c *cli.Context) error {
 	if c.Args().Present() {
 		return usageErrorf("unknown config subcommand %q: want set, unset or path (see 'herald config --help')", c.Args().First())
 	}
-	path, err := configPath(c)
-	if err != nil {
-		return err
-	}
-	values, err := loadConfig(path)
+	path, values, err := loadConfigOf(c)
 	if err != nil {
 		return err
 	}
@@ -285,11 +281,7 @@ func runConfigUnset(c *cli.Context) error {
 // updateConfig loads config.json, changes it and writes it back, then
 // calls done with its path.
 func updateConfig(c *cli.Context, change func(configValues), done func(path string)) error {
-	path, err := configPath(c)
-	if err != nil {
-		return err
-	}
-	values, err := loadConfig(path)
+	path, values, err := loadConfigOf(c)
 	if err != nil {
 		return err
 	}
