@@ -31,6 +31,7 @@ func (n *Node) handle(m *multicast.Message) {
 	if err := n.Replay.Check(s.Sender, s.Epoch, s.Counter, s.Time); err != nil {
 		if errors.Is(err, replay.ErrStale) || errors.Is(err, replay.ErrFuture) {
 			c.stale.Add(1)
+			n.warnClockSkew(s.Sender, m.Src, s.Time)
 		} else {
 			c.replayed.Add(1)
 		}

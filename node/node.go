@@ -42,6 +42,8 @@ type Node struct {
 	conn    multicast.Conn // control group; opened by Join, Send or Run
 	subs    subscribers
 	stats   counters
+
+	skewWarned time.Time // last clock-skew warning; the reader's alone
 }
 
 type runState int
