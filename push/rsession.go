@@ -62,8 +62,9 @@ type rsession struct {
 	paths       []string
 	suppress    map[uint32]suppressed
 	scratch     []byte
-	lowest      int    // every block below is verified
-	sentThrough uint32 // the sender's first pass has sent blocks below this
+	nonce       [12]byte // the shard being opened; a field, since a local passed to the AEAD escapes (one allocation a datagram)
+	lowest      int      // every block below is verified
+	sentThrough uint32   // the sender's first pass has sent blocks below this
 
 	intervalRecv, intervalGaps int
 	loss                       uint16

@@ -145,8 +145,8 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		s.intervalRecv++ // unauthenticated: it only feeds the loss estimate
 		return
 	}
-	nonce := protocol.DataNonce(d.Block, d.Shard)
-	shard, err := s.keys.data.Open(s.scratch[:0], nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
+	s.nonce = protocol.DataNonce(d.Block, d.Shard)
+	shard, err := s.keys.data.Open(s.scratch[:0], s.nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
 	if err != nil {
 		s.rejected++
 		return

@@ -117,6 +117,7 @@ func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
 // sender is the state of one push. Owned by its run goroutine, except
 // that the feedback reader hands statuses over through a bounded channel.
 type sender struct {
+	nonce    [12]byte // the shard being sealed; a field, since a local passed to the AEAD escapes (one allocation a datagram)
 	cfg      SendConfig
 	n        *node.Node
 	src      *Source

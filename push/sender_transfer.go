@@ -176,8 +176,8 @@ func (s *sender) queueShard(ctx context.Context, b, idx int, data [][]byte) erro
 	}
 	pkt := s.out.next()
 	pkt = protocol.AppendDataHeader(pkt, s.sid, uint32(b), byte(idx))
-	nonce := protocol.DataNonce(uint32(b), byte(idx))
-	pkt = s.keys.data.Seal(pkt, nonce[:], shard, pkt[:protocol.DataHeaderLen])
+	s.nonce = protocol.DataNonce(uint32(b), byte(idx))
+	pkt = s.keys.data.Seal(pkt, s.nonce[:], shard, pkt[:protocol.DataHeaderLen])
 	s.out.push(pkt)
 	s.lastSent[b] = time.Now().UnixNano()
 	if s.out.full() {
