@@ -1,35 +1,16 @@
 package node
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/internal/syncbuf"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/protocol"
 	"github.com/herald-lan/herald/replay"
 )
-
-// syncBuffer is a log sink safe for the reader goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A receiver whose clock is off by less than the replay window takes the
 // packets; beyond it, it drops them, counts them Stale and says once,
@@ -47,7 +28,7 @@ func TestClockSkew(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			memnet := multicast.NewMemNet(1)
 			alice := testNode(t, "alice", memnet.Host(multicast.Link{}))
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			bob, err := Open(Config{Home: t.TempDir(), Name: "bob", Network: memnet.Host(multicast.Link{}),
 				Now:    func() time.Time { return time.Now().Add(tt.offset) },
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})

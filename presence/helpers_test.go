@@ -1,7 +1,6 @@
 package presence
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/internal/syncbuf"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
@@ -26,29 +26,11 @@ var fast = tuning{
 	maxPeers: MaxPeers,
 }
 
-// syncBuffer is a log sink safe for the node's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // member is one node with its presence.
 type member struct {
 	node *node.Node
 	p    *Presence
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	stop func() // stops the node and presence and waits; idempotent
 }
 
@@ -56,7 +38,7 @@ type member struct {
 // Presence with fast tuning. It is started by start.
 func newMember(t *testing.T, memnet *multicast.MemNet, name string, offers byte) *member {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	n, err := node.Open(node.Config{
 		Home: t.TempDir(), Name: name, Network: memnet.Host(multicast.Link{}),
 		Logger: slog.New(slog.NewTextHandler(log, nil)),

@@ -35,6 +35,19 @@ func sealShard(a interface {
 	return a.Seal(pkt, nonceBuf[:], shard, pkt[:DataHeaderLen])
 }
 
+// openShard parses a data datagram and opens its shard into scratch.
+func openShard(a interface {
+	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
+}, pkt, scratch []byte) error {
+	d, err := ParseData(pkt)
+	if err != nil {
+		return err
+	}
+	nonceBuf = DataNonce(d.Block, d.Shard)
+	_, err = a.Open(scratch[:0], nonceBuf[:], d.Sealed, pkt[:DataHeaderLen])
+	return err
+}
+
 func BenchmarkDataSeal(b *testing.B) {
 	a := dataAEAD(b)
 	shard := make([]byte, MaxShardSize)
@@ -53,12 +66,7 @@ func BenchmarkDataOpen(b *testing.B) {
 	b.SetBytes(MaxShardSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := ParseData(pkt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		nonceBuf = DataNonce(d.Block, d.Shard)
-		if _, err := a.Open(scratch[:0], nonceBuf[:], d.Sealed, pkt[:DataHeaderLen]); err != nil {
+		if err := openShard(a, pkt, scratch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -97,12 +105,7 @@ func TestDataPathAllocatesNothing(t *testing.T) {
 	scratch := make([]byte, 0, MaxShardSize)
 	allocs := testing.AllocsPerRun(200, func() {
 		pkt = sealShard(a, pkt, SessionID{1}, 9, 4, shard)
-		d, err := ParseData(pkt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nonceBuf = DataNonce(d.Block, d.Shard)
-		if _, err := a.Open(scratch[:0], nonceBuf[:], d.Sealed, pkt[:DataHeaderLen]); err != nil {
+		if err := openShard(a, pkt, scratch); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -146,13 +146,3 @@ func beaconNow(n *node.Node) error {
 	pkt, _ := n.Signer.Append(make([]byte, 0, protocol.SignedLen(b)), b)
 	return n.Send(pkt)
 }
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/internal/netlab"
+	"github.com/herald-lan/herald/internal/syncbuf"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/protocol"
@@ -93,7 +94,7 @@ func TestAnnounceUsageErrors(t *testing.T) {
 // netnsListener is `herald listen --json` running in one lab namespace.
 type netnsListener struct {
 	cmd         *exec.Cmd
-	out, stderr lockedBuffer
+	out, stderr syncbuf.Buffer
 }
 
 func startNetnsListener(t *testing.T, l *pushLab, h netlab.Host) *netnsListener {
@@ -196,7 +197,7 @@ func TestAnnounceNetnsRetain(t *testing.T) {
 	}
 	l := newPushLab(t, 1)
 	announce := l.cmd(l.lab.Sender, "announce", "--retain", "20s", "the wifi password changed")
-	var announceOut lockedBuffer
+	var announceOut syncbuf.Buffer
 	announce.Stdout, announce.Stderr = &announceOut, &announceOut
 	start := time.Now()
 	if err := announce.Start(); err != nil {

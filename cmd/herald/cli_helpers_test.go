@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/internal/syncbuf"
 	"github.com/herald-lan/herald/multicast"
 )
 
@@ -25,29 +24,10 @@ type cliRun struct {
 	network multicast.Network // nil: real UDP
 }
 
-// lockedBuffer lets goroutines the command starts write while the test
-// reads afterwards.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // exec runs r through newApp the way main does, with a 60 s safety net.
 func (r cliRun) exec(t *testing.T) result {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	app := newApp(&stdout, &stderr)
 	app.Reader = strings.NewReader(r.stdin)
 	if r.network != nil {
@@ -94,4 +74,14 @@ func identityOf(t *testing.T, home string) idJSON {
 		t.Fatalf("id --json printed %d objects", len(ids))
 	}
 	return ids[0]
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

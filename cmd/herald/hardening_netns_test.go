@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/herald-lan/herald/internal/netlab"
+	"github.com/herald-lan/herald/internal/syncbuf"
 )
 
 // Faults on a real (namespace) LAN: a sender that dies, a receiver whose
@@ -57,7 +57,7 @@ func TestHardeningNetnsSenderKilled(t *testing.T) {
 	file := randomFile(t, t.TempDir(), "image.bin", 30<<20)
 	var fps, dirs []string
 	var rcv []*exec.Cmd
-	var outs []*syncBuffer
+	var outs []*syncbuf.Buffer
 	for _, r := range l.lab.Receivers {
 		d := t.TempDir()
 		dirs = append(dirs, d)
@@ -103,7 +103,7 @@ func TestHardeningNetnsDiskFull(t *testing.T) {
 	dirs := []string{small, t.TempDir(), t.TempDir()}
 	var fps []string
 	var rcv []*exec.Cmd
-	var outs []*syncBuffer
+	var outs []*syncbuf.Buffer
 	for i, r := range l.lab.Receivers {
 		fps = append(fps, l.fingerprint(r))
 		c, out := l.startSync(r, "receive", "--once", "--accept-any", "--dir", dirs[i])
@@ -236,30 +236,10 @@ func TestHardeningNetnsThirtyReceivers(t *testing.T) {
 		n, rep.Bytes, float64(rep.WireBytes)/float64(rep.Bytes), sent[0], sent[n/2], sent[n-1], float64(total)/n)
 }
 
-// syncBuffer is a bytes buffer that a running command writes while the
-// test reads it. Safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
-
 // startSync is pushLab.start with output the test may read while the
 // command runs.
-func (l *pushLab) startSync(h netlab.Host, args ...string) (*exec.Cmd, *syncBuffer) {
-	out := &syncBuffer{}
+func (l *pushLab) startSync(h netlab.Host, args ...string) (*exec.Cmd, *syncbuf.Buffer) {
+	out := &syncbuf.Buffer{}
 	c := l.cmd(h, args...)
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/syncbuf"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
@@ -109,7 +110,7 @@ func (p *msgPeer) next(t *testing.T) message.Message {
 
 // bgCLI is a command running in the background of a test.
 type bgCLI struct {
-	stdout, stderr lockedBuffer
+	stdout, stderr syncbuf.Buffer
 	cancel         context.CancelFunc
 	code           chan int
 }

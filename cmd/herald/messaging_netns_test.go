@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/internal/netlab"
+	"github.com/herald-lan/herald/internal/syncbuf"
 )
 
 // netnsChat is one `herald chat` on a namespace host, fed through a pipe
@@ -19,7 +20,7 @@ type netnsChat struct {
 	fp     string
 	cmd    *exec.Cmd
 	typing io.WriteCloser
-	out    lockedBuffer
+	out    syncbuf.Buffer
 }
 
 func startNetnsChat(t *testing.T, l *pushLab, h netlab.Host, channel string) *netnsChat {
