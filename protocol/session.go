@@ -1,9 +1,16 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"encoding/hex"
+)
 
 // SessionID names one push. It is random, chosen by the sender.
 type SessionID [8]byte
+
+// String is the id in lower-case hex, the form events, logs and reports
+// show (16 characters).
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
 // Key modes of a push (SPEC.md §6.2): how receivers get the session key.
 const (

@@ -67,6 +67,7 @@ type rsession struct {
 	sentThrough uint32   // the sender's first pass has sent blocks below this
 
 	intervalRecv, intervalGaps int
+	totalRecv, totalGaps       uint32 // since joining, for Status (§6.6)
 	loss                       uint16
 	badBlocks, dropped         int
 	rejected                   int          // data-group datagrams refused as forged or malformed
@@ -126,7 +127,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr) (*rsession
 }
 
 func (s *rsession) emit(e Event) {
-	e.Session = fmt.Sprintf("%x", s.sid)
+	e.Session = s.sid.String()
 	e.Sender = s.senderFP
 	e.Time = time.Now()
 	s.r.cfg.OnEvent(e)
@@ -297,8 +298,11 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	if s.intervalRecv+s.intervalGaps > 0 {
 		s.loss = uint16(1000 * s.intervalGaps / (s.intervalRecv + s.intervalGaps))
 	}
+	s.totalRecv += uint32(s.intervalRecv)
+	s.totalGaps += uint32(s.intervalGaps)
 	s.intervalRecv, s.intervalGaps = 0, 0
 	st.Loss = s.loss
+	st.Received, st.Lost, st.Overflow = s.totalRecv, s.totalGaps, socketOverflow(s.dataConn)
 	if s.phase == phaseManifest {
 		for i, ok := range s.chunkHave {
 			if !ok && len(st.Nacks) < protocol.MaxNacks {
