@@ -94,8 +94,8 @@ type receiverTable struct {
 	recipients []identity.Peer
 	policy     keyPolicy
 	trust      *identity.TrustStore
-	blocks int
-	giveUp time.Duration
+	blocks     int
+	giveUp     time.Duration
 
 	firstPassEnd time.Time // zero while the first pass runs
 }
