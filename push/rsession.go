@@ -281,6 +281,8 @@ func (s *rsession) readLoop(c multicast.Conn, handle func([]byte, netip.AddrPort
 // over (complete) or failed.
 func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	st := protocol.Status{Session: s.sid, State: protocol.StateJoined}
+	st.Received, st.Lost = s.totalRecv+uint32(s.intervalRecv), s.totalGaps+uint32(s.intervalGaps)
+	st.Overflow = socketOverflow(s.dataConn)
 	if s.err != nil {
 		st.State, st.Reason = protocol.StateFailed, reasonFor(s.err)
 		return st, s.err, false
@@ -302,7 +304,6 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	s.totalGaps += uint32(s.intervalGaps)
 	s.intervalRecv, s.intervalGaps = 0, 0
 	st.Loss = s.loss
-	st.Received, st.Lost, st.Overflow = s.totalRecv, s.totalGaps, socketOverflow(s.dataConn)
 	if s.phase == phaseManifest {
 		for i, ok := range s.chunkHave {
 			if !ok && len(st.Nacks) < protocol.MaxNacks {
