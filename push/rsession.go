@@ -46,6 +46,7 @@ type rsession struct {
 	mu          sync.Mutex
 	phase       int
 	manifest    []byte
+	content     [32]byte // SHA-256 of the manifest: names the content
 	chunkHave   []bool
 	chunks      int
 	hashes      [][protocol.HashLen]byte
@@ -140,9 +141,6 @@ func (s *rsession) poke() {
 	}
 }
 
-// heard notes an announce from the sender; sent is how far its first
-// pass has come. When the pass is over, every missing block is NACKed at
-// once instead of after the idle timeout.
 // heardFrom notes the source address of a signed packet of the sender.
 // Shards carry only a MAC that every receiver can make, so a shard from
 // any other address is a key holder's injection (or a spoof) and is
@@ -160,11 +158,14 @@ func (s *rsession) heardFrom(src netip.Addr) {
 }
 
 // fromSender reports whether a datagram from src may carry the sender's
-// data; with no address known yet (tests), any may.
+// data: only the addresses its signed packets came from may.
 func (s *rsession) fromSender(src netip.AddrPort) bool {
-	return len(s.senderAddrs) == 0 || slices.Contains(s.senderAddrs, src.Addr().Unmap())
+	return slices.Contains(s.senderAddrs, src.Addr().Unmap())
 }
 
+// heard notes an announce from the sender; sent is how far its first
+// pass has come. When the pass is over, every missing block is NACKed at
+// once instead of after the idle timeout.
 func (s *rsession) heard(sent uint32) {
 	s.mu.Lock()
 	s.lastHeard = time.Now()

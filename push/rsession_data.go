@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/herald-lan/herald/protocol"
@@ -84,6 +85,19 @@ func (s *rsession) startData() {
 		seen[f.Path] = true
 	}
 	contentID := sha256.Sum256(s.manifest)
+	s.content = contentID
+	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.full.BlockSize()) {
+		// The same content from the same sender is already in place under
+		// another session id: never place it twice.
+		s.manifest = nil
+		s.phase, s.paths = phaseDone, names
+		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(contentID[:]),
+			Dir: s.r.absDir, Names: names, At: time.Now()})
+		s.poke()
+		s.emit(Event{Kind: EventComplete, Paths: names, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
+			Name: "already received: the same content from the same sender is in place"})
+		return
+	}
 	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
 	if err != nil {
 		s.err = err
@@ -93,7 +107,8 @@ func (s *rsession) startData() {
 	s.manifest = nil
 	kept := s.reverify()
 	if kept > 0 {
-		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept (%s)", kept, s.a.Blocks, hex.EncodeToString(contentID[:4]))})
+		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept from an earlier attempt in %s",
+			kept, s.a.Blocks, filepath.Join(s.r.cfg.Dir, sk.staging))})
 	}
 	s.phase = phaseData
 	s.poke() // tell the sender we hold the manifest, and what we kept
@@ -207,7 +222,9 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 		return
 	}
 	if err := s.sink.WriteBlock(b, data); err != nil {
-		s.err = fmt.Errorf("writing %s: %w", s.r.cfg.Dir, err)
+		s.err = fmt.Errorf("writing %s: %w; the %d verified blocks stay in %s so the next push resumes from them "+
+			"(removed when untouched for 7 days, or by `herald receive --clean`)",
+			s.r.cfg.Dir, err, s.sink.Count(), filepath.Join(s.r.cfg.Dir, s.sink.staging))
 		return
 	}
 	s.maybeComplete()
@@ -217,12 +234,19 @@ func (s *rsession) maybeComplete() {
 	if s.sink.Count() != int(s.a.Blocks) || s.phase == phaseDone {
 		return
 	}
-	paths, err := s.sink.Finish(s.r.cfg.Overwrite)
+	r := s.r
+	paths, backups, err := s.sink.Finish(placement{overwrite: r.cfg.Overwrite,
+		replaceable: func(name string) bool { return r.received.placedBy(s.sender, r.absDir, name) },
+		isBackup:    func(name string) bool { return r.received.isBackup(r.absDir, name) }})
 	if err != nil {
 		s.err = err
 		return
 	}
 	s.phase, s.paths = phaseDone, paths
+	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(s.content[:]),
+		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil {
+		r.n.Logger.Warn("push: received log not saved; an announce still running may be received again", "err", err)
+	}
 	s.poke()
 	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
 		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)})
