@@ -46,7 +46,7 @@ func dirNames(t *testing.T, dir string) []string {
 // (and one restarted meanwhile, item 6) must not take it again.
 func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 	l := newMemLab(t, 1, multicast.Link{})
-	addSlowReceiver(t, l, 0.97)
+	addSlowReceiver(t, l, 0.85)
 	fast := &eventLog{}
 	run := func(ctx context.Context) {
 		Receive(ctx, ReceiveConfig{Node: l.receivers[0], Dir: l.dirs[0], AcceptAny: true, SenderTimeout: 5 * time.Second, OnEvent: fast.add})
@@ -59,7 +59,7 @@ func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 	defer stopSlow()
 	go Receive(slowCtx, ReceiveConfig{Node: l.receivers[1], Dir: l.dirs[1], AcceptAny: true, SenderTimeout: 30 * time.Second})
 
-	pushCtx, stopPush := context.WithTimeout(l.ctx, 9*time.Second)
+	pushCtx, stopPush := context.WithTimeout(l.ctx, 15*time.Second)
 	defer stopPush()
 	src := writeTree(t, 256<<10, 3)
 	source, err := NewSource([]string{src})
