@@ -120,7 +120,7 @@ func (l *rsessionLab) session(t testing.TB, p *testPush, dir string) *rsession {
 	}
 	o := &offer{sender: [32]byte(p.sender.Public().(ed25519.PublicKey)), announce: p.announce}
 	var key [32]byte
-	s, err := newRSession(r, o, key, l.src.Addr())
+	s, err := newRSession(r, o, key, l.src.Addr(), protocol.GrantView{})
 	if err != nil {
 		t.Fatal(err)
 	}

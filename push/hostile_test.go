@@ -443,6 +443,7 @@ func TestInsiderForgedShards(t *testing.T) {
 						t.Errorf("receiver %d: shards from the insider's own address were not refused up front", i)
 					}
 				}
+				t.Logf("repair shards: %d for %d blocks of K=%d", p.rep.Repair, a.Blocks, a.K)
 				return
 			}
 			<-p.done

@@ -312,8 +312,12 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	key := sessionKey{p.Sender, g.Session}
+	if s := r.sessions[key]; s != nil {
+		s.noteRecipients(g) // the other grants name the other recipients
+		return
+	}
 	o := r.offers[key]
-	if o == nil || o.refused || r.sessions[key] != nil {
+	if o == nil || o.refused {
 		return
 	}
 	sessKey, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())
@@ -327,7 +331,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	delete(r.offers, key)
-	s, err := newRSession(r, o, sessKey, p.Src.Addr())
+	s, err := newRSession(r, o, sessKey, p.Src.Addr(), g)
 	if err != nil {
 		r.cfg.OnEvent(Event{Kind: EventFailed, Session: fmt.Sprintf("%x", g.Session), Err: err, Time: time.Now()})
 		return

@@ -62,6 +62,9 @@ type rsession struct {
 	err         error
 	paths       []string
 	suppress    map[uint32]suppressed
+	recipients  map[identity.KeyID]bool // --to push: who the grants name (mayInfluence)
+	hashFailed  map[uint32]hashFailure  // blocks whose rebuild failed its hash (repairbudget.go)
+	failBudget  tokenBucket             // NACKs of such blocks
 	scratch     []byte
 	nonce       [12]byte // the shard being opened; a field, since a local passed to the AEAD escapes (one allocation a datagram)
 	lowest      int      // every block below is verified
@@ -89,16 +92,24 @@ type suppressed struct {
 // maxSenderAddrs bounds the source addresses a session accepts data from.
 const maxSenderAddrs = 4
 
+// maxRecipientIDs bounds the recipients a session remembers from grants
+// (protocol.MaxGrants * MaxGrantEntries could be more).
+const maxRecipientIDs = 4096
+
 // newRSession starts receiving the push offered by o, whose grant came
 // from src: data shards are accepted only from the addresses the sender's
 // signed packets come from (src, and those of later announces).
-func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr) (*rsession, error) {
+func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol.GrantView) (*rsession, error) {
 	a := o.announce
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
 		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
 	s.heardFrom(src)
+	s.recipients = map[identity.KeyID]bool{}
+	s.hashFailed = map[uint32]hashFailure{}
+	s.failBudget = newTokenBucket(failNacksPerSec, failNacksBurst, time.Now())
+	s.noteRecipients(g)
 	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
 	port := r.n.Control.Port()
 	s.fbGroup = addrPort(fbGroup, port)
@@ -327,7 +338,7 @@ func (s *rsession) nacksLocked(st *protocol.Status) {
 	limit := max(s.highest-2*interleave, int(s.sentThrough))
 	now := time.Now()
 	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
-		if s.sink.Has(b) {
+		if s.sink.Has(b) || !s.mayNackFailed(uint32(b), now) {
 			continue
 		}
 		n := protocol.Nack{Block: uint32(b)}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -219,8 +220,10 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	data = data[:s.blockLen(b)]
 	if sha256.Sum256(data) != s.hashes[b] {
 		s.badBlocks++
+		s.noteHashFailure(uint32(b), time.Now())
 		return
 	}
+	delete(s.hashFailed, uint32(b))
 	if err := s.sink.WriteBlock(b, data); err != nil {
 		s.err = fmt.Errorf("writing %s: %w; the %d verified blocks stay in %s so the next push resumes from them "+
 			"(removed when untouched for 7 days, or by `herald receive --clean`)",
@@ -253,13 +256,20 @@ func (s *rsession) maybeComplete() {
 }
 
 // onFeedback notes other receivers' NACKs for suppression (mu held).
+// Suppression makes this receiver keep quiet about a block, so only a
+// status that may speak for the session counts (mayInfluence), once
+// (the node's replay guard): otherwise any key on the LAN could stretch
+// or starve a push by claiming to miss everything (SECURITY.md).
 func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
 		return
 	}
 	v, err := protocol.ParseStatus(p.Body)
-	if err != nil || v.Session != s.sid || v.NackCount() == 0 || !p.Verify() {
+	if err != nil || v.Session != s.sid || v.NackCount() == 0 || p.Sender == s.sender || !s.mayInfluence(p.Sender) || !p.Verify() {
+		return
+	}
+	if s.r.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
 	now := time.Now()
@@ -271,5 +281,40 @@ func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 		if old, ok := s.suppress[n.Block]; !ok || n.Have < old.have || now.Sub(old.at) > s.r.cfg.StatusEvery {
 			s.suppress[n.Block] = suppressed{at: now, have: n.Have}
 		}
+	}
+}
+
+// mayInfluence reports whether key's NACKs may suppress ours: in a --to
+// push, a recipient the sender's signed grants name; in a channel or
+// public push, where anyone may register, only a peer this receiver
+// trusts or was told to accept.
+func (s *rsession) mayInfluence(key [32]byte) bool {
+	if s.a.KeyMode == protocol.KeyModeRecipients {
+		return s.recipients[identity.KeyIDOf(key[:])]
+	}
+	if p, ok := s.r.n.Trust.Lookup(key[:]); ok && p.Trusted {
+		return true
+	}
+	for _, k := range s.r.cfg.From {
+		if string(k) == string(key[:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// noteRecipients records the recipients a grant of this session names
+// (the grant is the sender's, verified by the node).
+func (s *rsession) noteRecipients(g protocol.GrantView) {
+	if s.a.KeyMode != protocol.KeyModeRecipients {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range g.Count() {
+		if len(s.recipients) >= maxRecipientIDs {
+			return
+		}
+		s.recipients[identity.KeyID(g.Entry(i).Recipient)] = true
 	}
 }
