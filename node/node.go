@@ -111,6 +111,8 @@ func Open(cfg Config) (*Node, error) {
 		Created:  created,
 		now:      now,
 	}
+	n.Replay.SetProtected(n.protectedKey)
+	n.loadReplayState()
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()

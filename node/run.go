@@ -26,6 +26,9 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- n.read(conn) }()
+	saveCtx, stopSaving := context.WithCancel(context.Background())
+	saved := make(chan struct{})
+	go func() { defer close(saved); n.saveReplayLoop(saveCtx) }()
 	select {
 	case <-ctx.Done():
 		n.Close()
@@ -33,6 +36,8 @@ func (n *Node) Run(ctx context.Context) error {
 	case err = <-done:
 		n.Close()
 	}
+	stopSaving()
+	<-saved // the final save sees everything the reader accepted
 	n.subs.closeAll()
 	return err
 }
