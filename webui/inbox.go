@@ -182,6 +182,9 @@ func (s *Server) listFolder(w http.ResponseWriter, root *os.Root, rel string) {
 		if len(out) >= maxListing {
 			return fs.SkipAll
 		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil // a link or device is not served, so not listed
+		}
 		e := fileEntry{Path: p, Dir: d.IsDir()}
 		if info, err := d.Info(); err == nil && !d.IsDir() {
 			e.Size = info.Size()
