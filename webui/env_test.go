@@ -22,15 +22,16 @@ import (
 // runs a receiver, a message engine and presence, as `herald receive`
 // and `herald listen` would, and trusts alice the way README says.
 type room struct {
-	t        *testing.T
-	ctx      context.Context
-	srv      *Server
-	alice    *node.Node
-	bob      *node.Node
-	bobDir   string
-	bobMsgs  chan message.Message
-	bobPres  *presence.Presence
-	received chan push.Event // bob's completed pushes
+	t         *testing.T
+	ctx       context.Context
+	srv       *Server
+	alice     *node.Node
+	bob       *node.Node
+	bobDir    string
+	bobMsgs   chan message.Message
+	bobPres   *presence.Presence
+	bobEngine *message.Engine
+	received  chan push.Event // bob's completed pushes
 }
 
 // testNode opens a node named name with a fresh home on net.
@@ -66,6 +67,7 @@ func newRoom(t *testing.T, cfg Config) *room {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.bobEngine = eng
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	wg.Go(func() {
@@ -158,4 +160,3 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 		}
 	}
 }
-

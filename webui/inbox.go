@@ -82,10 +82,13 @@ func (in *inbox) event(e push.Event) {
 	case push.EventComplete:
 		it.Status, it.Bytes, it.Verified = "complete", e.Total, true
 		it.Paths = it.Paths[:0]
-		for _, p := range e.Paths {
-			if rel, err := filepath.Rel(in.s.cfg.Dir, p); err == nil {
-				it.Paths = append(it.Paths, filepath.ToSlash(rel))
+		for _, p := range e.Paths { // relative to the receive folder; absolute in older engines
+			if filepath.IsAbs(p) {
+				if rel, err := filepath.Rel(in.s.cfg.Dir, p); err == nil {
+					p = rel
+				}
 			}
+			it.Paths = append(it.Paths, filepath.ToSlash(p))
 		}
 	case push.EventFailed:
 		it.Status, it.Reason = "failed", errText(e.Err)
