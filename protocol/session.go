@@ -92,8 +92,8 @@ func ParseAnnounce(body []byte) (Announce, error) {
 // Push limits (SPEC.md §6.1).
 const (
 	MaxK             = fec.MaxK
-	MinShardSize     = 64               // a push's smallest shard; messages use fec's own minimum
-	MaxShardSize     = fec.MaxShardSize // one source of truth: fec (SPEC.md §6.9)
+	MinShardSize     = 64                  // a push's smallest shard; messages use fec's own minimum
+	MaxShardSize     = fec.MaxShardSize    // one source of truth: fec (SPEC.md §6.9)
 	MaxGrants        = 64                  // grant packets per session (≥ 1216 recipients)
 	ManifestChunkLen = 1024                // manifest plaintext bytes per chunk
 	MaxManifestLen   = 64 << 20            // 64 MiB of file list and block hashes
