@@ -7,6 +7,10 @@ const (
 	MaxNameLen = 64
 	// BeaconLeaving marks the last beacon of a process that is stopping.
 	BeaconLeaving = 1 << 0
+	// BeaconUnicastWanted is set only in a beacon sent by unicast (SPEC.md
+	// §5.2): its sender does not hear the receiver's multicast and asks
+	// for the receiver's control packets by unicast.
+	BeaconUnicastWanted = 1 << 1
 )
 
 // Offers says what a running herald does, so peers can show it.
