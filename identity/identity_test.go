@@ -1,11 +1,14 @@
 package identity
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -194,5 +197,29 @@ func TestGoldenIdentity(t *testing.T) {
 				t.Fatalf("got %s, want %s", c.got, c.want)
 			}
 		})
+	}
+}
+
+func TestFingerprintShape(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		fp := Fingerprint(pub)
+		if !shape.MatchString(fp) {
+			t.Fatalf("fingerprint %q has the wrong shape", fp)
+		}
+		if seen[fp] {
+			t.Fatalf("fingerprint %q repeated", fp)
+		}
+		seen[fp] = true
+	}
+}
+
+func BenchmarkFingerprint(b *testing.B) {
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	b.ReportAllocs()
+	for b.Loop() {
+		Fingerprint(pub)
 	}
 }
