@@ -30,8 +30,11 @@ type Event struct {
 	// Missing names the expected receivers not registered yet
 	// (EventWaiting; Bytes and Total then count registered and expected).
 	Missing []string
-	Err     error
-	Time    time.Time
+	// Receivers is, on a sender's EventProgress, each receiver so far as
+	// the final report would show it (herald ui's live table).
+	Receivers []ReceiverReport
+	Err       error
+	Time      time.Time
 }
 
 // EventKind names an Event.

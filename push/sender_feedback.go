@@ -141,5 +141,5 @@ func (s *sender) adapt() {
 
 func (s *sender) progress() {
 	s.emit(Event{Kind: EventProgress, Bytes: s.sentBytes, Total: s.src.Size(),
-		Rate: s.rc.rate(), Loss: float64(s.table.worstLoss()) / 1000, Repair: s.repairN})
+		Rate: s.rc.rate(), Loss: float64(s.table.worstLoss()) / 1000, Repair: s.repairN, Receivers: s.report().Receivers})
 }
