@@ -157,8 +157,11 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 	if m.complete > p.complete || p.states&(1<<m.state) == 0 {
 		p.progressed = now
 	}
+	joinedBefore := p.states&(1<<protocol.StateJoined|1<<protocol.StateReceiving) != 0
 	p.states |= 1 << m.state
-	if p.state != protocol.StateComplete {
+	// A refusal after the receiver joined answers another announce of the
+	// same session id (a forger's), not this push: it does not undo the join.
+	if p.state != protocol.StateComplete && (m.state != protocol.StateRefused || !joinedBefore) {
 		p.state, p.reason = m.state, m.reason
 	}
 	switch {
