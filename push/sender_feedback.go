@@ -23,7 +23,10 @@ const feedbackBatch = 16
 // (receivers repeat theirs every 100 ms).
 func (s *sender) readFeedback(ctx context.Context) error {
 	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
-		if st, ok := s.parseStatus(b); ok {
+		start := time.Now()
+		st, ok := s.parseStatus(b)
+		s.readerBusy += time.Since(start)
+		if ok {
 			select {
 			case s.statuses <- st:
 			default:
@@ -68,6 +71,10 @@ func (s *sender) drainStatuses() {
 // handleStatus records a status in the receiver table and queues the
 // repair its NACKs ask for; it reports whether a new receiver joined.
 func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
+	start := time.Now()
+	defer func() { s.feedback.Busy += time.Since(start) }()
+	s.feedback.Statuses++
+	s.feedback.Nacks += int64(len(m.nacks))
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
