@@ -223,11 +223,13 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin))
+	case voters == 0:
+		// No receiver said anything new this tick (statuses come every
+		// ~100 ms, later from a busy receiver): growing blind is how a
+		// sender overshoots a slow link.
 	default:
 		a.pending = false
-		if voters > 0 {
-			a.clean = max(a.clean, a.bps)
-		}
+		a.clean = max(a.clean, a.bps)
 		grow := rateSlowStart
 		if a.cut {
 			grow = rateGrow

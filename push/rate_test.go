@@ -188,3 +188,17 @@ func TestRateSenderQueueFull(t *testing.T) {
 		t.Errorf("writes blocked 90 %% of the tick at 100 Mbit/s: rate %.0f Mbit/s (was %.0f), want 100", got/1e6, before/1e6)
 	}
 }
+
+// Without fresh reports (receivers' statuses late or lost) the rate does
+// not grow: it would be growing blind.
+func TestRateDoesNotGrowBlind(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	for range 20 {
+		now = now.Add(rateTick)
+		rc.update(now, sendSample{}, nil)
+	}
+	if got := rc.rate(); got != rateStart {
+		t.Errorf("20 ticks with no report: rate %.0f Mbit/s, want the start rate %.0f", got/1e6, rateStart/1e6)
+	}
+}
