@@ -61,9 +61,11 @@ type sendSample struct {
 // rateController sets the send rate from receivers' reports. The clock is
 // passed in so it is tested without sleeping. Not safe for concurrent use.
 type rateController interface {
-	// update takes one interval's samples of the receivers still receiving
-	// and returns the rate to send at, in bit/s. Called about every rateTick.
-	update(now time.Time, sent sendSample, samples []rateSample) float64
+	// update takes one interval's samples of the receivers still receiving,
+	// of a room of room receivers (every one that joined, complete or
+	// not), and returns the rate to send at, in bit/s. Called about every
+	// rateTick.
+	update(now time.Time, sent sendSample, samples []rateSample, room int) float64
 	// rate is the current rate in bit/s.
 	rate() float64
 	// baseline is a receiver's steady (path) loss, 0..1, and whether it has one.
@@ -76,7 +78,7 @@ type fixedRate struct {
 	paths pathLoss
 }
 
-func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample) float64 {
+func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ int) float64 {
 	for _, s := range samples {
 		if s.shards() >= minSampleShards {
 			f.paths.observe(s.peer, s.lossShare(), true)
@@ -152,12 +154,13 @@ func newRateController(fixed, ceiling float64) rateController {
 func (a *autoRate) rate() float64                     { return a.bps }
 func (a *autoRate) baseline(peer int) (float64, bool) { return a.paths.get(peer) }
 
-// floor is the lowest rate a minority of receivers can bring about.
+// floor is the lowest rate a minority of receivers can bring about: a
+// share of the highest clean rate, or of the start rate before any.
 func (a *autoRate) floor() float64 {
-	return min(max(rateFloorMin, rateFloorPart*a.clean), a.ceiling)
+	return min(max(rateFloorMin, rateFloorPart*max(a.clean, rateStart)), a.ceiling)
 }
 
-func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) float64 {
+func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, room int) float64 {
 	if now.Sub(a.last) < rateTick {
 		return a.bps
 	}
@@ -206,7 +209,10 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 	if now.Before(a.held) {
 		return a.bps
 	}
-	need := max(1, int(math.Ceil(congestedPart*float64(voters))))
+	// A majority of the room, not of those still receiving: once the others
+	// completed, the laggards left are still a minority and cannot drive
+	// the rate down for the room (repair catches them up at the floor).
+	need := max(1, int(math.Ceil(congestedPart*float64(max(voters, room)))))
 	switch {
 	case voters > 0 && (severe >= need || rising >= need && a.pending):
 		slices.Sort(a.excesses)

@@ -131,7 +131,7 @@ func (s *sender) adapt() {
 	}
 	s.lastTick = now
 	s.samples = s.table.samples(s.samples)
-	if r := s.rc.update(now, s.out.takeSendSample(), s.samples); r != s.pacer.Rate() {
+	if r := s.rc.update(now, s.out.takeSendSample(), s.samples, s.table.joined()); r != s.pacer.Rate() {
 		s.pacer.SetRate(r)
 	}
 	if !s.cfg.FixedParity {
