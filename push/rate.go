@@ -17,7 +17,7 @@ const (
 	rateWarmup    = 150 * time.Millisecond // first reports describe intervals before data flowed
 	rateHold      = 250 * time.Millisecond // after a change, reports still describe the old rate
 	rateSlowStart = 1.25                   // growth per tick until the first cut (like TCP's slow start)
-	rateGrow      = 1.05                   // growth per tick after it
+	rateGrow      = 1.03                   // growth per tick after it: ~1.3x a second
 	rateCut       = 0.85                   // a cut is at least this deep
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
@@ -29,6 +29,8 @@ const (
 	baselineCreep   = 1.0 / 64 // a path that got worse for good becomes the new baseline, slowly
 	minSampleShards = 50       // an interval with fewer shards tells nothing
 	queueBlockedMax = 0.5      // writes blocked this share of a tick: the sender's own link is full
+	queueRatio      = 0.9      // receivers accounting for less than this share of what is written: a queue builds
+	queueDrain      = 0.97     // on a queue, the rate drops a little below what arrives, so it drains
 )
 
 // rateSample is what one receiver saw of the data in one control
@@ -39,6 +41,10 @@ type rateSample struct {
 	received uint32
 	lost     uint32
 	overflow uint32
+	// arrivalRate is the shards per second it accounted for (received,
+	// lost or dropped) over the last rateWindow, timed by the arrival of
+	// its statuses; 0 when unknown.
+	arrivalRate float64
 }
 
 func (s rateSample) shards() uint32 { return s.received + s.lost + s.overflow }
@@ -56,6 +62,10 @@ func (s rateSample) overflowShare() float64 {
 type sendSample struct {
 	bytes   int64
 	blocked time.Duration
+	// rate is the datagrams per second written over the last rateWindow,
+	// perDatagram their mean size in bytes; 0 when unknown.
+	rate        float64
+	perDatagram float64
 }
 
 // rateController sets the send rate from receivers' reports. The clock is
@@ -140,6 +150,8 @@ type autoRate struct {
 	clean    float64   // highest rate of an interval with no signal at all
 	cut      bool      // a cut happened: grow gently from now on
 	pending  bool      // the previous interval was congested (not severe)
+	queued   bool      // the previous interval showed a queue building
+	arrivals []float64 // scratch
 	paths    pathLoss
 	excesses []float64 // scratch
 }
@@ -175,7 +187,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	}
 	// Per receiver: is its loss above its own baseline, and is its socket
 	// overflowing?
-	a.excesses = a.excesses[:0]
+	a.excesses, a.arrivals = a.excesses[:0], a.arrivals[:0]
 	voters, rising, severe, overloaded := 0, 0, 0, 0
 	worstOverflow := 0.0
 	for _, s := range samples {
@@ -184,6 +196,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			continue
 		}
 		voters++
+		if s.arrivalRate > 0 {
+			a.arrivals = append(a.arrivals, s.arrivalRate)
+		}
 		loss := s.lossShare()
 		base, known := a.paths.get(s.peer)
 		excess := 0.0
@@ -206,7 +221,17 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			worstOverflow = max(worstOverflow, o)
 		}
 	}
+	// A queue building on the way (a slow link with a deep buffer) shows
+	// as receivers accounting for fewer shards than are written, a second
+	// before the buffer overflows into loss.
+	arrival, queued := 0.0, false
+	if len(a.arrivals) > 0 && sent.rate > 0 && sent.perDatagram > 0 {
+		slices.Sort(a.arrivals)
+		arrival = a.arrivals[(len(a.arrivals)-1)/2]
+		queued = arrival < queueRatio*sent.rate
+	}
 	if now.Before(a.held) {
+		a.queued = false
 		return a.bps
 	}
 	// A majority of the room, not of those still receiving: once the others
@@ -226,6 +251,8 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), rateMin))
 	case overloaded > 0:
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)))
+	case queued && a.queued: // twice in a row: one late status is not a queue
+		a.cutTo(now, max(queueDrain*arrival*sent.perDatagram*8, rateMin))
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin))
@@ -242,6 +269,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.bps = min(a.bps*grow, a.ceiling)
 	}
+	a.queued = queued
 	return a.bps
 }
 

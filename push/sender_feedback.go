@@ -130,8 +130,10 @@ func (s *sender) adapt() {
 		return
 	}
 	s.lastTick = now
-	s.samples = s.table.samples(s.samples)
-	if r := s.rc.update(now, s.out.takeSendSample(), s.samples, s.table.joined()); r != s.pacer.Rate() {
+	s.samples = s.table.samples(now, s.samples)
+	sent := s.out.takeSendSample(now)
+	if r := s.rc.update(now, sent, s.samples, s.table.joined()); r != s.pacer.Rate() {
+		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
 	if !s.cfg.FixedParity {
