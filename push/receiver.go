@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,12 +27,15 @@ const (
 
 // ReceiveConfig describes a receiver.
 type ReceiveConfig struct {
-	Node      *node.Node
-	Dir       string
-	From      []ed25519.PublicKey // senders accepted besides trusted ones
-	AcceptAny bool                // accept any sender (its fingerprint is shown)
-	Overwrite bool
-	Once      bool // return after one push completes (or fails)
+	Node *node.Node
+	Dir  string
+	From []ed25519.PublicKey // senders accepted besides trusted ones
+	// FromFingerprints are accepted too, by fingerprint: their keys need
+	// not have been seen yet (trust hook, identity helper).
+	FromFingerprints []string
+	AcceptAny        bool // accept any sender (its fingerprint is shown)
+	Overwrite        bool
+	Once             bool // return after one push completes (or fails)
 
 	MaxSessions   int
 	MaxPending    int
@@ -200,14 +204,17 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 
 // admit decides whether to take a push from sender.
 func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (byte, error) {
-	if peer, ok := r.n.Trust.Lookup(sender[:]); ok && peer.State() == identity.Changed {
-		return protocol.ReasonUntrusted, errors.New("sender's key changed: refused")
-	}
-	allowed := trusted || r.cfg.AcceptAny
+	// Trust hook (identity helper): an owner of the push's channel is
+	// accepted there like a trusted key (SPEC.md §8: owners).
+	owner := a.KeyMode == protocol.KeyModeChannel && r.n.Channels.OwnerOf(a.Channel, sender[:])
+	allowed := trusted || owner || r.cfg.AcceptAny
 	for _, k := range r.cfg.From {
 		if string(k) == string(sender[:]) {
 			allowed = true
 		}
+	}
+	if slices.Contains(r.cfg.FromFingerprints, identity.Fingerprint(sender[:])) {
+		allowed = true
 	}
 	switch {
 	case !allowed:

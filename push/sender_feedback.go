@@ -122,14 +122,9 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 			return false
 		}
 		p = &peerState{key: m.from, joined: now, progressed: now}
-		if peer, found := s.n.Trust.Lookup(m.from[:]); found {
-			p.name = peer.Name
-		}
-		for _, r := range s.cfg.Recipients {
-			if string(r.SignPub) == string(m.from[:]) {
-				p.name = r.Name
-			}
-		}
+		// Trust hook (identity helper): every printer shows a key by
+		// identity.Label, disambiguated when several keys share a name.
+		p.name = s.n.Trust.Label(m.from[:], "")
 		s.peers[m.from] = p
 		newPeer = true
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
