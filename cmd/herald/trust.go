@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -104,13 +105,13 @@ func changeTrust(c *cli.Context, op func(*identity.TrustStore, string) (identity
 }
 
 // runTrustImport trusts every identity line of the argument, which is a
-// line itself or a file of lines.
+// line itself or a file of lines; a file may also list bare fingerprints
+// (an authorized senders file), which are pinned.
 func runTrustImport(c *cli.Context) error {
 	if err := needArgs(c, 1, "LINE|FILE"); err != nil {
 		return err
 	}
-	arg := c.Args().First()
-	ids, err := readIdentityLines(arg)
+	lines, err := readSenderLines(c.Args().First())
 	if err != nil {
 		return withExit(exitUsage, err)
 	}
@@ -118,44 +119,49 @@ func runTrustImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		p, err := n.Trust.TrustKey(id.Name, id.SignPub, id.BoxPub)
+	for _, line := range lines {
+		var p identity.Peer
+		if identity.IsIdentityLine(line) {
+			id, _ := identity.ParseIdentityLine(line) // checked by readSenderLines
+			p, err = n.Trust.TrustKey(id.Name, id.SignPub, id.BoxPub)
+		} else {
+			p, err = n.Trust.Trust(line)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.App.Writer, "trusted %s (%s)\n", safeText(p.Name), p.Fingerprint)
+		fmt.Fprintf(c.App.Writer, "trusted %s (%s)\n", safeText(cmp.Or(p.Name, "not heard yet")), p.Fingerprint)
 	}
 	return nil
 }
 
-// readIdentityLines reads arg as one public identity line or, if it is
-// not one, as a file of them.
-func readIdentityLines(arg string) ([]identity.PublicIdentity, error) {
+// readSenderLines reads arg as one public identity line or, if it is not
+// one, as a file of identity lines and fingerprints (# comments), each
+// checked.
+func readSenderLines(arg string) ([]string, error) {
 	if identity.IsIdentityLine(arg) {
-		id, err := identity.ParseIdentityLine(arg)
-		if err != nil {
+		if _, err := identity.ParseIdentityLine(arg); err != nil {
 			return nil, err
 		}
-		return []identity.PublicIdentity{id}, nil
+		return []string{arg}, nil
 	}
 	data, err := os.ReadFile(arg)
 	if err != nil {
 		return nil, fmt.Errorf("--import %q is neither an identity line (herald-id1 ...) nor a readable file: %w", arg, err)
 	}
-	var ids []identity.PublicIdentity
+	var lines []string
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		id, err := identity.ParseIdentityLine(line)
-		if err != nil {
+		if _, err := senderFingerprint(line); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", arg, i+1, err)
 		}
-		ids = append(ids, id)
+		lines = append(lines, line)
 	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("%s holds no identity line", arg)
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("%s holds no identity line or fingerprint", arg)
 	}
-	return ids, nil
+	return lines, nil
 }
