@@ -213,6 +213,19 @@ func TestREADMEWalkthroughNetns(t *testing.T) {
 			t.Errorf("listen on %s showed %q; want the announcement once, from %s, trusted", p.host.Name, shown, tid.Fingerprint)
 		}
 	}
+	// Members are not owners: a student's push to the channel is not
+	// accepted by the other students (nor by the teacher, who runs no
+	// receive).
+	randomFile(t, students[0].home, "cheat.txt", 10_000)
+	out, _ := shell(students[0], "herald push --wait 3s cheat.txt").CombinedOutput()
+	for _, p := range students[1:] {
+		if _, err := os.Stat(filepath.Join(p.home, "lessons", "cheat.txt")); err == nil {
+			t.Errorf("%s accepted a member's push to the channel:\n%s", p.host.Name, out)
+		}
+		if !p.outs[0].waitFor("not trusted", 5*time.Second) {
+			t.Errorf("receive on %s did not print the refusal of a member's push:\n%s\npush:\n%s", p.host.Name, p.outs[0], out)
+		}
+	}
 	for _, p := range append(students, teacher) {
 		for _, c := range p.procs {
 			c.Process.Signal(syscall.SIGINT)
