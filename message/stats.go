@@ -19,7 +19,8 @@ type Stats struct {
 	ReceiptsSent uint64
 	ReceiptsGot  uint64 // receipts that completed a SendPrivate
 	BadSignature uint64 // node: signature did not verify (all packet types)
-	Replayed     uint64 // node: refused by the replay guard (all packet types)
+	Replayed     uint64 // node: refused by the replay guard as a replay (all packet types; herald's own copies are not counted)
+	Stale        uint64 // node: refused as outside the allowed clock skew (all packet types)
 	QueueDropped uint64 // node: message packets lost to a full subscription
 }
 
