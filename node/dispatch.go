@@ -12,7 +12,9 @@ import (
 // handle runs one datagram through the checks in the package doc and
 // hands it to the subscribers of its type. Cheapest checks first; nothing
 // is allocated before the packet is accepted and someone wants it.
-func (n *Node) handle(m *multicast.Message) {
+func (n *Node) handle(m *multicast.Message, unicast bool) {
+	n.handleMu.Lock()
+	defer n.handleMu.Unlock()
 	c := &n.stats
 	c.received.Add(1)
 	s, err := protocol.ParseSigned(m.Buf[:m.N])
@@ -42,6 +44,11 @@ func (n *Node) handle(m *multicast.Message) {
 		}
 		return
 	}
+	if s.Type == protocol.TypeBeacon {
+		if b, err := protocol.ParseBeacon(s.Body); err == nil {
+			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
+		}
+	}
 	n.subs.mu.RLock()
 	defer n.subs.mu.RUnlock()
 	chans, obs := n.subs.byType[s.Type], n.subs.observers[s.Type]
@@ -51,7 +58,7 @@ func (n *Node) handle(m *multicast.Message) {
 	}
 	raw := bytes.Clone(m.Buf[:m.N])
 	owned, _ := protocol.ParseSigned(raw) // same bytes, parsed above
-	pkt := Packet{Signed: owned, Src: m.Src, Raw: raw}
+	pkt := Packet{Signed: owned, Src: m.Src, Raw: raw, Unicast: unicast}
 	for _, o := range obs {
 		o.fn(pkt)
 	}

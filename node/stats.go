@@ -26,6 +26,10 @@ type Stats struct {
 	Unhandled      map[protocol.Type]uint64 // verified, but nobody subscribed to the type
 	Delivered      map[protocol.Type]uint64 // handed to a subscriber
 	Dropped        map[protocol.Type]uint64 // a subscriber's queue was full
+	// UnicastSent and UnicastFailed count datagrams sent by unicast
+	// (SPEC.md §5.2); UnicastReceived those read from the unicast socket
+	// (also counted in Received).
+	UnicastSent, UnicastFailed, UnicastReceived uint64
 }
 
 // counters is the live, lock-free form of Stats.
@@ -33,6 +37,7 @@ type counters struct {
 	received, malformed, own, badSignature, replayed, stale atomic.Uint64
 	duplicates, tooManySenders                              atomic.Uint64
 	unhandled, delivered, dropped                           [256]atomic.Uint64
+	unicastSent, unicastFailed, unicastReceived             atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters. Per-type maps hold only types
@@ -51,6 +56,10 @@ func (n *Node) Stats() Stats {
 		Unhandled:      snapshot(&c.unhandled),
 		Delivered:      snapshot(&c.delivered),
 		Dropped:        snapshot(&c.dropped),
+
+		UnicastSent:     c.unicastSent.Load(),
+		UnicastFailed:   c.unicastFailed.Load(),
+		UnicastReceived: c.unicastReceived.Load(),
 	}
 }
 
