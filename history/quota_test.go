@@ -107,3 +107,25 @@ func TestEvictionFreesIDAndQuota(t *testing.T) {
 		t.Fatalf("kept %q", texts(got))
 	}
 }
+
+// TestShownSurvivesRestart is issue 18 item 6 for messages: a listener
+// started after a message was recorded knows it was shown.
+func TestShownSurvivesRestart(t *testing.T) {
+	s, path := openTemp(t)
+	e := entry(1, KindAnnounce, "class", "TEACHER")
+	if err := s.Append(e); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	shown, err := ReadShown(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !shown.Has(e) {
+		t.Fatal("a recorded announcement is not known as shown")
+	}
+	other := entry(2, KindAnnounce, "class", "TEACHER")
+	if shown.Has(other) {
+		t.Fatal("an unrecorded message is known as shown")
+	}
+}

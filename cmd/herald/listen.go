@@ -90,6 +90,12 @@ func runListen(c *cli.Context) error {
 		return err
 	}
 	rec := openHistory(n)
+	// Messages an earlier listener on this home showed are not shown
+	// again (a retained re-send after a restart).
+	shown, err := history.ReadShown(historyPath(n))
+	if err != nil {
+		shown = history.Shown{}
+	}
 	hooks := newBackgroundRunner(c.App.ErrWriter)
 	notifier := newNotifier(c)
 	asJSON := jsonOutput(c)
@@ -103,6 +109,9 @@ func runListen(c *cli.Context) error {
 		wg.Go(func() { eng.Run(ctx) })
 		for m := range eng.Messages() {
 			e := entryOf(m)
+			if shown.Has(e) {
+				continue
+			}
 			printEntry(c.App.Writer, e, asJSON)
 			rec.Record(e)
 			if hook != nil {
