@@ -14,9 +14,7 @@
 //
 // Names are also checked for lookalikes (Unicode TR39): Lookalike reports
 // a name that mixes scripts (Latin "teacher" with a Cyrillic "е") or is
-// written wholly in letters that imitate Latin ones ("тоо"), and
-// Skeleton folds such letters so that names can be compared as a person
-// would read them.
+// written wholly in letters that imitate Latin ones ("тоо").
 //
 // JSON output keeps the exact string (a program may need it) but never
 // the raw character: JSON escapes every character Line would, as \uXXXX
@@ -197,27 +195,6 @@ func scriptOf(r rune) string {
 		}
 	}
 	return ""
-}
-
-// Skeleton folds a name as TR39's skeleton does for the letters most
-// used to imitate Latin ones (Cyrillic, Greek, Armenian, Cherokee and
-// fullwidth forms), lower-cased, with Hidden characters removed: two
-// names with one skeleton look alike.
-func Skeleton(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		if Hidden(r) {
-			continue
-		}
-		if r >= 0xff01 && r <= 0xff5e { // fullwidth ASCII
-			r -= 0xfee0
-		}
-		if l, ok := latinLookalikes[r]; ok {
-			r = l
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
 }
 
 // latinLookalikes maps letters to the Latin letter they are confusable
