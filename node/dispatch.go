@@ -18,6 +18,7 @@ func (n *Node) handle(m *multicast.Message) {
 	s, err := protocol.ParseSigned(m.Buf[:m.N])
 	if err != nil {
 		c.malformed.Add(1)
+		n.warnVersion(m.Src, err) // SPEC.md §3.5
 		return
 	}
 	if s.Sender == n.self && s.Epoch == n.epoch {
@@ -36,6 +37,9 @@ func (n *Node) handle(m *multicast.Message) {
 			c.replayed.Add(1)
 		}
 		return
+	}
+	if s.Type == protocol.TypeBeacon {
+		n.versions.noteBeacon(m.Src.Addr().Unmap(), s) // names peers in version warnings
 	}
 	n.subs.mu.RLock()
 	defer n.subs.mu.RUnlock()

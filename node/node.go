@@ -43,7 +43,8 @@ type Node struct {
 	subs    subscribers
 	stats   counters
 
-	skewWarned time.Time // last clock-skew warning; the reader's alone
+	skewWarned time.Time    // last clock-skew warning; the reader's alone
+	versions   versionWatch // protocol versions heard (SPEC.md §3.5); the reader's alone
 }
 
 type runState int

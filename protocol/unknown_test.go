@@ -62,6 +62,7 @@ func TestUnknownValues(t *testing.T) {
 		{"announce shard size 1345", announce(func(a *Announce) { a.ShardSize = MaxShardSize + 1 }), true},
 		{"grant with 0 entries", grantBytes(0, 0), true},
 		{"grant index 64", grantBytes(1, MaxGrants), true},
+		{"grant with 22 entries", grantBytes(MaxGrantEntries+1, 0), true},
 		{"grant index 63", grantBytes(1, MaxGrants-1), false},
 		{"status state 0", status(func(s *Status) { s.State = 0 }), true},
 		{"status state 6", status(func(s *Status) { s.State = StateRefused + 1 }), true},
