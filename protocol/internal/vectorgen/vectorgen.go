@@ -43,7 +43,7 @@ type out struct {
 }
 
 func (o *out) comment(format string, a ...any) { fmt.Fprintf(&o.b, "# "+format+"\n", a...) }
-func (o *out) value(name string, v []byte)       { fmt.Fprintf(&o.b, "value %s %x\n", name, v) }
+func (o *out) value(name string, v []byte)     { fmt.Fprintf(&o.b, "value %s %x\n", name, v) }
 
 // datagram records one datagram. A label ending in "(lost)" is one the
 // replaying receiver must not use: it stands for a loss in transit.
