@@ -38,18 +38,14 @@ type versionKey struct {
 // noteBeacon remembers who beacons from src, so a later datagram of
 // another version from there can be named. Bounded: a full table is
 // cleared, which only costs names in warnings.
-func (w *versionWatch) noteBeacon(src netip.Addr, s protocol.Signed) {
-	b, err := protocol.ParseBeacon(s.Body)
-	if err != nil {
-		return
-	}
+func (w *versionWatch) noteBeacon(src netip.Addr, sender [protocol.SenderLen]byte, b protocol.Beacon) {
 	if old, ok := w.names[src]; ok && old.name == b.Name && old.maxVersion == b.MaxVersion() {
 		return
 	}
 	if w.names == nil || len(w.names) >= maxVersionPeers {
 		w.names = map[netip.Addr]beaconName{}
 	}
-	w.names[src] = beaconName{name: b.Name, fingerprint: identity.Fingerprint(ed25519.PublicKey(s.Sender[:])), maxVersion: b.MaxVersion()}
+	w.names[src] = beaconName{name: b.Name, fingerprint: identity.Fingerprint(ed25519.PublicKey(sender[:])), maxVersion: b.MaxVersion()}
 }
 
 // warnVersion says once per address and version per VersionWarnEvery

@@ -7,8 +7,12 @@ const (
 	MaxNameLen = 64
 	// BeaconLeaving marks the last beacon of a process that is stopping.
 	BeaconLeaving = 1 << 0
+	// BeaconUnicastWanted is set only in a beacon sent by unicast (SPEC.md
+	// §5.2): its sender does not hear the receiver's multicast and asks
+	// for the receiver's control packets by unicast.
+	BeaconUnicastWanted = 1 << 1
 	// beaconVersionShift: Flags bits 4-7 hold the highest protocol
-	// version the sender speaks, minus one (0: version 1 only). Bits 1-3
+	// version the sender speaks, minus one (0: version 1 only). Bits 2-3
 	// are reserved: sent as zero, ignored on receipt (SPEC.md §3.5, §5.1).
 	beaconVersionShift = 4
 )

@@ -49,7 +49,8 @@ func TestUnknownValues(t *testing.T) {
 		}
 	}
 	rows := []row{
-		{"beacon reserved flag bits ignored", beaconFlags(0b1110, 0), false},
+		{"beacon reserved flag bits ignored", beaconFlags(0b1100, 0), false},
+		{"beacon unicast wanted accepted", beaconFlags(BeaconUnicastWanted, 0), false},
 		{"beacon version nibble accepted", beaconFlags(0x30|BeaconLeaving, 0), false},
 		{"beacon unknown offers ignored", beaconFlags(0, 0xf8), false},
 		{"announce unknown flags ignored", announce(func(a *Announce) { a.Flags = 0xfe }), false},

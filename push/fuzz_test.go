@@ -114,11 +114,13 @@ func newRSessionLab(t testing.TB, dir string) *rsessionLab {
 // grant opened. Callers hold s.mu as the read loops do.
 func (l *rsessionLab) session(t testing.TB, p *testPush, dir string) *rsession {
 	t.Helper()
-	r := &receiver{cfg: ReceiveConfig{Node: l.n, Dir: dir}, n: l.n}
-	r.cfg.defaults()
+	r, err := newReceiver(ReceiveConfig{Node: l.n, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := &offer{sender: [32]byte(p.sender.Public().(ed25519.PublicKey)), announce: p.announce}
 	var key [32]byte
-	s, err := newRSession(r, o, key, l.src.Addr())
+	s, err := newRSession(r, o, key, l.src.Addr(), protocol.GrantView{})
 	if err != nil {
 		t.Fatal(err)
 	}

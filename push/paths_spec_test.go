@@ -2,6 +2,7 @@ package push
 
 import (
 	"crypto/sha256"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,12 +26,13 @@ func TestSpecModeHighBits(t *testing.T) {
 	if err := s.WriteBlock(0, []byte("01234567")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Finish(false); err != nil {
+	if _, _, err := s.Finish(placement{}); err != nil {
 		t.Fatal(err)
 	}
+	want := fs.FileMode(0o755) &^ umask()
 	st, err := os.Stat(filepath.Join(dir, "t", "fa"))
-	if err != nil || st.Mode() != 0o755 {
-		t.Fatalf("mode %v, %v; want -rwxr-xr-x (high bits ignored)", st.Mode(), err)
+	if err != nil || st.Mode() != want {
+		t.Fatalf("mode %v, %v; want %v (high bits ignored, umask applied)", st.Mode(), err, want)
 	}
 }
 
