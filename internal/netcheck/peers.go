@@ -192,14 +192,18 @@ func judgeClock(v *peerView) Result {
 	off := v.offset.Round(time.Second)
 	abs := max(off, -off)
 	fix := "set both clocks right: timedatectl set-ntp true (or chronyc makestep) here and on " + cmp.Or(v.name, v.fp)
+	signed := off.String()
+	if off >= 0 {
+		signed = "+" + signed
+	}
 	var r Result
 	switch {
 	case abs > replay.DefaultMaxSkew:
-		r = fail("clock", fix, "%s is %+v off our clock, beyond the ±%v replay window: all its packets are refused", v.label(), off, replay.DefaultMaxSkew)
+		r = fail("clock", fix, "%s is %s off our clock, beyond the ±%v replay window: all its packets are refused", v.label(), signed, replay.DefaultMaxSkew)
 	case abs > replay.DefaultMaxSkew/2:
-		r = warn("clock", fix, "%s is %+v off our clock, near the ±%v replay window", v.label(), off, replay.DefaultMaxSkew)
+		r = warn("clock", fix, "%s is %s off our clock, near the ±%v replay window", v.label(), signed, replay.DefaultMaxSkew)
 	default:
-		r = pass("clock", "%s is %+v off our clock (allowed ±%v)", v.label(), off, replay.DefaultMaxSkew)
+		r = pass("clock", "%s is %s off our clock (allowed ±%v)", v.label(), signed, replay.DefaultMaxSkew)
 	}
 	r.Peer = v.fp
 	return r
