@@ -30,11 +30,16 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 		c.badSignature.Add(1)
 		return
 	}
-	if err := n.Replay.Check(s.Sender, s.Epoch, s.Counter, s.Time); err != nil {
-		if errors.Is(err, replay.ErrStale) || errors.Is(err, replay.ErrFuture) {
+	if err := n.Replay.CheckFrom(s.Sender, m.Src.Addr().Unmap(), s.Epoch, s.Counter, s.Time); err != nil {
+		switch {
+		case errors.Is(err, replay.ErrStale) || errors.Is(err, replay.ErrFuture):
 			c.stale.Add(1)
 			n.warnClockSkew(s.Sender, m.Src, s.Time)
-		} else {
+		case errors.Is(err, replay.ErrDuplicate):
+			c.duplicates.Add(1)
+		case errors.Is(err, replay.ErrTooManySenders):
+			c.tooManySenders.Add(1)
+		default:
 			c.replayed.Add(1)
 		}
 		return

@@ -129,6 +129,8 @@ func Open(cfg Config) (*Node, error) {
 		unicastOn: cfg.Network == nil || cfg.Unicast.IsValid(),
 		unicastAt: cfg.Unicast,
 	}
+	n.Replay.SetProtected(n.protectedKey)
+	n.loadReplayState()
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()

@@ -33,6 +33,9 @@ func (n *Node) Run(ctx context.Context) error {
 		readers++
 		go func() { done <- n.readUnicast(ucast) }()
 	}
+	saveCtx, stopSaving := context.WithCancel(context.Background())
+	saved := make(chan struct{})
+	go func() { defer close(saved); n.saveReplayLoop(saveCtx) }()
 	select {
 	case <-ctx.Done():
 		n.Close()
@@ -43,6 +46,8 @@ func (n *Node) Run(ctx context.Context) error {
 	for range readers - 1 {
 		err = errors.Join(err, <-done)
 	}
+	stopSaving()
+	<-saved // the final save sees everything the readers accepted
 	n.subs.closeAll()
 	return err
 }

@@ -26,6 +26,7 @@ func commands() []*cli.Command {
 		listenCommand(),
 		sendCommand(),
 		chatCommand(),
+		uiCommand(),
 		historyCommand(),
 		configCommand(),
 		demoCommand(),
