@@ -286,8 +286,9 @@ func (s *TrustStore) LookupFingerprint(fp string) (Peer, bool) {
 
 // Label is how a person sees signPub (see Label): the name it claims,
 // with a short fingerprint when another known key uses the same name or
-// it is an impostor. An unknown key shows as its fingerprint, or as
-// claimed (a name from a packet, "" if none) with a short fingerprint.
+// it is an impostor. A key the store does not know shows as claimed (a
+// name from elsewhere, "" for none: then the fingerprint), disambiguated
+// if a known key uses that name.
 func (s *TrustStore) Label(signPub ed25519.PublicKey, claimed string) string {
 	if len(signPub) != ed25519.PublicKeySize {
 		return claimed
@@ -299,7 +300,7 @@ func (s *TrustStore) Label(signPub ed25519.PublicKey, claimed string) string {
 	if p, ok := s.peers[fp]; ok && p.Name != "" {
 		return Label(p.Name, fp, p.Impostor || s.names[foldName(p.Name)] > 1)
 	}
-	return Label(claimed, fp, true)
+	return Label(claimed, fp, claimed != "" && s.names[foldName(claimed)] > 0)
 }
 
 func (p *Peer) copy() Peer {

@@ -216,10 +216,10 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	r.offers[key] = o
 	fp := identity.Fingerprint(p.Sender[:])
 	name, _, trusted := r.n.SenderTrust(p.Sender[:])
-	r.cfg.OnEvent(Event{Kind: EventOffered, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
+	r.cfg.OnEvent(Event{Kind: EventOffered, Session: a.Session.String(), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
 	if reason, err := r.admit(p.Sender, trusted, a); err != nil {
 		o.refused, o.reason = true, reason
-		r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventRefused, Session: a.Session.String(), Sender: fp, Name: name, Err: err, Time: time.Now()})
 		r.refuse(a.Session, reason)
 	}
 }
@@ -332,7 +332,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		o.tried |= 1 << g.Index
 		if bits.OnesCount64(o.tried) >= int(o.announce.Grants) { // every grant seen, none for us
 			o.refused, o.reason = true, protocol.ReasonNoKey
-			r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", g.Session), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
+			r.cfg.OnEvent(Event{Kind: EventRefused, Session: g.Session.String(), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
 			r.refuse(g.Session, protocol.ReasonNoKey)
 		}
 		return
@@ -340,7 +340,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	delete(r.offers, key)
 	s, err := newRSession(r, o, sessKey, p.Src.Addr(), g)
 	if err != nil {
-		r.cfg.OnEvent(Event{Kind: EventFailed, Session: fmt.Sprintf("%x", g.Session), Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventFailed, Session: g.Session.String(), Err: err, Time: time.Now()})
 		return
 	}
 	r.sessions[key] = s

@@ -53,7 +53,7 @@ func runChannelOwnersList(c *cli.Context) error {
 	for _, fp := range ch.Owners {
 		label := fp
 		if p, ok := n.Trust.LookupFingerprint(fp); ok && p.Name != "" {
-			label = fp + "  " + safeText(p.Name)
+			label = fp + "  " + safeName(p.Name)
 		}
 		if fp == n.ID.Fingerprint() {
 			label = fp + "  (you)"

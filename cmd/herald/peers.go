@@ -169,7 +169,7 @@ func printPeers(c *cli.Context, rows []peerRow, none string) error {
 		if r.Left {
 			seen += " (left)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeText(r.Label), r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeName(r.Label), r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
 	}
 	return w.Flush()
 }
@@ -183,7 +183,7 @@ func warnChanged(c *cli.Context, rows []peerRow) {
 		fmt.Fprintf(c.App.ErrWriter, "WARNING: key %s claims the name %q of a peer you trust, and is not that peer.\n"+
 			"  It may be an impostor. If it really is the same person with a new key, ask them for\n"+
 			"  the fingerprint their 'herald id' shows, then 'herald trust <that fingerprint>'.\n",
-			r.Fingerprint, safeText(r.Name))
+			r.Fingerprint, safeName(r.Name))
 	}
 }
 

@@ -67,18 +67,18 @@ func runTrust(c *cli.Context) error {
 			return fmt.Sprintf("trusted %s; the key is recorded when herald next hears it (until then it is only a pinned fingerprint)\n", p.Fingerprint)
 		}
 		return fmt.Sprintf("trusted %s (%s)\nThis is the fingerprint its owner's 'herald id' must show; if not, run 'herald untrust %[2]s'.\n",
-			safeText(identity.Label(p.Name, p.Fingerprint, true)), p.Fingerprint)
+			safeName(identity.Label(p.Name, p.Fingerprint, true)), p.Fingerprint)
 	})
 }
 
 func runUntrust(c *cli.Context) error {
 	if c.Bool("forget") {
 		return changeTrust(c, (*identity.TrustStore).Forget, func(p identity.Peer) string {
-			return fmt.Sprintf("forgot %s (%s)\n", safeText(p.Name), p.Fingerprint)
+			return fmt.Sprintf("forgot %s (%s)\n", safeName(p.Name), p.Fingerprint)
 		})
 	}
 	return changeTrust(c, (*identity.TrustStore).Untrust, func(p identity.Peer) string {
-		return fmt.Sprintf("no longer trusting %s (%s)\n", safeText(p.Name), p.Fingerprint)
+		return fmt.Sprintf("no longer trusting %s (%s)\n", safeName(p.Name), p.Fingerprint)
 	})
 }
 
@@ -130,7 +130,7 @@ func runTrustImport(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.App.Writer, "trusted %s (%s)\n", safeText(cmp.Or(p.Name, "not heard yet")), p.Fingerprint)
+		fmt.Fprintf(c.App.Writer, "trusted %s (%s)\n", safeName(cmp.Or(p.Name, "not heard yet")), p.Fingerprint)
 	}
 	return nil
 }
