@@ -389,3 +389,32 @@ func BenchmarkObserveKnown(b *testing.B) {
 		s.Observe("bench", pub, box)
 	}
 }
+
+// Issue 18 #8: 4200 fresh keys beaconing (the measured flood) leave
+// trust.json exactly as it was (only the trusted teacher) and at most
+// MaxSeen strangers in memory.
+func TestBeaconFloodDoesNotGrowTrustFile(t *testing.T) {
+	home := t.TempDir()
+	s := openStore(t, home)
+	s.reloadEvery = reloadEvery
+	mustState(t, s, "teacher", 1, Unknown)
+	if _, err := s.Trust(fpOf(1)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(home, trustFile)
+	before, _ := os.ReadFile(path)
+	for i := range 4200 {
+		observe(t, s, "root@vm", 10_000+i)
+	}
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatalf("trust.json changed under a flood: %d -> %d bytes", len(before), len(after))
+	}
+	if n := len(s.List()); n > MaxSeen+1 {
+		t.Fatalf("%d keys in memory, bound %d", n, MaxSeen+1)
+	}
+	t.Logf("4200 fresh keys: trust.json %d bytes before and after, %d keys in memory", len(after), len(s.List()))
+}
