@@ -68,9 +68,9 @@ func configSettings() []configSetting {
 		{Key: "ttl", Flag: "ttl", Kind: kindInt, Check: checkTTL},
 		{Key: "ipv6", Flag: "ipv6", Kind: kindBool, Check: checkBool},
 		{Key: "name", Flag: "name", Check: checkName, Unset: "the identity's name; user@hostname when created"},
-		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat"}, Check: checkChannel,
+		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat", "ui"}, Check: checkChannel,
 			Unset: "your default channel, the first one joined"},
-		{Key: "dir", Flag: "dir", Commands: []string{"receive"}, Check: checkDir},
+		{Key: "dir", Flag: "dir", Commands: []string{"receive", "ui"}, Check: checkDir},
 		{Key: "rate", Flag: "rate", Commands: []string{"push"}, Check: checkRate},
 		{Key: "log_level", Flag: "log-level", Check: checkLogLevel},
 	}
