@@ -99,13 +99,19 @@ func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t, 1280, 860)
 	r := newRoom(t, Config{})
 	bobFP, aliceFP := r.bob.ID.Fingerprint(), r.alice.ID.Fingerprint()
+	others := make(chan push.Event, 4)
+	carol, carolDir := r.addReceiver("carol", others)
+	dave, daveDir := r.addReceiver("dave", others)
+	receivers := map[string]string{"bob": r.bobDir, "carol": carolDir, "dave": daveDir}
 
 	// Room.
 	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL())); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the live stream", `document.getElementById("conn").textContent === "live"`)
-	waitJS(t, ctx, "bob in the room", fmt.Sprintf(`document.querySelector("#room-table tbody").textContent.includes(%q)`, bobFP))
+	for _, fp := range []string{bobFP, carol.ID.Fingerprint(), dave.ID.Fingerprint()} {
+		waitJS(t, ctx, fp+" in the room", fmt.Sprintf(`document.querySelector("#room-table tbody").textContent.includes(%q)`, fp))
+	}
 	waitJS(t, ctx, "own fingerprint on the board", fmt.Sprintf(`document.getElementById("board-fp").textContent === %q`, aliceFP))
 	screenshot(t, ctx, "room")
 
@@ -118,18 +124,26 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("3 file(s)")`)
-	click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, bobFP))
-	click(t, ctx, "#send-go")
-	waitJS(t, ctx, "the receiver table to reach complete", `!!document.querySelector("#jobs article.done tr.rcv.complete")`)
-	select {
-	case <-r.received:
-	case <-time.After(30 * time.Second):
-		t.Fatal("bob's receiver never completed")
+	for _, fp := range []string{bobFP, carol.ID.Fingerprint(), dave.ID.Fingerprint()} {
+		click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, fp))
 	}
-	for p, want := range files {
-		got, err := os.ReadFile(filepath.Join(r.bobDir, "lesson", filepath.FromSlash(p)))
-		if err != nil || string(got) != want {
-			t.Errorf("bob's lesson/%s: %q, %v", p, got, err)
+	click(t, ctx, "#send-go")
+	waitJS(t, ctx, "the receiver table to reach complete for all three",
+		`document.querySelectorAll("#jobs article.done tr.rcv.complete").length === 3`)
+	for i := 0; i < 3; i++ {
+		select {
+		case <-r.received:
+		case <-others:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a receiver never completed")
+		}
+	}
+	for name, dir := range receivers {
+		for p, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, "lesson", filepath.FromSlash(p)))
+			if err != nil || string(got) != want {
+				t.Errorf("%s's lesson/%s: %q, %v", name, p, got, err)
+			}
 		}
 	}
 	screenshot(t, ctx, "send")
@@ -162,7 +176,7 @@ func TestBrowser(t *testing.T) {
 
 	// Trust bob from the Room's prompt, then bob pushes to alice.
 	click(t, ctx, "#tab-room")
-	click(t, ctx, "#room-table tbody button")
+	click(t, ctx, "#room-table tbody tr:first-child button") // bob, the first by name
 	waitJS(t, ctx, "the trust prompt", fmt.Sprintf(`document.getElementById("trust-dialog").open && document.getElementById("trust-fp").textContent === %q`, bobFP))
 	screenshot(t, ctx, "trust")
 	click(t, ctx, "#trust-yes")

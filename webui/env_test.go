@@ -51,7 +51,7 @@ func testNode(t testing.TB, net *multicast.MemNet, name string) *node.Node {
 func newRoom(t testing.TB, cfg Config) *room {
 	t.Helper()
 	net := multicast.NewMemNet(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	r := &room{t: t, net: net, ctx: ctx, cancel: cancel, alice: testNode(t, net, "alice"), bob: testNode(t, net, "bob"),
 		bobDir: t.TempDir(), bobMsgs: make(chan message.Message, 64), received: make(chan push.Event, 8)}
 	cfg.Node = r.alice
@@ -164,8 +164,9 @@ func writeTree(t testing.TB, dir string, files map[string]string) {
 }
 
 // addReceiver starts one more node that trusts alice and receives into a
-// fresh folder, as `herald receive` would; done gets each completion.
-func (r *room) addReceiver(name string, done chan<- push.Event) *node.Node {
+// fresh folder (returned), as `herald receive` would; done gets each
+// completion.
+func (r *room) addReceiver(name string, done chan<- push.Event) (*node.Node, string) {
 	r.t.Helper()
 	n := testNode(r.t, r.net, name)
 	pres := presence.New(n, protocol.OfferReceive)
@@ -190,5 +191,5 @@ func (r *room) addReceiver(name string, done chan<- push.Event) *node.Node {
 		_, err := n.Trust.Trust(r.alice.ID.Fingerprint())
 		return err == nil
 	})
-	return n
+	return n, dir
 }
