@@ -206,6 +206,9 @@ func BenchmarkPushPageVsEngine(b *testing.B) {
 		engineAfter := enginePush()
 		engine := (engineBefore + engineAfter) / 2
 		mb := float64(size) / 1e6
+		b.ReportMetric(engineBefore.Seconds(), "engine-before-s")
+		b.ReportMetric(page.Seconds(), "page-s")
+		b.ReportMetric(engineAfter.Seconds(), "engine-after-s")
 		b.ReportMetric(mb/engine.Seconds(), "engine-MB/s")
 		b.ReportMetric(mb/page.Seconds(), "page-MB/s")
 		b.Logf("page push: %v", page)

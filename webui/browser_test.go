@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,13 +118,14 @@ func TestBrowser(t *testing.T) {
 
 	// Send a folder to bob.
 	folder := filepath.Join(t.TempDir(), "lesson")
-	files := map[string]string{"intro.txt": "welcome to the lesson\n", "exercises/one.txt": "1. read\n", "exercises/two.md": "# two\n"}
+	files := map[string]string{"intro.txt": "welcome to the lesson\n", "exercises/one.txt": "1. read\n", "exercises/two.md": "# two\n",
+		"slides.pdf": strings.Repeat("slide ", 400_000)}
 	writeTree(t, folder, files)
 	click(t, ctx, "#tab-send")
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#pick-folder"), []string{folder})); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("3 file(s)")`)
+	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("4 file(s)")`)
 	for _, fp := range []string{bobFP, carol.ID.Fingerprint(), dave.ID.Fingerprint()} {
 		click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, fp))
 	}
