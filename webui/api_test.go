@@ -60,4 +60,31 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("bob never got the chat line")
 	}
+
+	private, _ := json.Marshal(messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"})
+	resp, err = c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(private))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("private: %s", resp.Status)
+	}
+	select {
+	case m := <-r.bobMsgs:
+		if m.Text != "see me after class" || !m.Private {
+			t.Errorf("bob got %+v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob never got the private message")
+	}
+	r.waitFor("the page to show the receipt", func() bool {
+		msgs, _ := r.srv.msgs.since(0)
+		for _, m := range msgs {
+			if m.Text == "see me after class" && m.Status == "received" && m.ID != "" {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -171,8 +171,42 @@ func TestBrowser(t *testing.T) {
 	if pwned, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.pwned === "1" || !!document.querySelector("#msg-list img, #msg-list b")`)); pwned {
 		t.Error("message text was rendered as markup")
 	}
+	// An announcement typed on the page, a private message from bob with
+	// its receipt, then the history search finds the first chat line.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(k => { k.value = "announce"; k.dispatchEvent(new Event("change")); return true })(document.getElementById("msg-kind"))`)); err != nil {
 		t.Fatal(err)
+	}
+	click(t, ctx, "#msg-priority")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#msg-text"), "Lesson 3 is in your inbox: open lesson/intro.txt\r")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-r.bobMsgs:
+		if m.Kind != message.KindAnnounce || !m.Priority {
+			t.Errorf("bob got %v priority %v, want a high priority announcement", m.Kind, m.Priority)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob never got the announcement")
+	}
+	aliceSeen, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
+	if !ok {
+		t.Fatal("bob lost alice")
+	}
+	if _, err := r.bobEngine.SendPrivate(r.ctx, message.Recipient{SignPub: aliceSeen.SignPub, BoxPub: aliceSeen.BoxPub}, "Could I get the slides again after class?"); err != nil {
+		t.Fatalf("bob's private message: %v (no receipt from the page's node?)", err)
+	}
+	waitJS(t, ctx, "bob's private message", `[...document.querySelectorAll("#msg-list .msg.private .text")].some(e => e.textContent.startsWith("Could I get"))`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#hist-q"), "class")); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i := 0; i < 20 && !found; i++ { // the history store is written about once a second
+		click(t, ctx, `#hist-form button[type="submit"]`)
+		time.Sleep(250 * time.Millisecond)
+		found, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll("#hist-list .text")].some(e => e.textContent === "hello <b>class</b>")`))
+	}
+	if !found {
+		t.Error("history search never found the chat line")
 	}
 	screenshot(t, ctx, "messages")
 
