@@ -201,11 +201,11 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 			return
 		}
 		o.seen = time.Now()
-		if o.reason != protocol.ReasonBusy || len(r.sessions) >= r.cfg.MaxSessions {
+		if !r.mayRetry(o) {
 			r.refuse(a.Session, o.reason) // remind the sender
 			return
 		}
-		delete(r.offers, key) // a session slot freed up: admit it afresh
+		delete(r.offers, key) // what refused it changed: admit it afresh
 	}
 	r.makeRoom(p.Sender)
 	o := &offer{sender: p.Sender, announce: a, seen: time.Now()}
@@ -218,6 +218,20 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 		r.cfg.OnEvent(Event{Kind: EventRefused, Session: a.Session.String(), Sender: fp, Name: name, Err: err, Time: time.Now()})
 		r.refuse(a.Session, reason)
 	}
+}
+
+// mayRetry reports whether a refused offer deserves a fresh look: a
+// session slot freed up, or the user trusted the sender meanwhile (herald
+// ui's Inbox accepts a push that way while its sender still waits).
+func (r *receiver) mayRetry(o *offer) bool {
+	switch o.reason {
+	case protocol.ReasonBusy:
+		return len(r.sessions) < r.cfg.MaxSessions
+	case protocol.ReasonUntrusted:
+		_, _, trusted := r.n.SenderTrust(o.sender[:])
+		return trusted
+	}
+	return false
 }
 
 // admit decides whether to take a push from sender.
