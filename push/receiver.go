@@ -205,11 +205,11 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 			return
 		}
 		o.seen = time.Now()
-		if o.reason != protocol.ReasonBusy || len(r.sessions) >= r.cfg.MaxSessions {
+		if !r.mayRetry(o) {
 			r.refuse(a.Session, o.reason) // remind the sender
 			return
 		}
-		delete(r.offers, key) // a session slot freed up: admit it afresh
+		delete(r.offers, key) // what refused it changed: admit it afresh
 	}
 	r.makeRoom(p.Sender)
 	o := &offer{sender: p.Sender, announce: a, seen: time.Now()}
@@ -224,12 +224,33 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	}
 }
 
+// mayRetry reports whether a refused offer deserves a fresh look: a
+// session slot freed up, or the user trusted the sender meanwhile (herald
+// ui's Inbox accepts a push that way while its sender still waits).
+func (r *receiver) mayRetry(o *offer) bool {
+	switch o.reason {
+	case protocol.ReasonBusy:
+		return len(r.sessions) < r.cfg.MaxSessions
+	case protocol.ReasonUntrusted:
+		_, _, trusted := r.n.SenderTrust(o.sender[:])
+		// Trust hook (identity helper): or the receiver joined the
+		// channel meanwhile and the sender owns it.
+		return trusted || r.isChannelOwner(o.sender, o.announce)
+	}
+	return false
+}
+
+// isChannelOwner reports whether sender owns the channel a announces to
+// (SPEC.md §8: owners), a trust hook of the identity helper.
+func (r *receiver) isChannelOwner(sender [32]byte, a protocol.Announce) bool {
+	return a.KeyMode == protocol.KeyModeChannel && r.n.Channels.OwnerOf(a.Channel, sender[:])
+}
+
 // admit decides whether to take a push from sender.
 func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (byte, error) {
 	// Trust hook (identity helper): an owner of the push's channel is
 	// accepted there like a trusted key (SPEC.md §8: owners).
-	owner := a.KeyMode == protocol.KeyModeChannel && r.n.Channels.OwnerOf(a.Channel, sender[:])
-	allowed := trusted || owner || r.cfg.AcceptAny
+	allowed := trusted || r.isChannelOwner(sender, a) || r.cfg.AcceptAny
 	for _, k := range r.cfg.From {
 		if string(k) == string(sender[:]) {
 			allowed = true

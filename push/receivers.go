@@ -258,10 +258,15 @@ func (t *receiverTable) joined() int {
 
 // refusedAll reports whether every receiver that was expected (every
 // --to recipient, or every one that answered) has refused for
-// refusalSettle: waiting longer cannot help.
-func (t *receiverTable) refusedAll(now time.Time) bool {
+// refusalSettle: waiting longer cannot help. Once waitOver (the --wait
+// deadline passed) an "untrusted" refusal counts as final too.
+func (t *receiverTable) refusedAll(now time.Time, waitOver bool) bool {
+	// "untrusted" is not final: the receiver's user may trust the sender
+	// while it waits (herald ui's Inbox, `herald trust` beside a running
+	// receive), so such a push waits out --wait like one nobody answered.
 	settled := func(p *peerState) bool {
-		return p.state == protocol.StateRefused && now.Sub(p.refused) >= refusalSettle
+		return p.state == protocol.StateRefused && (waitOver || p.reason != protocol.ReasonUntrusted) &&
+			now.Sub(p.refused) >= refusalSettle
 	}
 	if len(t.recipients) > 0 {
 		for _, r := range t.recipients {
