@@ -330,8 +330,9 @@ func (s *ChannelStore) List() []Channel {
 	return slices.Clone(s.channels)
 }
 
-// Default is the channel used when none is named: the first one joined,
-// else the open channel.
+// Default is the channel used when none is named: the first in the list
+// (the first joined, unless MakeDefault moved another to the front), else
+// the open channel.
 func (s *ChannelStore) Default() Channel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -340,4 +341,22 @@ func (s *ChannelStore) Default() Channel {
 		return s.channels[0]
 	}
 	return OpenChannel()
+}
+
+// MakeDefault moves the named channel to the front of the list, where
+// Default finds it: `herald channel new` makes the channel it creates the
+// one push, announce and chat use when no channel is named.
+func (s *ChannelStore) MakeDefault(name string) error {
+	name, err := NormalizeChannelName(name)
+	if err != nil {
+		return err
+	}
+	return s.update(func(cur []Channel) ([]Channel, error) {
+		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
+		}
+		c := cur[i]
+		return append([]Channel{c}, slices.Delete(cur, i, i+1)...), nil
+	})
 }

@@ -85,3 +85,23 @@ func TestChannelsVersion1Migrates(t *testing.T) {
 		t.Fatalf("not rewritten as version 2 with the owner:\n%s", data)
 	}
 }
+
+func TestMakeDefault(t *testing.T) {
+	s := openChannels(t, t.TempDir())
+	a, _ := NewChannel("a", "")
+	b, _ := NewChannel("b", "")
+	for _, c := range []Channel{a, b} {
+		if err := s.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MakeDefault("B"); err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Default(); d.Name != "b" || len(s.List()) != 2 {
+		t.Fatalf("default %q, %d channels", d.Name, len(s.List()))
+	}
+	if err := s.MakeDefault("zz"); !errors.Is(err, ErrUnknownChannel) {
+		t.Fatal(err)
+	}
+}

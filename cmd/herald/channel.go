@@ -21,7 +21,8 @@ func channelCommand() *cli.Command {
 		Name:  "channel",
 		Usage: "create, join, list and leave encrypted channels",
 		Description: "A channel is a shared secret: pushes and messages sent to it can only be read\n" +
-			"by nodes that joined it. The first channel joined is the default. Without any\n" +
+			"by nodes that joined it. The default channel (used without --channel) is the\n" +
+			"one created last with `channel new`, else the first joined. Without any\n" +
 			"channel herald uses the open channel (" + openChannelNote + ").\n\n" +
 			"Examples:\n" +
 			"   herald channel new class\n" +
@@ -123,6 +124,9 @@ func runChannelNew(c *cli.Context) error {
 		return err
 	}
 	if err := n.Channels.Add(ch); err != nil {
+		return err
+	}
+	if err := n.Channels.MakeDefault(ch.Name); err != nil {
 		return err
 	}
 	info := channelInfo(n, ch, true)

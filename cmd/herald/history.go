@@ -84,6 +84,9 @@ func runHistory(c *cli.Context) error {
 	}
 	if byName != "" {
 		entries = entriesNamed(entries, byName, c.Int("limit"))
+		if len(entries) == 0 {
+			return withExit(exitUsage, fmt.Errorf("--peer %q: no known key and no message from that name (give a full fingerprint; see 'herald peers')", byName))
+		}
 	}
 	asJSON := jsonOutput(c)
 	if len(entries) == 0 && !asJSON {
