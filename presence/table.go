@@ -56,6 +56,10 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 	e.changed = e.changed || state == identity.Changed
 	e.info.Name, e.info.BoxPub, e.info.Addr, e.info.Offers = name, b.BoxKey, pkt.Src, b.Offers
 	e.info.LastSeen = p.node.Now()
+	if !pkt.Unicast {
+		e.multicastSeen = e.info.LastSeen
+	}
+	e.info.UnicastOnly = e.multicastSeen.IsZero() || e.info.LastSeen.Sub(e.multicastSeen) > p.tuning.expire
 	if state == identity.Unknown {
 		p.trustDirty = true
 	}

@@ -13,6 +13,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(pkt)
 	}
 	f.Add(goldenData())
+	hl, _ := testSigner().Append(nil, ShardHashes{Session: testSession, Block: 3, First: 0, Hashes: make([]byte, 4*ShardHashLen)})
+	f.Add(hl)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		if _, err := ParseData(pkt); err == nil {
 			return
@@ -48,9 +50,13 @@ func FuzzParse(f *testing.F) {
 				}
 				enc = m.AppendBinary(nil)
 			}
+		case TypeHashes:
+			if m, err := ParseShardHashes(s.Body); err == nil {
+				enc = m.AppendBinary(nil)
+			}
 		case TypeStatus:
 			if v, err := ParseStatus(s.Body); err == nil {
-				m := Status{Session: v.Session, State: v.State, Reason: v.Reason, HavePrefix: v.HavePrefix, Complete: v.Complete, Loss: v.Loss}
+				m := Status{Session: v.Session, State: v.State, Reason: v.Reason, HavePrefix: v.HavePrefix, Complete: v.Complete, Loss: v.Loss, Received: v.Received, Lost: v.Lost, Overflow: v.Overflow}
 				for i := range v.NackCount() {
 					m.Nacks = append(m.Nacks, v.Nack(i))
 				}

@@ -1,9 +1,18 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"encoding/hex"
+
+	"github.com/herald-lan/herald/fec"
+)
 
 // SessionID names one push. It is random, chosen by the sender.
 type SessionID [8]byte
+
+// String is the id in lower-case hex, the form events, logs and reports
+// show (16 characters).
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
 // Key modes of a push (SPEC.md §6.2): how receivers get the session key.
 const (
@@ -12,7 +21,8 @@ const (
 	KeyModeRecipients = 2 // key sealed with box to each recipient's X25519 key
 )
 
-// Announce flags.
+// Announce flags. Unknown bits describe sender behaviour a receiver need
+// not act on: they are ignored, never rejected (SPEC.md §6.2).
 const (
 	AnnounceCarousel = 1 << 0 // sender keeps sending parity for late joiners
 )
@@ -64,6 +74,11 @@ func ParseAnnounce(body []byte) (Announce, error) {
 	if err := r.done(); err != nil {
 		return Announce{}, err
 	}
+	// The channel id names a channel only in key mode 1, and there it is
+	// never zero: zero is the open channel, which pushes as key mode 0.
+	if (m.KeyMode == KeyModeChannel) == (m.Channel == [8]byte{}) {
+		return Announce{}, ErrField
+	}
 	if m.KeyMode > KeyModeRecipients || m.K == 0 || m.K > MaxK ||
 		m.ShardSize < MinShardSize || m.ShardSize > MaxShardSize || m.Grants == 0 || m.Grants > MaxGrants ||
 		m.ManifestLen == 0 || m.ManifestLen > MaxManifestLen || m.Sent > m.Blocks {
@@ -81,10 +96,10 @@ func ParseAnnounce(body []byte) (Announce, error) {
 
 // Push limits (SPEC.md §6.1).
 const (
-	MaxK             = 128
-	MinShardSize     = 64
-	MaxShardSize     = 1344
-	MaxGrants        = 64                  // grant packets per session (≥ 1216 recipients)
+	MaxK             = fec.MaxK
+	MinShardSize     = 64                  // a push's smallest shard; messages use fec's own minimum
+	MaxShardSize     = fec.MaxShardSize    // one source of truth: fec (SPEC.md §6.9)
+	MaxGrants        = 64                  // grant packets per session (64 × 21 = 1344 recipients)
 	ManifestChunkLen = 1024                // manifest plaintext bytes per chunk
 	MaxManifestLen   = 64 << 20            // 64 MiB of file list and block hashes
 	MaxBlocks        = MaxManifestLen / 32 // every block has a 32-byte hash in the manifest
