@@ -3,7 +3,6 @@ package webui
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/push"
 )
 
@@ -94,29 +94,41 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 
 // TestAcceptAfterTrust is the Inbox's accept: a push from a sender not
 // trusted yet is refused and listed with the offer to trust; trusting
-// through the page while the sender still waits lets the push in.
+// through the page while the push still runs (for carol, who trusts bob)
+// lets alice join it and complete. (A sender whose every receiver
+// refused gives up after a second, so alone alice could not be won back.)
 func TestAcceptAfterTrust(t *testing.T) {
 	r := newRoom(t, Config{})
 	c := r.client()
-	handout := filepath.Join(t.TempDir(), "handout.txt")
-	writeTree(t, filepath.Dir(handout), map[string]string{"handout.txt": "from bob"})
+	carolDone := make(chan push.Event, 1)
+	carol, _ := r.addReceiver("carol", carolDone)
+	r.waitFor("carol to trust bob", func() bool {
+		_, err := carol.Trust.Trust(r.bob.ID.Fingerprint())
+		return err == nil
+	})
+	handout := filepath.Join(t.TempDir(), "handout.bin")
+	data := bytes.Repeat([]byte("handout "), 1<<19) // 4 MiB: about 2 s at the rate below
+	writeTree(t, filepath.Dir(handout), map[string]string{"handout.bin": string(data)})
 	src, err := push.NewSource([]string{handout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	alice, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
-	if !ok {
-		t.Fatal("bob does not see alice")
-	}
-	result := make(chan error, 1)
-	go func() {
-		rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 30 * time.Second,
-			Recipients: []identity.Peer{{Name: alice.Name, SignPub: alice.SignPub, BoxPub: alice.BoxPub, Fingerprint: alice.Fingerprint}}})
-		if err == nil && !rep.OK() {
-			err = fmt.Errorf("push not complete: %+v", rep.Receivers)
+	var to []identity.Peer
+	for _, n := range []*node.Node{r.alice, carol} {
+		p, ok := r.bobPres.Lookup(n.ID.SignPub)
+		if !ok {
+			t.Fatalf("bob does not see %s", n.ID.Name)
 		}
-		result <- err
+		to = append(to, identity.Peer{Name: p.Name, SignPub: p.SignPub, BoxPub: p.BoxPub, Fingerprint: p.Fingerprint})
+	}
+	result := make(chan *push.Report, 1)
+	go func() {
+		rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 10 * time.Second, Rate: 16e6, Recipients: to})
+		if err != nil {
+			t.Errorf("bob's push: %v", err)
+		}
+		result <- rep
 	}()
 	r.waitFor("the refused offer with a trust button", func() bool {
 		for _, it := range r.srv.inbox.view() {
@@ -135,16 +147,16 @@ func TestAcceptAfterTrust(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("trust: %s", resp.Status)
 	}
-	if err := <-result; err != nil {
-		t.Fatalf("bob's push after alice trusted him: %v", err)
+	if rep := <-result; rep == nil || !rep.OK() || rep.Completed != 2 {
+		t.Fatalf("bob's push after alice trusted him: %+v", rep)
 	}
-	got, err := os.ReadFile(filepath.Join(r.srv.cfg.Dir, "handout.txt"))
-	if err != nil || string(got) != "from bob" {
-		t.Fatalf("alice's copy: %q, %v", got, err)
+	got, err := os.ReadFile(filepath.Join(r.srv.cfg.Dir, "handout.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("alice's copy: %d bytes, %v", len(got), err)
 	}
 	r.waitFor("the inbox to say complete", func() bool {
 		for _, it := range r.srv.inbox.view() {
-			if it.Status == "complete" && it.Verified && len(it.Paths) == 1 && it.Paths[0] == "handout.txt" {
+			if it.Status == "complete" && it.Verified && len(it.Paths) == 1 && it.Paths[0] == "handout.bin" {
 				return true
 			}
 		}
