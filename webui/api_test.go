@@ -46,14 +46,8 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 		t.Errorf("upload not removed after the push: %d entries", len(left))
 	}
 
-	chat, _ := json.Marshal(messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"})
-	resp, err := c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(chat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("chat: %s", resp.Status)
+	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"}); status != http.StatusAccepted {
+		t.Fatalf("chat: %d", status)
 	}
 	select {
 	case m := <-r.bobMsgs:
@@ -64,14 +58,8 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 		t.Fatal("bob never got the chat line")
 	}
 
-	private, _ := json.Marshal(messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"})
-	resp, err = c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(private))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("private: %s", resp.Status)
+	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"}); status != http.StatusAccepted {
+		t.Fatalf("private: %d", status)
 	}
 	select {
 	case m := <-r.bobMsgs:
@@ -138,14 +126,8 @@ func TestAcceptAfterTrust(t *testing.T) {
 		}
 		return false
 	})
-	body, _ := json.Marshal(trustRequest{Fingerprint: r.bob.ID.Fingerprint(), Trusted: true})
-	resp, err := c.Post(r.srv.origin+"/api/trust", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("trust: %s", resp.Status)
+	if status := postJSON(t, c, r.srv.origin+"/api/trust", trustRequest{Fingerprint: r.bob.ID.Fingerprint(), Trusted: true}); status != http.StatusOK {
+		t.Fatalf("trust: %d", status)
 	}
 	if rep := <-result; rep == nil || !rep.OK() || rep.Completed != 2 {
 		t.Fatalf("bob's push after alice trusted him: %+v", rep)
@@ -162,4 +144,16 @@ func TestAcceptAfterTrust(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// postJSON posts v as the page's fetch does and returns the status.
+func postJSON(t *testing.T, c *http.Client, url string, v any) int {
+	t.Helper()
+	body, _ := json.Marshal(v)
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
