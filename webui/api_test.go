@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,4 +157,34 @@ func postJSON(t *testing.T, c *http.Client, url string, v any) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestCancelPush: a push waiting for receivers that will not come is
+// cancelled from the page, says so, and its upload is removed.
+func TestCancelPush(t *testing.T) {
+	r := newRoom(t, Config{})
+	c := r.client()
+	body, ctype := uploadBody(t, sendOptions{Channel: "open", NoEncrypt: true, MinReceivers: 5, WaitSeconds: 60}, [][2]string{{"a.txt", "x"}})
+	status, out := postUpload(t, c, r, body, ctype)
+	if status != http.StatusOK {
+		t.Fatalf("upload: %d %v", status, out)
+	}
+	if status := postJSON(t, c, r.srv.origin+"/api/send/cancel", map[string]string{"id": out["id"]}); status != http.StatusAccepted {
+		t.Fatalf("cancel: %d", status)
+	}
+	r.waitFor("the push to say cancelled", func() bool {
+		jobs := r.srv.jobs.view()
+		return len(jobs) == 1 && jobs[0].Status == "cancelled"
+	})
+	r.waitFor("the upload to be removed", func() bool {
+		left, _ := os.ReadDir(r.srv.cfg.TempDir)
+		return len(left) == 0
+	})
+	if status := postJSON(t, c, r.srv.origin+"/api/send/cancel", map[string]string{"id": out["id"]}); status != http.StatusNotFound {
+		t.Errorf("cancelling a finished push: %d, want 404", status)
+	}
+	body, ctype = uploadBody(t, sendOptions{Channel: "open"}, [][2]string{{"a.txt", "x"}})
+	if status, out := postUpload(t, c, r, body, ctype); status != http.StatusBadRequest || !strings.Contains(out["error"], "open channel") {
+		t.Errorf("open channel without no_encrypt: %d %v, want refused as push refuses it", status, out)
+	}
 }
