@@ -132,6 +132,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.Replay.SetProtected(n.protectedKey)
 	n.loadReplayState()
+	if n.unicastOn {
+		n.uni.loadDeaf(home, now())
+	}
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()

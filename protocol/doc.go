@@ -23,4 +23,4 @@
 // concurrent mutation; Signer is safe for concurrent use.
 package protocol
 
-//go:generate go test -run TestChainedVectors -update
+//go:generate go test -run TestChainedVectors|TestExcerptVectors -update

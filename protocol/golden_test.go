@@ -37,7 +37,7 @@ func goldenBodies() map[string]Body {
 		"announce": Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1, Sent: 2},
 		"grant":    Grant{Session: testSession, BoxKey: [32]byte{7}, Entries: []GrantEntry{{Recipient: [8]byte{1, 1, 1, 1, 1, 1, 1, 1}, Sealed: sealed}}},
 		"manifest": ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
-		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
+		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Received: 1900, Lost: 100, Overflow: 20, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
 		"end":      End{Session: testSession, Reason: EndComplete},
 	}
 }
@@ -118,7 +118,7 @@ func reparse(t Type, body []byte, want Body) error {
 	case TypeStatus:
 		var s StatusView
 		s, err = ParseStatus(body)
-		m := Status{Session: s.Session, State: s.State, Reason: s.Reason, HavePrefix: s.HavePrefix, Complete: s.Complete, Loss: s.Loss}
+		m := Status{Session: s.Session, State: s.State, Reason: s.Reason, HavePrefix: s.HavePrefix, Complete: s.Complete, Loss: s.Loss, Received: s.Received, Lost: s.Lost, Overflow: s.Overflow}
 		for i := range s.NackCount() {
 			m.Nacks = append(m.Nacks, s.Nack(i))
 		}

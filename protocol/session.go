@@ -2,12 +2,17 @@ package protocol
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/herald-lan/herald/fec"
 )
 
 // SessionID names one push. It is random, chosen by the sender.
 type SessionID [8]byte
+
+// String is the id in lower-case hex, the form events, logs and reports
+// show (16 characters).
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
 // Key modes of a push (SPEC.md §6.2): how receivers get the session key.
 const (
