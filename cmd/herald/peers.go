@@ -177,7 +177,7 @@ func warnChanged(c *cli.Context, rows []peerRow) {
 		if r.Trust != presence.TrustChanged.String() {
 			continue
 		}
-		fmt.Fprintf(c.App.ErrWriter, "WARNING: %q now presents key %s, but that name is bound to another key.\n"+
+		fmt.Fprintf(c.App.ErrWriter, "WARNING: \"%s\" now presents key %s, but that name is bound to another key.\n"+
 			"  It may be an impostor. Ask its owner for their fingerprint (herald id). If it really\n"+
 			"  changed: 'herald untrust --forget %s', then 'herald peers' to record the new key,\n"+
 			"  then 'herald trust %s'.\n",
