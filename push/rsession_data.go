@@ -92,7 +92,7 @@ func (s *rsession) startData() {
 		// another session id: never place it twice.
 		s.manifest = nil
 		s.phase, s.paths = phaseDone, names
-		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(contentID[:]),
+		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(contentID[:]),
 			Dir: s.r.absDir, Names: names, At: time.Now()})
 		s.poke()
 		s.emit(Event{Kind: EventComplete, Paths: names, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
@@ -246,7 +246,7 @@ func (s *rsession) maybeComplete() {
 		return
 	}
 	s.phase, s.paths = phaseDone, paths
-	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(s.content[:]),
+	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(s.content[:]),
 		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil {
 		r.n.Logger.Warn("push: received log not saved; an announce still running may be received again", "err", err)
 	}
