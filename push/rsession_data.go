@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -95,8 +96,9 @@ func (s *rsession) startData() {
 		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(contentID[:]),
 			Dir: s.r.absDir, Names: names, At: time.Now()})
 		s.poke()
-		s.emit(Event{Kind: EventComplete, Paths: names, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
-			Name: "already received: the same content from the same sender is in place"})
+		// No Paths: nothing was placed, so no --exec hook runs again.
+		s.emit(Event{Kind: EventComplete, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
+			Name: "already received: the same content from the same sender is in place as " + strings.Join(names, ", ")})
 		return
 	}
 	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
