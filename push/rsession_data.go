@@ -262,7 +262,7 @@ func (s *rsession) maybeComplete() {
 // status that may speak for the session counts (mayInfluence), once
 // (the node's replay guard): otherwise any key on the LAN could stretch
 // or starve a push by claiming to miss everything (SECURITY.md).
-func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
+func (s *rsession) onFeedback(b []byte, src netip.AddrPort) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
 		return
@@ -271,7 +271,7 @@ func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 	if err != nil || v.Session != s.sid || v.NackCount() == 0 || p.Sender == s.sender || !s.mayInfluence(p.Sender) || !p.Verify() {
 		return
 	}
-	if s.r.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
+	if s.r.n.Replay.CheckFrom(p.Sender, src.Addr().Unmap(), p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
 	now := time.Now()
