@@ -44,6 +44,9 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 		}
 		return
 	}
+	if s.Type == protocol.TypeProbe {
+		n.answerProbe(s, m.Src, m.N)
+	}
 	if s.Type == protocol.TypeBeacon {
 		if b, err := protocol.ParseBeacon(s.Body); err == nil {
 			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
