@@ -44,7 +44,8 @@ type Node struct {
 	subs    subscribers
 	stats   counters
 
-	skewWarned time.Time // last clock-skew warning; handled under handleMu
+	skewWarned time.Time    // last clock-skew warning; handled under handleMu
+	versions   versionWatch // protocol versions heard (SPEC.md §3.5); handled under handleMu
 
 	// handleMu lets one reader at a time run handle, so the control and
 	// unicast readers keep the single-reader guarantees of the package doc.

@@ -290,7 +290,7 @@ func printReport(out io.Writer, asJSON bool, r *push.Report) {
 		if rr.Elapsed > 0 {
 			t = rr.Elapsed.Round(10 * time.Millisecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", orDash(rr.Name), rr.Fingerprint, status, t, rr.Loss*100)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", orDash(safeName(rr.Name)), rr.Fingerprint, safeLine(status), t, rr.Loss*100)
 	}
 	w.Flush()
 	gp := 0.0

@@ -32,6 +32,14 @@ An interrupted push is resumed when the same content is pushed again.
 placed paths are appended as arguments, and HERALD_SESSION, HERALD_SENDER and
 HERALD_DIR are set in its environment.
 
+A push is written into a hidden staging folder, DIR/.herald-<id>, and moved
+into place when every block verified. If it stops early (sender gone, disk
+full, Ctrl-C) the folder stays so the next push of the same content resumes;
+folders untouched for 7 days are removed when receive starts, and --clean
+removes them all now. A re-push of a name the same sender placed replaces it
+(the old copy is kept as "NAME (previous)"); a name from anyone else gets
+"NAME (1)". The same content from the same sender is never placed twice.
+
 Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
 
 Examples:
@@ -44,6 +52,7 @@ Examples:
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
+			&cli.BoolFlag{Name: "clean", Usage: "remove the staging folders of unfinished pushes in --dir (they can no longer resume) and exit"},
 			&cli.StringFlag{Name: "exec", EnvVars: []string{"HERALD_EXEC"}, Usage: "command to run after each completed push, with the paths"},
 			&cli.DurationFlag{Name: "sender-timeout", EnvVars: []string{"HERALD_SENDER_TIMEOUT"}, Value: 30 * time.Second,
 				Usage: "give up on a push whose sender has been silent this long (staging is kept for resume)"},
@@ -60,6 +69,16 @@ func runReceive(c *cli.Context) error {
 	dir := c.String("dir")
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return usageErrorf("--dir %q is not a folder", dir)
+	}
+	if c.Bool("clean") {
+		removed, err := push.CleanStaging(dir, 0, time.Now())
+		for _, p := range removed {
+			fmt.Fprintf(c.App.Writer, "removed %s\n", p)
+		}
+		if err == nil && len(removed) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "no unfinished pushes in %s\n", dir)
+		}
+		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
