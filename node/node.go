@@ -59,6 +59,7 @@ type Node struct {
 	unicastOn bool
 	unicastAt netip.AddrPort
 	ucast     *net.UDPConn
+	probes    []probeTally // under handleMu (probe.go)
 }
 
 type runState int
