@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -44,7 +45,10 @@ type Node struct {
 	subs    subscribers
 	stats   counters
 
-	skewWarned time.Time // last clock-skew warning; handled under handleMu
+	skewWarned time.Time    // last clock-skew warning; handled under handleMu
+	versions   versionWatch // protocol versions heard (SPEC.md §3.5); handled under handleMu
+
+	replaySaveFailing atomic.Bool // a replay-state save failed and was reported
 
 	// handleMu lets one reader at a time run handle, so the control and
 	// unicast readers keep the single-reader guarantees of the package doc.
@@ -55,6 +59,7 @@ type Node struct {
 	unicastOn bool
 	unicastAt netip.AddrPort
 	ucast     *net.UDPConn
+	probes    []probeTally // under handleMu (probe.go)
 }
 
 type runState int
@@ -131,6 +136,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.Replay.SetProtected(n.protectedKey)
 	n.loadReplayState()
+	if n.unicastOn {
+		n.uni.loadDeaf(home, now())
+	}
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()
@@ -166,19 +174,18 @@ func (n *Node) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	return conn, nil
 }
 
-// SenderTrust says who signed with pub as a person should see it: the
-// name the key was first seen with (empty if never seen), its
-// fingerprint, and whether the user trusts it. This node's own key is
-// trusted under its own name.
-func (n *Node) SenderTrust(pub ed25519.PublicKey) (name string, fp string, trusted bool) {
+// SenderTrust says who signed with pub as a person should see it: its
+// label (identity.Label: the name it claims, disambiguated when several
+// keys use it; the fingerprint for a key never heard), its fingerprint,
+// and whether the user trusts it. This node's own key is trusted under
+// its own name.
+func (n *Node) SenderTrust(pub ed25519.PublicKey) (label string, fp string, trusted bool) {
 	if n.ID.SignPub.Equal(pub) {
 		return n.ID.Name, n.ID.Fingerprint(), true
-	}
-	if p, ok := n.Trust.Lookup(pub); ok {
-		return p.Name, p.Fingerprint, p.Trusted
 	}
 	if len(pub) != ed25519.PublicKeySize {
 		return "", "", false
 	}
-	return "", identity.Fingerprint(pub), false
+	p, ok := n.Trust.Lookup(pub)
+	return n.Trust.Label(pub, ""), identity.Fingerprint(pub), ok && p.Trusted
 }

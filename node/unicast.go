@@ -20,6 +20,11 @@ const (
 	// maxMulticastHeard bounds the senders remembered for having been
 	// heard on the group (presence's MaxPeers).
 	maxMulticastHeard = 1024
+	// MaxDeafPeers bounds the unicast copies of one control packet: a
+	// signed beacon from a forged source can make us copy our control
+	// traffic to an address that never asked, so at most this many, the
+	// most recent requests first.
+	MaxDeafPeers = 32
 	// UnicastExpire is how long a unicast route, a "cannot hear you"
 	// request or a multicast hearing stays valid without being renewed:
 	// presence's expiry (three missed beacons plus slack).
@@ -53,6 +58,14 @@ type unicastPaths struct {
 	// beacon, with their source: each gets one unicast copy of our next
 	// beacon, so a host that cannot hear the group still learns of us.
 	newcomers map[[protocol.SenderLen]byte]netip.AddrPort
+
+	// Deaf-peer memory (unicast_memory.go): records loaded from the
+	// home, addresses that said they hear us again, and whether a save
+	// is due.
+	remembered []deafRecord
+	cleared    map[netip.AddrPort]time.Time
+	deafDirty  bool
+	lastSave   time.Time
 }
 
 func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
@@ -61,6 +74,7 @@ func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
 		routes:    make(map[netip.AddrPort]*route),
 		heard:     make(map[[protocol.SenderLen]byte]time.Time),
 		newcomers: make(map[[protocol.SenderLen]byte]netip.AddrPort),
+		cleared:   make(map[netip.AddrPort]time.Time),
 	}
 }
 
@@ -101,8 +115,14 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.
 	}
 	r.key, r.last = sender, now
 	if flags&protocol.BeaconUnicastWanted != 0 {
+		u.deafDirty = u.deafDirty || r.wants.IsZero() || now.Sub(u.lastSave) > time.Minute
+		delete(u.cleared, src)
 		r.wants = now
 	} else {
+		if !r.wants.IsZero() && len(u.cleared) < MaxUnicastRoutes {
+			u.cleared[src] = now
+			u.deafDirty = true
+		}
 		r.wants = time.Time{}
 	}
 }
@@ -197,11 +217,20 @@ func (u *unicastPaths) sweepLocked(now time.Time) {
 func (u *unicastPaths) deafPeers(now time.Time) []netip.AddrPort {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	var out []netip.AddrPort
+	type deaf struct {
+		dst   netip.AddrPort
+		wants time.Time
+	}
+	var all []deaf
 	for dst, r := range u.routes {
 		if !r.wants.IsZero() && now.Sub(r.wants) <= UnicastExpire {
-			out = append(out, dst)
+			all = append(all, deaf{dst, r.wants})
 		}
+	}
+	slices.SortFunc(all, func(a, b deaf) int { return b.wants.Compare(a.wants) })
+	out := make([]netip.AddrPort, 0, min(len(all), MaxDeafPeers))
+	for _, d := range all[:min(len(all), MaxDeafPeers)] {
+		out = append(out, d.dst)
 	}
 	slices.SortFunc(out, compareAddrPort)
 	return out

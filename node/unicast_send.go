@@ -33,6 +33,9 @@ func (n *Node) openUnicastLocked(conn multicast.Conn) {
 		n.unicastOn = false
 		return
 	}
+	// Room for a probe burst or a fan-out while the reader verifies
+	// signatures; the kernel clamps it to net.core.rmem_max.
+	_ = uc.SetReadBuffer(multicast.DefaultRecvBuffer)
 	n.ucast = uc
 }
 
@@ -120,5 +123,6 @@ func (n *Node) SendBeacon(b protocol.Beacon) error {
 			n.Logger.Debug("node: unicast beacon not sent", "to", t.dst, "err", uerr)
 		}
 	}
+	n.uni.saveDeaf(n.Home, n.now())
 	return err
 }

@@ -145,12 +145,10 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 			return nil, false, false
 		}
 		p = &peerState{id: len(t.order), key: m.from, joined: now, progressed: now}
-		if peer, found := t.trust.Lookup(m.from[:]); found {
-			p.name = peer.Name
-		}
-		if name, found := t.recipient(m.from); found {
-			p.name = name
-		}
+		// Trust hook (identity helper): every printer shows a key by
+		// identity.Label, disambiguated when several keys share a name.
+		name, _ := t.recipient(m.from)
+		p.name = t.trust.Label(m.from[:], name)
 		t.peers[m.from] = p
 		t.order = append(t.order, p)
 		isNew = true
@@ -266,10 +264,15 @@ func (t *receiverTable) joined() int {
 
 // refusedAll reports whether every receiver that was expected (every
 // --to recipient, or every one that answered) has refused for
-// refusalSettle: waiting longer cannot help.
-func (t *receiverTable) refusedAll(now time.Time) bool {
+// refusalSettle: waiting longer cannot help. Once waitOver (the --wait
+// deadline passed) an "untrusted" refusal counts as final too.
+func (t *receiverTable) refusedAll(now time.Time, waitOver bool) bool {
+	// "untrusted" is not final: the receiver's user may trust the sender
+	// while it waits (herald ui's Inbox, `herald trust` beside a running
+	// receive), so such a push waits out --wait like one nobody answered.
 	settled := func(p *peerState) bool {
-		return p.state == protocol.StateRefused && now.Sub(p.refused) >= refusalSettle
+		return p.state == protocol.StateRefused && (waitOver || p.reason != protocol.ReasonUntrusted) &&
+			now.Sub(p.refused) >= refusalSettle
 	}
 	if len(t.recipients) > 0 {
 		for _, r := range t.recipients {

@@ -294,7 +294,7 @@ func (s *sender) register(ctx context.Context) error {
 		now = s.n.Now()
 		joined := s.table.joined()
 		switch {
-		case s.table.refusedAll(now):
+		case s.table.refusedAll(now, now.After(deadline)):
 			return ErrRefusedByAll
 		case s.expected() > 0 && s.table.expectedJoined(s.cfg.MinReceivers):
 			return nil

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
@@ -90,6 +90,12 @@ func runListen(c *cli.Context) error {
 		return err
 	}
 	rec := openHistory(n)
+	// Messages an earlier listener on this home showed are not shown
+	// again (a retained re-send after a restart).
+	shown, err := history.ReadShown(historyPath(n))
+	if err != nil {
+		shown = history.Shown{}
+	}
 	hooks := newBackgroundRunner(c.App.ErrWriter)
 	notifier := newNotifier(c)
 	asJSON := jsonOutput(c)
@@ -103,6 +109,9 @@ func runListen(c *cli.Context) error {
 		wg.Go(func() { eng.Run(ctx) })
 		for m := range eng.Messages() {
 			e := entryOf(m)
+			if shown.Has(e) {
+				continue
+			}
 			printEntry(c.App.Writer, e, asJSON)
 			rec.Record(e)
 			if hook != nil {
@@ -179,7 +188,7 @@ func formatEntry(e history.Entry) string {
 	case e.Kind == history.KindPrivate:
 		b.WriteString(" private")
 	default:
-		b.WriteString(" #" + safeText(e.Channel))
+		b.WriteString(" #" + safeLine(e.Channel))
 	}
 	if e.Kind == history.KindAnnounce {
 		b.WriteString(" announce")
@@ -194,29 +203,21 @@ func formatEntry(e history.Entry) string {
 	if name == "" {
 		name = "?"
 	}
-	fmt.Fprintf(&b, " %s (%s", safeText(name), fp)
+	fmt.Fprintf(&b, " %s (%s", safeName(name), fp)
 	if !e.Outgoing {
 		b.WriteString(", " + e.Trust)
+		if e.Trust == identity.Changed.String() { // trust hook: say it loudly
+			b.WriteString(": WARNING, not the trusted peer of that name")
+		}
 	}
 	b.WriteString("): ")
 	b.WriteString(strings.ReplaceAll(safeText(e.Text), "\n", "\n    "))
 	return b.String()
 }
 
-// safeText replaces what could drive a terminal or mislead a reader:
-// control characters other than newline and tab (escape sequences start
-// with one), and the bidirectional overrides that reorder displayed text.
-func safeText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case unicode.IsControl(r), r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return unicode.ReplacementChar
-		}
-		return r
-	}, s)
-}
+// safeText shows a message's text: what could drive a terminal or
+// mislead a reader escaped, newlines and tabs kept (textsafe.Text).
+func safeText(s string) string { return textsafe.Text(s) }
 
 // reportRejections says on stderr what was refused, if anything was.
 func reportRejections(w io.Writer, s message.Stats) {
@@ -224,7 +225,7 @@ func reportRejections(w io.Writer, s message.Stats) {
 		n    uint64
 		what string
 	}{
-		{s.BadSignature, "bad signature"}, {s.Replayed, "replayed"}, {s.WrongKey, "wrong key"},
+		{s.BadSignature, "bad signature"}, {s.Replayed, "replayed"}, {s.Stale, "stale (clock skew or an old capture)"}, {s.WrongKey, "wrong key"},
 		{s.ChangedKey, "changed key"}, {s.RateLimited, "rate limited"}, {s.Malformed, "malformed"},
 		{s.Overflow + s.QueueDropped, "dropped (overload)"},
 	}
@@ -396,7 +397,7 @@ func (nt notifier) notify(r *backgroundRunner, e history.Entry) {
 	if nt.path == "" {
 		return
 	}
-	title := "herald: " + safeText(e.Sender)
+	title := "herald: " + safeName(e.Sender)
 	if e.Kind != history.KindPrivate {
 		title += " #" + e.Channel
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -15,6 +16,8 @@ import (
 // progressView shows push events to a person: a bar redrawn in place on
 // a terminal, a plain line per second otherwise, or JSON lines.
 type progressView struct {
+	mu       sync.Mutex           // events come from several sessions at once
+	sessions map[string]time.Time // receive: when each push started, for its rate and ETA
 	w        io.Writer
 	json     bool
 	tty      bool
@@ -37,24 +40,40 @@ func newProgressView(w io.Writer, json bool, label string) *progressView {
 
 // jsonEvent is the --json form of a push event (README, "JSON output").
 type jsonEvent struct {
-	Event   string   `json:"event"`
-	Time    string   `json:"time"`
-	Session string   `json:"session,omitempty"`
-	Sender  string   `json:"sender,omitempty"`
-	Name    string   `json:"name,omitempty"`
-	Bytes   int64    `json:"bytes,omitempty"`
-	Total   int64    `json:"total,omitempty"`
-	RateBps float64  `json:"rate_bps,omitempty"`
-	Loss    float64  `json:"loss,omitempty"`
-	Repair  int64    `json:"repair_shards,omitempty"`
-	Paths   []string `json:"paths,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	Event   string  `json:"event"`
+	Time    string  `json:"time"`
+	Session string  `json:"session,omitempty"`
+	Sender  string  `json:"sender,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	Bytes   int64   `json:"bytes,omitempty"`
+	Total   int64   `json:"total,omitempty"`
+	RateBps float64 `json:"rate_bps,omitempty"`
+	Loss    float64 `json:"loss,omitempty"`
+	Repair  int64   `json:"repair_shards,omitempty"`
+	// Rejected and Injected (receive): datagrams refused as forged or
+	// malformed, and blocks rebuilt from forged shards (push.Event).
+	Rejected int64    `json:"rejected,omitempty"`
+	Injected int64    `json:"injected,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 func (v *progressView) event(e push.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e.Kind == push.EventJoined && e.Session != "" && v.label != "push" {
+		if v.sessions == nil {
+			v.sessions = map[string]time.Time{}
+		}
+		if len(v.sessions) > 64 {
+			clear(v.sessions)
+		}
+		v.sessions[e.Session] = time.Now()
+	}
 	if v.json {
 		j := jsonEvent{Event: e.Kind.String(), Time: e.Time.Format(time.RFC3339Nano), Session: e.Session, Sender: e.Sender,
-			Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths}
+			Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths,
+			Rejected: e.Rejected, Injected: e.Injected}
 		if e.Err != nil {
 			j.Error = e.Err.Error()
 		}
@@ -64,24 +83,31 @@ func (v *progressView) event(e push.Event) {
 	switch e.Kind {
 	case push.EventProgress:
 		if e.Name != "" { // a note, e.g. resuming
-			v.line(e.Name)
+			v.line(safeLine(e.Name))
 			return
 		}
 		v.bar(e)
 	case push.EventOffered:
-		v.line(fmt.Sprintf("push offered by %s (%s), %s", orDash(e.Name), e.Sender, humanBytes(e.Total)))
+		v.line(fmt.Sprintf("push offered by %s (%s), %s", orDash(safeName(e.Name)), e.Sender, humanBytes(e.Total)))
 	case push.EventRefused:
-		v.line(fmt.Sprintf("refused push from %s: %v", e.Sender, e.Err))
+		v.line(fmt.Sprintf("refused push from %s: %s", e.Sender, safeLine(fmt.Sprint(e.Err))))
 	case push.EventJoined:
 		if e.Sender != "" && v.label == "push" {
-			v.line(fmt.Sprintf("receiver joined: %s (%s)", orDash(e.Name), e.Sender))
+			v.line(fmt.Sprintf("receiver joined: %s (%s)", orDash(safeName(e.Name)), e.Sender))
 		} else {
 			v.line("receiving " + humanBytes(e.Total))
 		}
 	case push.EventComplete:
-		v.line(fmt.Sprintf("complete: %s", strings.Join(e.Paths, ", ")))
+		paths := make([]string, len(e.Paths))
+		for i, p := range e.Paths {
+			paths[i] = safeLine(p)
+		}
+		v.line(fmt.Sprintf("complete: %s%s", orDash(strings.Join(paths, ", ")), forgedNote(e)))
+		if e.Name != "" {
+			v.line("  " + safeLine(e.Name))
+		}
 	case push.EventFailed:
-		v.line(fmt.Sprintf("failed: %v", e.Err))
+		v.line(fmt.Sprintf("failed: %s%s", safeLine(fmt.Sprint(e.Err)), forgedNote(e)))
 	}
 }
 
@@ -98,7 +124,11 @@ func (v *progressView) bar(e push.Event) {
 	if e.Total > 0 {
 		frac = min(1, float64(e.Bytes)/float64(e.Total))
 	}
-	elapsed := time.Since(v.start).Seconds()
+	start := v.start
+	if t, ok := v.sessions[e.Session]; ok {
+		start = t // rate and ETA of this push, not of the process
+	}
+	elapsed := time.Since(start).Seconds()
 	rate := e.Rate
 	if v.label != "push" && elapsed > 0 {
 		rate = float64(e.Bytes) * 8 / elapsed
@@ -111,6 +141,7 @@ func (v *progressView) bar(e push.Event) {
 	if v.label == "push" {
 		stats += fmt.Sprintf(" repair %d", e.Repair)
 	}
+	stats += forgedNote(e)
 	if !v.tty {
 		if time.Since(v.lastLine) >= time.Second {
 			v.lastLine = time.Now()
@@ -131,8 +162,19 @@ func (v *progressView) bar(e push.Event) {
 	fmt.Fprint(v.w, "\r\033[K"+out)
 }
 
+// forgedNote says, when anything was, how many datagrams a receiver
+// refused as forged or malformed and how many blocks forged shards spoiled.
+func forgedNote(e push.Event) string {
+	if e.Rejected == 0 && e.Injected == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (refused %d forged/malformed datagrams, %d blocks spoiled by forged shards)", e.Rejected, e.Injected)
+}
+
 // done ends a bar line on a terminal.
 func (v *progressView) done() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if v.tty && !v.json {
 		fmt.Fprintln(v.w)
 	}

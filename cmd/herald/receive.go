@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -32,6 +31,14 @@ An interrupted push is resumed when the same content is pushed again.
 placed paths are appended as arguments, and HERALD_SESSION, HERALD_SENDER and
 HERALD_DIR are set in its environment.
 
+A push is written into a hidden staging folder, DIR/.herald-<id>, and moved
+into place when every block verified. If it stops early (sender gone, disk
+full, Ctrl-C) the folder stays so the next push of the same content resumes;
+folders untouched for 7 days are removed when receive starts, and --clean
+removes them all now. A re-push of a name the same sender placed replaces it
+(the old copy is kept as "NAME (previous)"); a name from anyone else gets
+"NAME (1)". The same content from the same sender is never placed twice.
+
 Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
 
 Examples:
@@ -40,10 +47,12 @@ Examples:
   herald receive --from teacher --exec "notify-send herald"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
-			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (name or fingerprint)"},
+			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (fingerprint, seen or not; identity line; or a known name)"},
+			&cli.StringSliceFlag{Name: "from-file", EnvVars: []string{"HERALD_FROM_FILE"}, Usage: "also accept the senders listed in this file (fingerprints or identity lines)"},
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
+			&cli.BoolFlag{Name: "clean", Usage: "remove the staging folders of unfinished pushes in --dir (they can no longer resume) and exit"},
 			&cli.StringFlag{Name: "exec", EnvVars: []string{"HERALD_EXEC"}, Usage: "command to run after each completed push, with the paths"},
 			&cli.DurationFlag{Name: "sender-timeout", EnvVars: []string{"HERALD_SENDER_TIMEOUT"}, Value: 30 * time.Second,
 				Usage: "give up on a push whose sender has been silent this long (staging is kept for resume)"},
@@ -61,28 +70,37 @@ func runReceive(c *cli.Context) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return usageErrorf("--dir %q is not a folder", dir)
 	}
+	if c.Bool("clean") {
+		removed, err := push.CleanStaging(dir, 0, time.Now())
+		for _, p := range removed {
+			fmt.Fprintf(c.App.Writer, "removed %s\n", p)
+		}
+		if err == nil && len(removed) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "no unfinished pushes in %s\n", dir)
+		}
+		return err
+	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	var from []ed25519.PublicKey
-	for _, ref := range splitList(c.StringSlice("from")) {
-		p, err := n.Trust.Resolve(ref)
-		if err != nil {
-			return withExit(exitUsage, fmt.Errorf("--from %q: %w (see 'herald peers')", ref, err))
-		}
-		from = append(from, p.SignPub)
+	from, err := senderFingerprints(n, splitList(c.StringSlice("from")), c.StringSlice("from-file"))
+	if err != nil {
+		return withExit(exitUsage, err)
 	}
 	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
 	var refused error
 	var hooks sync.WaitGroup
 	defer hooks.Wait()
-	cfg := push.ReceiveConfig{Node: n, Dir: dir, From: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
+	cfg := push.ReceiveConfig{Node: n, Dir: dir, FromFingerprints: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
 		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
 		OnEvent: func(e push.Event) {
 			view.event(e)
 			switch e.Kind {
 			case push.EventComplete:
+				if len(e.Paths) == 0 {
+					break // the same content was already in place: nothing new to act on
+				}
 				// Hooks run beside the engine, which must not wait for them;
 				// receive waits for them before it exits.
 				hooks.Add(1)

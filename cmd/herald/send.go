@@ -100,6 +100,6 @@ func runSend(c *cli.Context) error {
 	if jsonOutput(c) {
 		return writeJSON(c.App.Writer, map[string]any{"event": "delivered", "id": e.ID, "to": to.Name, "fingerprint": to.Fingerprint})
 	}
-	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeText(to.Name), to.Fingerprint)
+	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeName(to.Name), to.Fingerprint)
 	return nil
 }
