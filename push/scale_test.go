@@ -46,7 +46,9 @@ func TestScaleSimulation(t *testing.T) {
 			MinReceivers: c.receivers, Wait: 60 * time.Second, GiveUp: 90 * time.Second})
 		took := time.Since(start)
 		if err != nil || !rep.OK() {
-			t.Fatalf("%d receivers: %v, %d of %d complete", c.receivers, err, rep.Completed, c.receivers)
+			// Logged, not fatal: how the engine fails at a scale is a result.
+			t.Errorf("%d receivers: %v, %d of %d complete after %v", c.receivers, err, rep.Completed, c.receivers, took.Round(time.Millisecond))
+			continue
 		}
 		for _, r := range results {
 			if err := <-r; err != nil {
