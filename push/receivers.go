@@ -351,7 +351,7 @@ func (t *receiverTable) receiverReports(now, start time.Time) (rs []ReceiverRepo
 		}
 		switch {
 		case p.state == protocol.StateComplete:
-			rr.Status, rr.Percent, rr.Elapsed = "complete", 100, p.done.Sub(start)
+			rr.Status, rr.Percent, rr.Elapsed = "complete", 100, max(p.done.Sub(start), 0) // 0: it had everything (resume)
 			completed++
 		case p.state == protocol.StateRefused:
 			rr.Status, rr.Reason = "refused", reasonText(p.reason)
