@@ -2,9 +2,9 @@ package push
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"net/netip"
 	"testing"
 	"time"
 
