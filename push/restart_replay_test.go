@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,7 +74,7 @@ func TestReplayToRestartedReceiver(t *testing.T) {
 		case protocol.TypeStatus:
 			to = fb
 		}
-		out.WriteBatch([][]byte{b}, netip.AddrPort(to))
+		out.WriteBatch([][]byte{b}, to)
 		if i%64 == 63 {
 			time.Sleep(time.Millisecond)
 		}
