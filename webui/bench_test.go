@@ -104,8 +104,9 @@ const benchSize = 32 << 20
 // `herald push` does, with the same settings (the engine push runs
 // before and after the page's, and their mean is reported). It reports each push's
 // own duration (the page's without its upload, which is reported
-// apart), their ratio, and how many updates the page's event stream
-// carried per second during the page's push. Run it once:
+// apart), their ratio, how many updates the page's event stream carried
+// per second during the page's push, and the slowest answer to a history
+// search asked ten times a second meanwhile. Run it once:
 //
 //	go test ./webui -run XXX -bench PushPageVsEngine -benchtime 1x
 func BenchmarkPushPageVsEngine(b *testing.B) {
@@ -180,9 +181,10 @@ func BenchmarkPushPageVsEngine(b *testing.B) {
 		// push, so drift over the run (warm-up, other load) shows.
 		engineBefore := enginePush(srcs[0])
 		// From the page, with the event stream open and counted.
-		var updates atomic.Int64
+		var updates, slowest atomic.Int64
 		events, stopEvents := context.WithCancel(r.ctx)
 		go countUpdates(events, c, r.srv.origin+"/api/events", &updates)
+		go probeLatency(events, c, r.srv.origin+"/api/history?q=x", &slowest)
 		f, err := os.Open(srcs[1])
 		if err != nil {
 			b.Fatal(err)
@@ -225,6 +227,7 @@ func BenchmarkPushPageVsEngine(b *testing.B) {
 		b.ReportMetric(engine.Seconds()/page.Seconds(), "page/engine-speed")
 		b.ReportMetric(upload.Seconds()*1000, "upload-ms")
 		b.ReportMetric(float64(updates.Load()-before)/page.Seconds(), "updates/s")
+		b.ReportMetric(float64(slowest.Load())/1e6, "slowest-request-ms")
 	}
 }
 
@@ -248,6 +251,32 @@ func streamUpload(opts sendOptions, name string, f io.Reader) (io.Reader, string
 		pw.CloseWithError(err)
 	}()
 	return pr, mw.FormDataContentType()
+}
+
+// probeLatency asks the page's API (a history search) ten times a
+// second until ctx ends, and keeps the slowest answer's time in ns: the
+// page's responsiveness during the push.
+func probeLatency(ctx context.Context, c *http.Client, url string, slowest *atomic.Int64) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if d := time.Since(start).Nanoseconds(); d > slowest.Load() {
+			slowest.Store(d)
+		}
+	}
 }
 
 // countUpdates reads an event stream until ctx ends, counting updates.
