@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -47,6 +48,8 @@ type Node struct {
 	skewWarned time.Time    // last clock-skew warning; handled under handleMu
 	versions   versionWatch // protocol versions heard (SPEC.md §3.5); handled under handleMu
 
+	replaySaveFailing atomic.Bool // a replay-state save failed and was reported
+
 	// handleMu lets one reader at a time run handle, so the control and
 	// unicast readers keep the single-reader guarantees of the package doc.
 	handleMu sync.Mutex
@@ -56,6 +59,7 @@ type Node struct {
 	unicastOn bool
 	unicastAt netip.AddrPort
 	ucast     *net.UDPConn
+	probes    []probeTally // under handleMu (probe.go)
 }
 
 type runState int

@@ -98,6 +98,9 @@ func runReceive(c *cli.Context) error {
 			view.event(e)
 			switch e.Kind {
 			case push.EventComplete:
+				if len(e.Paths) == 0 {
+					break // the same content was already in place: nothing new to act on
+				}
 				// Hooks run beside the engine, which must not wait for them;
 				// receive waits for them before it exits.
 				hooks.Add(1)
