@@ -250,7 +250,10 @@ func TestBrowser(t *testing.T) {
 	if code, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#ch-code-text"))); code != ch.JoinCode() {
 		t.Errorf("page shows join code %q, store has %q", code, ch.JoinCode())
 	}
-	waitJS(t, ctx, "the channel listed", `document.querySelector("#ch-table tbody").textContent.includes("#class")`)
+	waitJS(t, ctx, "the channel listed as the default", `[...document.querySelectorAll("#ch-table tbody tr")].some(tr => tr.cells[0].textContent === "#class" && tr.cells[1].textContent === "yes")`)
+	if def := r.alice.Channels.Default(); def.Name != "class" {
+		t.Errorf("default channel %q after creating class on the page, want class (as herald channel new)", def.Name)
+	}
 	screenshot(t, ctx, "channels")
 
 	// Phone width: the room still fits.
