@@ -255,7 +255,7 @@ func (s *chatSession) showMessages() {
 func (s *chatSession) showPresence() {
 	for ev := range s.pres.Events() {
 		p := ev.Peer
-		line := fmt.Sprintf("* %s (%s) %s", safeName(p.Name), p.Fingerprint, ev.Kind)
+		line := fmt.Sprintf("* %s (%s) %s", safeName(p.Label), p.Fingerprint, ev.Kind)
 		if ev.Kind == presence.Changed {
 			line += ": WARNING its name is bound to another key; it may be an impostor, its messages are refused"
 		}
@@ -274,7 +274,7 @@ func (s *chatSession) showPeers() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Name), p.Fingerprint, p.Trust)
+		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Label), p.Fingerprint, p.Trust)
 	}
 	s.ui.println(b.String())
 }

@@ -102,7 +102,7 @@ func runPush(c *cli.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
 		go pres.Run(ctx)
 		if refs := c.StringSlice("to"); len(refs) > 0 {
-			if cfg.Recipients, err = resolvePeersSeen(ctx, n, pres, splitList(refs), c.Duration("wait")); err != nil {
+			if cfg.Recipients, err = resolvePeers(ctx, n, splitList(refs), c.Duration("wait")); err != nil {
 				return err
 			}
 		}
@@ -170,24 +170,16 @@ func splitList(refs []string) []string {
 	return out
 }
 
-// resolvePeers finds each recipient's keys in the trust store, waiting
-// for presence beacons up to wait for peers not seen before.
+// resolvePeers finds each recipient's keys in the trust store, which
+// knows every key presence has heard (trusted or not), waiting for
+// presence beacons up to wait for peers not seen before.
 func resolvePeers(ctx context.Context, n *node.Node, refs []string, wait time.Duration) ([]identity.Peer, error) {
-	return resolvePeersSeen(ctx, n, nil, refs, wait)
-}
-
-// resolvePeersSeen is resolvePeers that also accepts a peer presence
-// has seen (pres may be nil), named by its full fingerprint.
-func resolvePeersSeen(ctx context.Context, n *node.Node, pres *presence.Presence, refs []string, wait time.Duration) ([]identity.Peer, error) {
 	deadline := time.Now().Add(wait)
 	for {
 		var peers []identity.Peer
 		var missing error
 		for _, ref := range refs {
 			p, err := n.Trust.Resolve(ref)
-			if err != nil {
-				p, err = byFullFingerprint(pres, ref, err)
-			}
 			if err == nil && p.State() == identity.Changed {
 				return nil, withExit(exitTrust, fmt.Errorf("%s: key changed; refusing to seal to it", ref))
 			}
@@ -209,22 +201,6 @@ func resolvePeersSeen(ctx context.Context, n *node.Node, pres *presence.Presence
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// byFullFingerprint finds a peer on the LAN by its complete fingerprint
-// when the trust store has no record of it (for instance because its
-// name collides with a known peer's). A name never resolves this way.
-func byFullFingerprint(pres *presence.Presence, ref string, notFound error) (identity.Peer, error) {
-	want := strings.ToUpper(strings.ReplaceAll(ref, "-", ""))
-	if pres == nil || len(want) != 20 {
-		return identity.Peer{}, notFound
-	}
-	for _, p := range pres.Peers() {
-		if strings.ReplaceAll(p.Fingerprint, "-", "") == want {
-			return identity.Peer{Name: p.Name, SignPub: p.SignPub, BoxPub: p.BoxPub, Fingerprint: p.Fingerprint}, nil
-		}
-	}
-	return identity.Peer{}, notFound
 }
 
 // parseRate reads "auto", "500M", "1G", "100k" or a plain number (bit/s).

@@ -102,7 +102,7 @@ func (v *progressView) event(e push.Event) {
 		for i, p := range e.Paths {
 			paths[i] = safeLine(p)
 		}
-		v.line(fmt.Sprintf("complete: %s%s", strings.Join(paths, ", "), forgedNote(e)))
+		v.line(fmt.Sprintf("complete: %s%s", orDash(strings.Join(paths, ", ")), forgedNote(e)))
 		if e.Name != "" {
 			v.line("  " + safeLine(e.Name))
 		}

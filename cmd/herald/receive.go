@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -48,7 +47,8 @@ Examples:
   herald receive --from teacher --exec "notify-send herald"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
-			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (name or fingerprint)"},
+			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (fingerprint, seen or not; identity line; or a known name)"},
+			&cli.StringSliceFlag{Name: "from-file", EnvVars: []string{"HERALD_FROM_FILE"}, Usage: "also accept the senders listed in this file (fingerprints or identity lines)"},
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
@@ -84,24 +84,23 @@ func runReceive(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var from []ed25519.PublicKey
-	for _, ref := range splitList(c.StringSlice("from")) {
-		p, err := n.Trust.Resolve(ref)
-		if err != nil {
-			return withExit(exitUsage, fmt.Errorf("--from %q: %w (see 'herald peers')", ref, err))
-		}
-		from = append(from, p.SignPub)
+	from, err := senderFingerprints(n, splitList(c.StringSlice("from")), c.StringSlice("from-file"))
+	if err != nil {
+		return withExit(exitUsage, err)
 	}
 	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
 	var refused error
 	var hooks sync.WaitGroup
 	defer hooks.Wait()
-	cfg := push.ReceiveConfig{Node: n, Dir: dir, From: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
+	cfg := push.ReceiveConfig{Node: n, Dir: dir, FromFingerprints: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
 		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
 		OnEvent: func(e push.Event) {
 			view.event(e)
 			switch e.Kind {
 			case push.EventComplete:
+				if len(e.Paths) == 0 {
+					break // the same content was already in place: nothing new to act on
+				}
 				// Hooks run beside the engine, which must not wait for them;
 				// receive waits for them before it exits.
 				hooks.Add(1)
