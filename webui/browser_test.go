@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/message"
@@ -115,6 +116,16 @@ func TestBrowser(t *testing.T) {
 	}
 	waitJS(t, ctx, "own fingerprint on the board", fmt.Sprintf(`document.getElementById("board-fp").textContent === %q`, aliceFP))
 	screenshot(t, ctx, "room")
+
+	// Keyboard: arrow keys move between the panels' tabs, with focus.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tab-room"), kb.ArrowRight)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "ArrowRight to select Send", `document.activeElement.id === "tab-send" && !document.getElementById("panel-send").hidden && document.getElementById("panel-room").hidden`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tab-send"), kb.ArrowLeft)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "ArrowLeft back to Room", `document.activeElement.id === "tab-room" && !document.getElementById("panel-room").hidden`)
 
 	// Send a folder to bob.
 	folder := filepath.Join(t.TempDir(), "lesson")
