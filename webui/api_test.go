@@ -45,7 +45,7 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 	})
 	left, _ := os.ReadDir(r.srv.cfg.TempDir)
 	if len(left) != 0 {
-		t.Errorf("upload not removed after the push: %d entries", len(left))
+		t.Errorf("upload not removed after the push: %d entries (%s)", len(left), left[0].Name())
 	}
 
 	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"}); status != http.StatusAccepted {

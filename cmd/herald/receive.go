@@ -21,7 +21,9 @@ func receiveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "receive",
 		Usage: "wait for pushes and write them to a folder",
-		Description: `Accepts pushes from trusted senders (herald trust), from --from peers, or from
+		Description: `Accepts pushes from trusted senders (herald trust), from owners of a joined channel
+(on that channel), from --from / --from-file senders (fingerprints, seen or not, or
+identity lines from herald id --export), or from
 anyone with --accept-any (the sender's fingerprint is printed). Files are written to a
 staging folder inside --dir and moved into place only after every block verified against
 the sender's signed hashes. An existing name gets " (1)" unless --overwrite.
@@ -44,7 +46,7 @@ Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
 Examples:
   herald receive --dir ~/lessons
   herald receive --once --accept-any --dir /tmp/in
-  herald receive --from teacher --exec "notify-send herald"`,
+  herald receive --from K7QF-2MXA-9D3B-WZ4E-H6TN --exec "notify-send herald"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
 			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (fingerprint, seen or not; identity line; or a known name)"},
