@@ -345,7 +345,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	o := r.offers[key]
-	if o == nil || o.refused {
+	if o == nil || o.refused || !g.Fits(o.announce) { // an Index past Grants must not count as "seen"
 		return
 	}
 	sessKey, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())
