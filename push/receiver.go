@@ -31,9 +31,11 @@ type ReceiveConfig struct {
 	Node *node.Node
 	Dir  string
 	From []ed25519.PublicKey // senders accepted besides trusted ones
-	// FromFingerprints are accepted too, by fingerprint: their keys need
-	// not have been seen yet (trust hook, identity helper).
-	FromFingerprints []string
+	// FromFingerprints, if set, returns more senders to accept, by
+	// fingerprint (their keys need not have been seen yet). It is asked
+	// at every announce, so a list read from a file can follow the file
+	// (trust hook, identity helper).
+	FromFingerprints func() []string
 	AcceptAny        bool // accept any sender (its fingerprint is shown)
 	Overwrite        bool
 	Once             bool // return after one push completes (or fails)
@@ -256,7 +258,7 @@ func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (by
 			allowed = true
 		}
 	}
-	if slices.Contains(r.cfg.FromFingerprints, identity.Fingerprint(sender[:])) {
+	if r.cfg.FromFingerprints != nil && slices.Contains(r.cfg.FromFingerprints(), identity.Fingerprint(sender[:])) {
 		allowed = true
 	}
 	switch {

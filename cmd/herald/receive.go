@@ -86,7 +86,7 @@ func runReceive(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	from, err := senderFingerprints(n, splitList(c.StringSlice("from")), c.StringSlice("from-file"))
+	from, err := newSenderList(n, splitList(c.StringSlice("from")), c.StringSlice("from-file"), c.App.ErrWriter)
 	if err != nil {
 		return withExit(exitUsage, err)
 	}
@@ -94,7 +94,7 @@ func runReceive(c *cli.Context) error {
 	var refused error
 	var hooks sync.WaitGroup
 	defer hooks.Wait()
-	cfg := push.ReceiveConfig{Node: n, Dir: dir, FromFingerprints: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
+	cfg := push.ReceiveConfig{Node: n, Dir: dir, FromFingerprints: from.fingerprints, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
 		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
 		OnEvent: func(e push.Event) {
 			view.event(e)
