@@ -99,7 +99,7 @@ func (c *SendConfig) policy() (keyPolicy, error) {
 }
 
 // ErrOpenChannel refuses to push in clear without being asked.
-var ErrOpenChannel = errors.New("push: on the open channel a push is readable by anyone: name recipients with --to, join a channel, or pass --no-encrypt")
+var ErrOpenChannel = errors.New("push: on the open channel a push is readable by anyone")
 
 // Send runs one push to completion and returns the per-receiver report.
 func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
@@ -297,7 +297,7 @@ func (s *sender) register(ctx context.Context) error {
 			return nil
 		case time.Now().After(deadline):
 			if joined == 0 && s.cfg.Carousel == 0 {
-				return fmt.Errorf("%w within %v: check receivers run `herald receive` on this LAN and trust you", ErrNoReceivers, s.cfg.Wait)
+				return fmt.Errorf("%w within %v", ErrNoReceivers, s.cfg.Wait)
 			}
 			return nil
 		}

@@ -153,7 +153,7 @@ func (s *Source) Close() error {
 func (s *Source) Manifest(blockSize int) (*protocol.Manifest, error) {
 	blocks := (s.total + int64(blockSize) - 1) / int64(blockSize)
 	if blocks > protocol.MaxBlocks {
-		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d; raise --fec K", s.total, blocks, protocol.MaxBlocks)
+		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d, the most a push can hold", s.total, blocks, protocol.MaxBlocks)
 	}
 	m := &protocol.Manifest{Files: s.Files, Hashes: make([][protocol.HashLen]byte, blocks)}
 	if m.Len() > protocol.MaxManifestLen {
@@ -194,7 +194,7 @@ func (s *Source) Manifest(blockSize int) (*protocol.Manifest, error) {
 // known size and hashes; the caller removes the returned directory.
 func SpoolStdin(r io.Reader, name string) (path, dir string, err error) {
 	if err := checkName(name); err != nil {
-		return "", "", fmt.Errorf("push: --name %q: %v", name, err)
+		return "", "", fmt.Errorf("push: name %q: %v", name, err)
 	}
 	dir, err = os.MkdirTemp("", "herald-stdin-")
 	if err != nil {

@@ -59,6 +59,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		guardCommand(cmd)
 	}
 	installConfig(app)
+	installIfaceCheck(app)
 	return app
 }
 

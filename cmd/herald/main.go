@@ -35,6 +35,9 @@ func runApp(ctx context.Context, app *cli.App, args []string) int {
 	err := app.RunContext(ctx, args)
 	if err != nil {
 		fmt.Fprintf(app.ErrWriter, "herald: %v\n", err)
+		if h := hintFor(err); h != "" {
+			fmt.Fprintf(app.ErrWriter, "  hint: %s\n", h)
+		}
 	}
 	return exitCode(err)
 }

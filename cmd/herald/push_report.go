@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/internal/termui"
+	"github.com/herald-lan/herald/push"
+)
+
+// waitingEvery is how often push says who it is still waiting for.
+const waitingEvery = 2 * time.Second
+
+// showWaiting tells a person, until the data starts, what the push waits
+// for: how many receivers joined, who is missing, and what --wait does.
+// The returned stop ends it and waits for its goroutine.
+func showWaiting(ctx context.Context, events *eventPrinter, cfg push.SendConfig, wait time.Duration) (stop func()) {
+	if events.json {
+		return func() {}
+	}
+	want := max(len(cfg.Recipients), cfg.MinReceivers)
+	if want == 0 {
+		events.note(fmt.Sprintf("waiting up to %v (--wait) for receivers to join", wait))
+	} else {
+		events.note(fmt.Sprintf("waiting up to %v (--wait) for %d receiver(s); then the push starts with those that joined", wait, want))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		deadline := time.Now().Add(wait)
+		tick := time.NewTicker(waitingEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-events.started:
+				return
+			case now := <-tick.C:
+				if now.After(deadline) {
+					return
+				}
+				events.note(waitingLine(events.joinedSet(), cfg, want, deadline.Sub(now)))
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
+// waitingLine is "waiting: 1 of 3 joined; missing stu-s2, stu-s3 (6s left of --wait)".
+func waitingLine(joined map[string]string, cfg push.SendConfig, want int, left time.Duration) string {
+	var missing []string
+	for _, r := range cfg.Recipients {
+		if _, ok := joined[r.Fingerprint]; !ok {
+			missing = append(missing, r.Name)
+		}
+	}
+	left = left.Round(time.Second)
+	switch {
+	case len(missing) > 0:
+		return fmt.Sprintf("waiting: %d of %d joined; missing %s (%v left of --wait)", len(joined), want, strings.Join(missing, ", "), left)
+	case want > len(joined):
+		return fmt.Sprintf("waiting: %d of %d joined; %d more needed (%v left of --wait)", len(joined), want, want-len(joined), left)
+	}
+	return fmt.Sprintf("waiting: %d joined (%v left of --wait)", len(joined), left)
+}
+
+// pushSummary is what the end of a push reports: the engine's report
+// with what the events said about the data phase.
+type pushSummary struct {
+	r           *push.Report
+	sent        int64         // content bytes sent at least once
+	dataElapsed time.Duration // from the first data to the end
+	waited      time.Duration // registration: from the start to the first data
+	interrupted bool
+}
+
+func summarise(r *push.Report, events *eventPrinter, began time.Time, err error, interrupted bool) pushSummary {
+	sent, _, dataStart := events.progress()
+	s := pushSummary{r: r, sent: sent, interrupted: interrupted}
+	if err == nil {
+		s.sent = r.Bytes // a finished push sent every byte
+	}
+	if !dataStart.IsZero() {
+		s.waited = max(0, dataStart.Sub(began))
+		s.dataElapsed = max(0, r.Elapsed-s.waited)
+	}
+	return s
+}
+
+// rate is the data phase's goodput in bit/s.
+func (s pushSummary) rate() float64 {
+	if s.dataElapsed <= 0 {
+		return 0
+	}
+	return float64(s.sent) * 8 / s.dataElapsed.Seconds()
+}
+
+// allRefused reports whether every receiver that answered refused.
+func allRefused(r *push.Report) bool {
+	if r == nil || len(r.Receivers) == 0 {
+		return false
+	}
+	for _, rr := range r.Receivers {
+		if rr.Status != "refused" && rr.Status != "no answer" {
+			return false
+		}
+	}
+	return slices.ContainsFunc(r.Receivers, func(rr push.ReceiverReport) bool { return rr.Status == "refused" })
+}
+
+// pushOutcome prints the report and maps how the push ended to the
+// documented exit code.
+func pushOutcome(c *cli.Context, o pushOptions, events *eventPrinter, r *push.Report, began time.Time, err error) error {
+	interrupted := c.Context.Err() != nil && errors.Is(err, context.Canceled)
+	if r != nil {
+		s := summarise(r, events, began, err, interrupted)
+		if o.JSON {
+			printReportJSON(events.out, s, err)
+		} else {
+			printReport(events.out, s)
+		}
+	}
+	switch {
+	case interrupted:
+		sent, total, _ := events.progress()
+		pct := int64(0)
+		if total > 0 {
+			pct = sent * 100 / total
+		}
+		return withExit(exitInterrupted, fmt.Errorf("interrupted: %d %% sent; push again to resume", pct))
+	case allRefused(r):
+		return withExit(exitRefused, fmt.Errorf("refused by every receiver that answered (%s)", refusalReasons(r)))
+	case errors.Is(err, push.ErrNoReceivers):
+		return withExit(exitTimeout, err)
+	case err != nil:
+		return err
+	case !r.OK():
+		return withExit(exitPartial, fmt.Errorf("%d of %d expected receivers completed", r.Completed, max(r.Expected, 1)))
+	}
+	return nil
+}
+
+// refusalReasons lists the distinct reasons receivers gave.
+func refusalReasons(r *push.Report) string {
+	var reasons []string
+	for _, rr := range r.Receivers {
+		if rr.Status == "refused" && rr.Reason != "" && !slices.Contains(reasons, rr.Reason) {
+			reasons = append(reasons, rr.Reason)
+		}
+	}
+	if len(reasons) == 0 {
+		return "no reason given"
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// printReport prints the per-receiver table and a summary line.
+func printReport(out io.Writer, s pushSummary) {
+	r := s.r
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "RECEIVER\tFINGERPRINT\tSTATUS\tTIME\tLOSS")
+	for _, rr := range r.Receivers {
+		status := rr.Status
+		if rr.Status == "partial" {
+			status = fmt.Sprintf("partial %.0f%%", rr.Percent)
+		}
+		if rr.Reason != "" {
+			status += " (" + rr.Reason + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", termui.OrDash(rr.Name), rr.Fingerprint, status, s.receiverTime(rr), rr.Loss*100)
+	}
+	w.Flush()
+	var b strings.Builder
+	switch {
+	case s.sent == 0:
+		fmt.Fprintf(&b, "nothing sent of %s", termui.HumanBytes(r.Bytes))
+	case s.sent < r.Bytes:
+		fmt.Fprintf(&b, "%s of %s sent in %v (%s)", termui.HumanBytes(s.sent), termui.HumanBytes(r.Bytes), s.dataElapsed.Round(10*time.Millisecond), termui.HumanRate(s.rate()))
+	default:
+		fmt.Fprintf(&b, "%s in %v (%s)", termui.HumanBytes(r.Bytes), s.dataElapsed.Round(10*time.Millisecond), termui.HumanRate(s.rate()))
+	}
+	if s.waited > 0 {
+		fmt.Fprintf(&b, " after %v waiting for receivers", s.waited.Round(10*time.Millisecond))
+	}
+	switch {
+	case allRefused(r):
+		fmt.Fprintf(&b, ", refused by all %d receivers", len(r.Receivers))
+	case r.Expected > 0:
+		fmt.Fprintf(&b, ", %d of %d expected receivers complete", r.Completed, r.Expected)
+	default:
+		fmt.Fprintf(&b, ", %d of %d receivers complete", r.Completed, len(r.Receivers))
+	}
+	if s.sent > 0 {
+		fmt.Fprintf(&b, ", wire %.2fx, %d repair shards", float64(r.WireBytes)/float64(s.sent), r.Repair)
+	}
+	if s.interrupted {
+		b.WriteString(", interrupted")
+	}
+	fmt.Fprintln(out, b.String())
+}
+
+// receiverTime is how long the receiver took once the data started.
+func (s pushSummary) receiverTime(rr push.ReceiverReport) string {
+	if rr.Elapsed <= 0 {
+		return "-"
+	}
+	return max(rr.Elapsed-s.waited, 0).Round(10 * time.Millisecond).String()
+}
+
+// receiverJSON is one receiver of `herald push --json`'s final report.
+type receiverJSON struct {
+	Event       string  `json:"event"`
+	Time        string  `json:"time"`
+	Session     string  `json:"session"`
+	Name        string  `json:"name"`
+	Fingerprint string  `json:"fingerprint"`
+	Status      string  `json:"status"`
+	Percent     float64 `json:"percent"`
+	Seconds     float64 `json:"seconds"`
+	Loss        float64 `json:"loss"`
+	Reason      string  `json:"reason"`
+}
+
+// reportJSON is the last line of `herald push --json`.
+type reportJSON struct {
+	Event       string  `json:"event"`
+	Time        string  `json:"time"`
+	Session     string  `json:"session"`
+	Outcome     string  `json:"outcome"`
+	Bytes       int64   `json:"bytes"`
+	SentBytes   int64   `json:"sent_bytes"`
+	Seconds     float64 `json:"seconds"`
+	DataSeconds float64 `json:"data_seconds"`
+	RateBps     float64 `json:"rate_bps"`
+	WireBytes   int64   `json:"wire_bytes"`
+	Repair      int64   `json:"repair_shards"`
+	Expected    int     `json:"expected"`
+	Completed   int     `json:"completed"`
+	OK          bool    `json:"ok"`
+}
+
+// outcome names how a push ended, for scripts (docs/json.md).
+func (s pushSummary) outcome(err error) string {
+	switch {
+	case s.interrupted:
+		return "interrupted"
+	case allRefused(s.r):
+		return "refused"
+	case errors.Is(err, push.ErrNoReceivers):
+		return "no receivers"
+	case err != nil:
+		return "failed"
+	case !s.r.OK():
+		return "partial"
+	}
+	return "complete"
+}
+
+func printReportJSON(out io.Writer, s pushSummary, err error) {
+	r := s.r
+	now := jsonTime(time.Now())
+	for _, rr := range r.Receivers {
+		writeJSON(out, receiverJSON{Event: "receiver", Time: now, Session: r.Session, Name: rr.Name, Fingerprint: rr.Fingerprint,
+			Status: rr.Status, Percent: rr.Percent, Seconds: max(rr.Elapsed-s.waited, 0).Seconds(), Loss: rr.Loss, Reason: rr.Reason})
+	}
+	writeJSON(out, reportJSON{Event: "report", Time: now, Session: r.Session, Outcome: s.outcome(err), Bytes: r.Bytes, SentBytes: s.sent,
+		Seconds: r.Elapsed.Seconds(), DataSeconds: s.dataElapsed.Seconds(), RateBps: s.rate(), WireBytes: r.WireBytes,
+		Repair: r.Repair, Expected: r.Expected, Completed: r.Completed, OK: err == nil && r.OK()})
+}
