@@ -20,12 +20,12 @@ import (
 // the same way (docs/json.md).
 type jsonKinded interface{ jsonKind() string }
 
-func (idJSON) jsonKind() string      { return "identity" }
-func (peerRow) jsonKind() string     { return "peer" }
-func (channelJSON) jsonKind() string { return "channel" }
-func (configEntry) jsonKind() string { return "setting" }
+func (idJSON) jsonKind() string         { return "identity" }
+func (peerRow) jsonKind() string        { return "peer" }
+func (channelJSON) jsonKind() string    { return "channel" }
+func (configEntry) jsonKind() string    { return "setting" }
 func (configPathJSON) jsonKind() string { return "config_path" }
-func (versionJSON) jsonKind() string { return "version" }
+func (versionJSON) jsonKind() string    { return "version" }
 
 // writeJSON prints v as one line of JSON. A jsonKinded v gets `kind` and
 // `time` first; the stream types (push events, messages) have their own.

@@ -297,4 +297,3 @@ func parseFEC(s string) (k, parity int, err error) {
 	}
 	return k, parity, nil
 }
-

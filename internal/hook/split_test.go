@@ -34,4 +34,3 @@ func TestSplit(t *testing.T) {
 		})
 	}
 }
-
