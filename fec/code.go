@@ -18,10 +18,15 @@ const (
 	// 128 parity indices for repair rounds.
 	MinK = 1
 	MaxK = 128
-	// MinShardSize and MaxShardSize bound the shard size; the upper bound
-	// caps one block's buffer at MaxK*MaxShardSize = 8 MiB.
+	// MinShardSize and MaxShardSize bound the shard size. MaxShardSize is
+	// the one source of truth for herald's largest shard (SPEC.md §6.1,
+	// §6.9): 19 bytes of data header + 1344 + 16 bytes of tag fit a
+	// 1400-byte datagram. Package protocol refers to it. It also caps one
+	// block's buffer at MaxK*MaxShardSize = 168 KiB. The minimum is 1
+	// because a message fragment (SPEC.md §7.1) may be a single byte; a
+	// push's own minimum (protocol.MinShardSize) is higher.
 	MinShardSize = 1
-	MaxShardSize = 64 << 10
+	MaxShardSize = 1344
 )
 
 // Sentinel errors; functions wrap them with %w, so test with errors.Is.

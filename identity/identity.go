@@ -19,14 +19,10 @@ const (
 	identityV1   = 1
 )
 
-// boxKeyLabel prefixes the box public key in the signature that binds it
-// to the signing key.
-const boxKeyLabel = "herald-boxkey-v1"
-
 // Identity is this node's long-term key material. SignKey signs every
-// packet; BoxKey (X25519) receives private messages. BoxSig, made by
-// SignKey over boxKeyLabel||BoxPub, lets peers accept BoxPub as really
-// belonging to SignPub. Read-only after LoadOrCreate, so safe for
+// packet; BoxKey (X25519) receives private messages. Peers learn BoxPub
+// from beacons, which SignKey signs whole, so it needs no signature of
+// its own (SPEC.md §8). Read-only after LoadOrCreate, so safe for
 // concurrent reads; Save is the only writer.
 type Identity struct {
 	Name    string
@@ -34,11 +30,10 @@ type Identity struct {
 	SignKey ed25519.PrivateKey
 	BoxPub  [32]byte
 	BoxKey  [32]byte
-	BoxSig  []byte
 }
 
 // identityFileV1 is identity.json. Only seeds are stored; public keys
-// and BoxSig are derived on load, so they can never disagree.
+// are derived on load, so they can never disagree.
 type identityFileV1 struct {
 	Version  int    `json:"version"`
 	Name     string `json:"name"`
@@ -164,21 +159,5 @@ func fromSeeds(name string, signSeed, boxKey []byte) (*Identity, error) {
 	id.SignPub = id.SignKey.Public().(ed25519.PublicKey)
 	copy(id.BoxKey[:], boxKey)
 	copy(id.BoxPub[:], xkey.PublicKey().Bytes())
-	id.BoxSig = ed25519.Sign(id.SignKey, boxKeyMessage(id.BoxPub))
 	return id, nil
-}
-
-func boxKeyMessage(boxPub [32]byte) []byte {
-	return append([]byte(boxKeyLabel), boxPub[:]...)
-}
-
-// VerifyBoxKey reports whether sig binds boxPub to signPub, i.e. is
-// signPub's Ed25519 signature over "herald-boxkey-v1"||boxPub. A peer's
-// box key MUST NOT be used (or passed to TrustStore.Observe) unless this
-// holds. A malformed key or signature simply fails.
-func VerifyBoxKey(signPub ed25519.PublicKey, boxPub [32]byte, sig []byte) bool {
-	if len(signPub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
-		return false // ed25519.Verify panics on a short key
-	}
-	return ed25519.Verify(signPub, boxKeyMessage(boxPub), sig)
 }

@@ -17,7 +17,6 @@ type vectors struct {
 	Fingerprint       string `json:"fingerprint"`
 	BoxKey            string `json:"box_key"`
 	BoxPub            string `json:"box_pub"`
-	BoxSig            string `json:"box_sig"`
 	ChannelName       string `json:"channel_name"`
 	ChannelSecret     string `json:"channel_secret"`
 	ChannelID         string `json:"channel_id"`

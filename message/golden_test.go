@@ -127,8 +127,12 @@ func TestGoldenSealed(t *testing.T) {
 		sealer := newPrivateSealer(&k.fromKey, &k.fromPub, to, enc)
 		env := k.env(3)
 		pkt := k.signer.AppendWith(nil, env, sealer.fragment(env, 0))
-		renv := k.env(4)
-		receipt := k.signer.AppendWith(nil, renv, receiptBody(renv, [32]byte(k.toSign), &k.toPub, &k.fromKey, &k.fromPub, goldenID))
+		// The receipt comes from the recipient (SPEC.md §7.3): its own
+		// signing key (seed 32 x 0x43), its own epoch, boxed back from its
+		// box key to the original sender's.
+		toSigner := protocol.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x43}, 32)))
+		renv := protocol.Envelope{Sender: [32]byte(k.toSign), Epoch: 0x0807060504030201, Counter: 1, Time: 1_790_000_000_000}
+		receipt := toSigner.AppendWith(nil, renv, receiptBody(renv, k.signer.Sender(), &k.fromPub, &k.toKey, &k.toPub, goldenID))
 		checkGolden(t, "sealed-private", [][]byte{pkt, receipt})
 
 		s := open(t, pkt)
@@ -141,9 +145,16 @@ func TestGoldenSealed(t *testing.T) {
 			t.Fatalf("recipient opens %q, %v", plain, ok)
 		}
 		s = open(t, receipt)
+		if s.Sender != [32]byte(k.toSign) {
+			t.Fatal("receipt not signed by the recipient")
+		}
 		r, err := protocol.ParsePrivate(s.Body)
 		nonce = s.Nonce24(0)
-		if plain, ok := box.Open(nil, r.Sealed, &nonce, &r.BoxKey, &k.toKey); err != nil || !ok || !bytes.Equal(plain, goldenID[:]) {
+		sender := k.signer.Sender()
+		if err != nil || r.Recipient != identity.KeyIDOf(sender[:]) || r.BoxKey != k.toPub {
+			t.Fatalf("receipt %+v %v", r, err)
+		}
+		if plain, ok := box.Open(nil, r.Sealed, &nonce, &r.BoxKey, &k.fromKey); !ok || !bytes.Equal(plain, goldenID[:]) {
 			t.Fatalf("receipt opens to %x, %v, %v", plain, ok, err)
 		}
 	})

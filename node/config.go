@@ -35,6 +35,15 @@ type Config struct {
 	// demo pass a multicast.MemNet host).
 	Network multicast.Network
 	Logger  *slog.Logger // silent when nil
+	// Peers are static peers (SPEC.md §5.2): hosts sent every beacon by
+	// unicast too, so discovery works where multicast does not. At most
+	// MaxStaticPeers; a zero port means the control port.
+	Peers []netip.AddrPort
+	// Unicast is where the unicast socket binds. Zero: the control
+	// connection's source address and the control port (any free port
+	// when that is taken), and only on real UDP; a MemNet Network has no
+	// unicast unless this is set.
+	Unicast netip.AddrPort
 	Now     func() time.Time
 }
 
@@ -57,6 +66,29 @@ func (cfg Config) controlGroup() (netip.AddrPort, error) {
 		return netip.AddrPort{}, fmt.Errorf("%w: control group %s is not a multicast address (use 239.0.0.0/8 or ff1x::/16)", ErrConfig, group)
 	}
 	return netip.AddrPortFrom(group.Unmap(), uint16(port)), nil
+}
+
+// staticPeers checks cfg.Peers and fills in the control port.
+func (cfg Config) staticPeers(control netip.AddrPort) ([]netip.AddrPort, error) {
+	if len(cfg.Peers) > MaxStaticPeers {
+		return nil, fmt.Errorf("%w: %d static peers, at most %d", ErrConfig, len(cfg.Peers), MaxStaticPeers)
+	}
+	out := make([]netip.AddrPort, 0, len(cfg.Peers))
+	for _, p := range cfg.Peers {
+		addr := p.Addr().Unmap()
+		if !addr.IsValid() || addr.IsMulticast() || addr.IsUnspecified() {
+			return nil, fmt.Errorf("%w: static peer %s is not a unicast address", ErrConfig, p)
+		}
+		if addr.Is6() != control.Addr().Is6() {
+			return nil, fmt.Errorf("%w: static peer %s is not of the control group's family (%s)", ErrConfig, p, control.Addr())
+		}
+		port := p.Port()
+		if port == 0 {
+			port = control.Port()
+		}
+		out = append(out, netip.AddrPortFrom(addr, port))
+	}
+	return out, nil
 }
 
 // DefaultName is the display name a new identity gets when none is

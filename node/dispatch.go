@@ -12,7 +12,9 @@ import (
 // handle runs one datagram through the checks in the package doc and
 // hands it to the subscribers of its type. Cheapest checks first; nothing
 // is allocated before the packet is accepted and someone wants it.
-func (n *Node) handle(m *multicast.Message) {
+func (n *Node) handle(m *multicast.Message, unicast bool) {
+	n.handleMu.Lock()
+	defer n.handleMu.Unlock()
 	c := &n.stats
 	c.received.Add(1)
 	s, err := protocol.ParseSigned(m.Buf[:m.N])
@@ -28,14 +30,24 @@ func (n *Node) handle(m *multicast.Message) {
 		c.badSignature.Add(1)
 		return
 	}
-	if err := n.Replay.Check(s.Sender, s.Epoch, s.Counter, s.Time); err != nil {
-		if errors.Is(err, replay.ErrStale) || errors.Is(err, replay.ErrFuture) {
+	if err := n.Replay.CheckFrom(s.Sender, m.Src.Addr().Unmap(), s.Epoch, s.Counter, s.Time); err != nil {
+		switch {
+		case errors.Is(err, replay.ErrStale) || errors.Is(err, replay.ErrFuture):
 			c.stale.Add(1)
 			n.warnClockSkew(s.Sender, m.Src, s.Time)
-		} else {
+		case errors.Is(err, replay.ErrDuplicate):
+			c.duplicates.Add(1)
+		case errors.Is(err, replay.ErrTooManySenders):
+			c.tooManySenders.Add(1)
+		default:
 			c.replayed.Add(1)
 		}
 		return
+	}
+	if s.Type == protocol.TypeBeacon {
+		if b, err := protocol.ParseBeacon(s.Body); err == nil {
+			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
+		}
 	}
 	n.subs.mu.RLock()
 	defer n.subs.mu.RUnlock()
@@ -46,7 +58,7 @@ func (n *Node) handle(m *multicast.Message) {
 	}
 	raw := bytes.Clone(m.Buf[:m.N])
 	owned, _ := protocol.ParseSigned(raw) // same bytes, parsed above
-	pkt := Packet{Signed: owned, Src: m.Src, Raw: raw}
+	pkt := Packet{Signed: owned, Src: m.Src, Raw: raw, Unicast: unicast}
 	for _, o := range obs {
 		o.fn(pkt)
 	}

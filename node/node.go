@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -43,7 +44,17 @@ type Node struct {
 	subs    subscribers
 	stats   counters
 
-	skewWarned time.Time // last clock-skew warning; the reader's alone
+	skewWarned time.Time // last clock-skew warning; handled under handleMu
+
+	// handleMu lets one reader at a time run handle, so the control and
+	// unicast readers keep the single-reader guarantees of the package doc.
+	handleMu sync.Mutex
+	// uni is the unicast state (SPEC.md §5.2); unicastOn and unicastAt are
+	// fixed at Open, ucast is opened with the control connection (n.mu).
+	uni       *unicastPaths
+	unicastOn bool
+	unicastAt netip.AddrPort
+	ucast     *net.UDPConn
 }
 
 type runState int
@@ -59,6 +70,10 @@ const (
 // network: the control group is joined by the first Send or by Run.
 func Open(cfg Config) (*Node, error) {
 	control, err := cfg.controlGroup()
+	if err != nil {
+		return nil, err
+	}
+	static, err := cfg.staticPeers(control)
 	if err != nil {
 		return nil, err
 	}
@@ -99,18 +114,23 @@ func Open(cfg Config) (*Node, error) {
 		}
 	}
 	n := &Node{
-		ID:       id,
-		Trust:    trust,
-		Channels: channels,
-		Signer:   protocol.NewSigner(id.SignKey),
-		Replay:   replay.NewGuard(replay.Config{Now: now}),
-		Net:      network,
-		Control:  control,
-		Logger:   log,
-		Home:     home,
-		Created:  created,
-		now:      now,
+		ID:        id,
+		Trust:     trust,
+		Channels:  channels,
+		Signer:    protocol.NewSigner(id.SignKey),
+		Replay:    replay.NewGuard(replay.Config{Now: now}),
+		Net:       network,
+		Control:   control,
+		Logger:    log,
+		Home:      home,
+		Created:   created,
+		now:       now,
+		uni:       newUnicastPaths(static),
+		unicastOn: cfg.Network == nil || cfg.Unicast.IsValid(),
+		unicastAt: cfg.Unicast,
 	}
+	n.Replay.SetProtected(n.protectedKey)
+	n.loadReplayState()
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"time"
 
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/protocol"
@@ -20,12 +22,20 @@ const ReadBatch = 32
 // Close, and the error otherwise (a network setup failure wraps
 // ErrNetwork). Run may be called once.
 func (n *Node) Run(ctx context.Context) error {
-	conn, err := n.start()
+	conn, ucast, err := n.start()
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
+	done := make(chan error, 2)
+	readers := 1
 	go func() { done <- n.read(conn) }()
+	if ucast != nil {
+		readers++
+		go func() { done <- n.readUnicast(ucast) }()
+	}
+	saveCtx, stopSaving := context.WithCancel(context.Background())
+	saved := make(chan struct{})
+	go func() { defer close(saved); n.saveReplayLoop(saveCtx) }()
 	select {
 	case <-ctx.Done():
 		n.Close()
@@ -33,6 +43,11 @@ func (n *Node) Run(ctx context.Context) error {
 	case err = <-done:
 		n.Close()
 	}
+	for range readers - 1 {
+		err = errors.Join(err, <-done)
+	}
+	stopSaving()
+	<-saved // the final save sees everything the readers accepted
 	n.subs.closeAll()
 	return err
 }
@@ -61,25 +76,26 @@ func (n *Node) RunWith(ctx context.Context, work func(ctx context.Context) error
 	return workErr
 }
 
-// start moves the Node to running and returns the control connection.
-// If the group cannot be joined the Node is closed, subscribers included.
-func (n *Node) start() (multicast.Conn, error) {
+// start moves the Node to running and returns the control connection
+// and the unicast socket (nil when there is none). If the group cannot be
+// joined the Node is closed, subscribers included.
+func (n *Node) start() (multicast.Conn, *net.UDPConn, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch n.state {
 	case running:
-		return nil, ErrRunning
+		return nil, nil, ErrRunning
 	case closed:
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	conn, err := n.controlLocked()
 	if err != nil {
 		n.state = closed
 		n.subs.closeAll() // no reader ever ran
-		return nil, err
+		return nil, nil, err
 	}
 	n.state, n.reading = running, true
-	return conn, nil
+	return conn, n.ucast, nil
 }
 
 // controlLocked opens the control connection once. n.mu is held.
@@ -92,6 +108,7 @@ func (n *Node) controlLocked() (multicast.Conn, error) {
 		return nil, fmt.Errorf("%w: join control group %s: %w", ErrNetwork, n.Control, err)
 	}
 	n.conn = conn
+	n.openUnicastLocked(conn)
 	return conn, nil
 }
 
@@ -109,8 +126,19 @@ func (n *Node) Join() error {
 }
 
 // Send multicasts one complete packet to the control group, joining it
-// first if needed. It fails with ErrClosed once the Node has stopped.
+// first if needed, and sends a unicast copy to every peer that asked for
+// one because it does not hear our multicast (SPEC.md §5.2). It fails
+// with ErrClosed once the Node has stopped.
 func (n *Node) Send(pkt []byte) error {
+	err := n.sendGroup(pkt)
+	if err == nil {
+		n.fanOut(pkt)
+	}
+	return err
+}
+
+// sendGroup multicasts pkt to the control group only.
+func (n *Node) sendGroup(pkt []byte) error {
 	if len(pkt) > protocol.MaxDatagram {
 		return fmt.Errorf("node: send %d bytes: %w", len(pkt), protocol.ErrTooLarge)
 	}
@@ -141,12 +169,15 @@ func (n *Node) Close() error {
 	n.mu.Lock()
 	reading := n.reading
 	n.state = closed
-	conn := n.conn
-	n.conn = nil
+	conn, ucast := n.conn, n.ucast
+	n.conn, n.ucast = nil, nil
 	n.mu.Unlock()
 	var err error
 	if conn != nil {
 		err = conn.Close()
+	}
+	if ucast != nil {
+		err = errors.Join(err, ucast.Close())
 	}
 	if !reading {
 		n.subs.closeAll()
@@ -163,7 +194,7 @@ func (n *Node) read(conn multicast.Conn) error {
 	for {
 		count, err := conn.ReadBatch(msgs)
 		for i := range msgs[:count] {
-			n.handle(&msgs[i])
+			n.handle(&msgs[i], false)
 		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -171,5 +202,27 @@ func (n *Node) read(conn multicast.Conn) error {
 			}
 			return fmt.Errorf("node: read control group %s: %w", n.Control, err)
 		}
+	}
+}
+
+// readUnicast is the unicast reader: one datagram at a time (unicast
+// carries beacons and control packets, not bulk data) until uc is closed.
+func (n *Node) readUnicast(uc *net.UDPConn) error {
+	m := multicast.Message{Buf: make([]byte, protocol.MaxDatagram)}
+	for {
+		count, src, err := uc.ReadFromUDPAddrPort(m.Buf)
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			// A stray ICMP error or a truncated read: not worth ending
+			// the Node for; count it and go on, without spinning.
+			n.stats.malformed.Add(1)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		n.stats.unicastReceived.Add(1)
+		m.N, m.Src = count, netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		n.handle(&m, true)
 	}
 }

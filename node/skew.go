@@ -26,7 +26,10 @@ func (n *Node) warnClockSkew(sender [protocol.SenderLen]byte, src netip.AddrPort
 	}
 	n.skewWarned = now
 	offset := time.UnixMilli(int64(sentMillis)).Sub(now).Round(time.Second)
-	n.Logger.Warn("node: dropping signed packets whose clock is outside the allowed skew; set both clocks right (NTP) and retry",
-		"from", identity.Fingerprint(ed25519.PublicKey(sender[:])), "addr", src,
+	// The packets may be a replay of another host's capture, so the
+	// sender is named as the packet claims it, never as the culprit.
+	n.Logger.Warn("node: dropping stale packets claiming to be from a peer: their clock is outside the allowed skew; "+
+		"if that peer is real, set both clocks right (NTP) and retry",
+		"claimed_sender", identity.Fingerprint(ed25519.PublicKey(sender[:])), "addr", src,
 		"their_clock_minus_ours", offset, "allowed", replay.DefaultMaxSkew)
 }

@@ -57,7 +57,7 @@ func TestClockSkew(t *testing.T) {
 				t.Error("a packet outside the skew window was delivered")
 			}
 			out := logs.String()
-			if strings.Count(out, "clock is outside the allowed skew") != 1 || !strings.Contains(out, alice.ID.Fingerprint()) {
+			if strings.Count(out, "clock is outside the allowed skew") != 1 || !strings.Contains(out, "stale packets claiming to be from") || !strings.Contains(out, alice.ID.Fingerprint()) {
 				t.Errorf("want one clock warning naming alice (%s), got:\n%s", alice.ID.Fingerprint(), out)
 			}
 		})

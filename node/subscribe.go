@@ -11,7 +11,8 @@ import (
 // MaxQueue bounds a subscriber's queue; Subscribe clamps to 1..MaxQueue.
 const MaxQueue = 4096
 
-// Packet is a signed packet received on the control group whose
+// Packet is a signed packet received on the control group (or by
+// unicast) whose
 // signature verified and which the replay guard accepted once. Raw is a
 // copy owned by the packet (Signed's slices point into it); it is shared
 // by every subscriber of the type, so it MUST NOT be modified.
@@ -19,6 +20,9 @@ type Packet struct {
 	protocol.Signed
 	Src netip.AddrPort
 	Raw []byte
+	// Unicast: the packet came to the Node's unicast socket, not the
+	// control group (SPEC.md §5.2).
+	Unicast bool
 }
 
 // subscribers holds the bounded channels of each packet type. Safe for

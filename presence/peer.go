@@ -44,6 +44,9 @@ type PeerInfo struct {
 	Trust       Trust
 	LastSeen    time.Time
 	Offers      byte // protocol.Offer* bits
+	// UnicastOnly: its beacons reach us only by unicast (a static peer,
+	// or a host whose multicast does not reach us; SPEC §5.2).
+	UnicastOnly bool
 }
 
 // EventKind says what happened to a peer.

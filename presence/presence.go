@@ -65,6 +65,9 @@ type Presence struct {
 type entry struct {
 	info    PeerInfo
 	changed bool
+	// multicastSeen is its latest beacon heard on the group (zero: only
+	// by unicast so far).
+	multicastSeen time.Time
 	// offerSeen is when each protocol.Offer* bit was last beaconed. One
 	// identity may run several processes (receive and listen), each
 	// beaconing its own offers: the peer offers every bit seen within
@@ -208,8 +211,7 @@ func (p *Presence) nextInterval() time.Duration {
 func (p *Presence) beacon(flags byte) error {
 	id := p.node.ID
 	b := protocol.Beacon{BoxKey: id.BoxPub, Flags: flags, Offers: byte(p.offers.Load()), Name: id.Name}
-	pkt, _ := p.node.Signer.Append(make([]byte, 0, protocol.SignedLen(b)), b)
-	return p.node.Send(pkt)
+	return p.node.SendBeacon(b) // multicast, and unicast copies (static peers, SPEC §5.2)
 }
 
 // saveTrust writes the trust store when a new peer was recorded, or

@@ -57,6 +57,10 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 	e.info.Name, e.info.BoxPub, e.info.Addr = name, b.BoxKey, pkt.Src
 	e.info.LastSeen = p.node.Now()
 	e.noteOffers(b.Offers, false, e.info.LastSeen, p.tuning.expire)
+	if !pkt.Unicast {
+		e.multicastSeen = e.info.LastSeen
+	}
+	e.info.UnicastOnly = e.multicastSeen.IsZero() || e.info.LastSeen.Sub(e.multicastSeen) > p.tuning.expire
 	if state == identity.Unknown {
 		p.trustDirty = true
 	}

@@ -7,9 +7,27 @@ const (
 	MaxNameLen = 64
 	// BeaconLeaving marks the last beacon of a process that is stopping.
 	BeaconLeaving = 1 << 0
+	// BeaconUnicastWanted is set only in a beacon sent by unicast (SPEC.md
+	// §5.2): its sender does not hear the receiver's multicast and asks
+	// for the receiver's control packets by unicast.
+	BeaconUnicastWanted = 1 << 1
+	// beaconVersionShift: Flags bits 4-7 hold the highest protocol
+	// version the sender speaks, minus one (0: version 1 only). Bits 2-3
+	// are reserved: sent as zero, ignored on receipt (SPEC.md §3.5, §5.1).
+	beaconVersionShift = 4
 )
 
-// Offers says what a running herald does, so peers can show it.
+// MaxVersion is the highest protocol version the beacon's sender speaks
+// (1..16), from the top four bits of Flags.
+func (m Beacon) MaxVersion() int { return 1 + int(m.Flags>>beaconVersionShift) }
+
+// BeaconVersionFlags are the Flags bits that advertise maxVersion (1..16).
+func BeaconVersionFlags(maxVersion int) byte {
+	return byte(min(max(maxVersion, 1), 16)-1) << beaconVersionShift
+}
+
+// Offers says what a running herald does, so peers can show it. Unknown
+// bits are ignored (SPEC.md §5.1).
 const (
 	OfferReceive = 1 << 0 // herald receive
 	OfferListen  = 1 << 1 // herald listen / chat

@@ -37,8 +37,11 @@ func ParseData(b []byte) (Data, error) {
 	if h.Type != TypeData {
 		return Data{}, ErrType
 	}
-	if len(b) < DataHeaderLen+DataTagLen+1 {
-		return Data{}, ErrShort
+	if len(b) < DataHeaderLen+MinShardSize+DataTagLen {
+		return Data{}, ErrShort // SPEC.md §3.4: checked before any session lookup
+	}
+	if len(b) > DataHeaderLen+MaxShardSize+DataTagLen {
+		return Data{}, ErrField
 	}
 	d := Data{Block: binary.BigEndian.Uint32(b[HeaderLen+8:]), Shard: b[HeaderLen+12], Sealed: b[DataHeaderLen:]}
 	copy(d.Session[:], b[HeaderLen:HeaderLen+8])

@@ -13,6 +13,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(pkt)
 	}
 	f.Add(goldenData())
+	hl, _ := testSigner().Append(nil, ShardHashes{Session: testSession, Block: 3, First: 0, Hashes: make([]byte, 4*ShardHashLen)})
+	f.Add(hl)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		if _, err := ParseData(pkt); err == nil {
 			return
@@ -46,6 +48,10 @@ func FuzzParse(f *testing.F) {
 				for i := range g.Count() {
 					m.Entries = append(m.Entries, g.Entry(i))
 				}
+				enc = m.AppendBinary(nil)
+			}
+		case TypeHashes:
+			if m, err := ParseShardHashes(s.Body); err == nil {
 				enc = m.AppendBinary(nil)
 			}
 		case TypeStatus:

@@ -78,3 +78,8 @@ func ParseGrant(body []byte) (GrantView, error) {
 	}
 	return g, nil
 }
+
+// Fits reports whether the grant belongs to announce a: same session and
+// an Index below a.Grants. A receiver ignores a grant that does not fit
+// (SPEC.md §3.6), so it can never count towards "every grant seen".
+func (g GrantView) Fits(a Announce) bool { return g.Session == a.Session && g.Index < a.Grants }

@@ -30,12 +30,13 @@ const (
 	TypeData     Type = 0x13
 	TypeStatus   Type = 0x14
 	TypeEnd      Type = 0x15
+	TypeHashes   Type = 0x16
 )
 
 var typeNames = map[Type]string{
 	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
-	TypeData: "data", TypeStatus: "status", TypeEnd: "end",
+	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
 }
 
 func (t Type) String() string {
@@ -63,6 +64,26 @@ var (
 	ErrDecrypt      = errors.New("protocol: decryption failed")
 )
 
+// VersionError is the error for a datagram of a version this herald does
+// not speak. Only the magic and the version byte were read; callers find
+// it with errors.As to say which version a peer runs (SPEC.md §3.5).
+type VersionError struct{ Version byte }
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("%v %d (this herald speaks version %d)", ErrVersion, e.Version, Version)
+}
+
+// Unwrap makes errors.Is(err, ErrVersion) hold.
+func (e *VersionError) Unwrap() error { return ErrVersion }
+
+// versionErrors are made once, so refusing a datagram allocates nothing.
+var versionErrors = func() (v [256]VersionError) {
+	for i := range v {
+		v[i].Version = byte(i)
+	}
+	return v
+}()
+
 // Header is the fixed start of every datagram.
 type Header struct {
 	Version byte
@@ -87,10 +108,12 @@ func ParseHeader(b []byte) (Header, error) {
 	if [MagicLen]byte(b[:MagicLen]) != Magic {
 		return Header{}, ErrMagic
 	}
-	h := Header{Version: b[4], Type: Type(b[5])}
-	if h.Version != Version {
-		return h, fmt.Errorf("%w %d (this herald speaks version %d)", ErrVersion, h.Version, Version)
+	if b[4] != Version {
+		// Nothing after the version byte is read: its meaning is the
+		// other version's business, the type byte included.
+		return Header{Version: b[4]}, &versionErrors[b[4]]
 	}
+	h := Header{Version: b[4], Type: Type(b[5])}
 	if !h.Type.Known() {
 		return h, fmt.Errorf("%w 0x%02x", ErrType, byte(h.Type))
 	}

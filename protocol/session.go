@@ -1,6 +1,10 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/herald-lan/herald/fec"
+)
 
 // SessionID names one push. It is random, chosen by the sender.
 type SessionID [8]byte
@@ -12,7 +16,8 @@ const (
 	KeyModeRecipients = 2 // key sealed with box to each recipient's X25519 key
 )
 
-// Announce flags.
+// Announce flags. Unknown bits describe sender behaviour a receiver need
+// not act on: they are ignored, never rejected (SPEC.md §6.2).
 const (
 	AnnounceCarousel = 1 << 0 // sender keeps sending parity for late joiners
 )
@@ -64,6 +69,11 @@ func ParseAnnounce(body []byte) (Announce, error) {
 	if err := r.done(); err != nil {
 		return Announce{}, err
 	}
+	// The channel id names a channel only in key mode 1, and there it is
+	// never zero: zero is the open channel, which pushes as key mode 0.
+	if (m.KeyMode == KeyModeChannel) == (m.Channel == [8]byte{}) {
+		return Announce{}, ErrField
+	}
 	if m.KeyMode > KeyModeRecipients || m.K == 0 || m.K > MaxK ||
 		m.ShardSize < MinShardSize || m.ShardSize > MaxShardSize || m.Grants == 0 || m.Grants > MaxGrants ||
 		m.ManifestLen == 0 || m.ManifestLen > MaxManifestLen || m.Sent > m.Blocks {
@@ -81,9 +91,9 @@ func ParseAnnounce(body []byte) (Announce, error) {
 
 // Push limits (SPEC.md §6.1).
 const (
-	MaxK             = 128
-	MinShardSize     = 64
-	MaxShardSize     = 1344
+	MaxK             = fec.MaxK
+	MinShardSize     = 64                  // a push's smallest shard; messages use fec's own minimum
+	MaxShardSize     = fec.MaxShardSize    // one source of truth: fec (SPEC.md §6.9)
 	MaxGrants        = 64                  // grant packets per session (≥ 1216 recipients)
 	ManifestChunkLen = 1024                // manifest plaintext bytes per chunk
 	MaxManifestLen   = 64 << 20            // 64 MiB of file list and block hashes

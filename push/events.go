@@ -25,8 +25,11 @@ type Event struct {
 	// the session key forged shards. Such a block is never written.
 	Injected int64
 	Paths    []string
-	Err      error
-	Time     time.Time
+	// Receivers is, on a sender's EventProgress, each receiver so far as
+	// the final report would show it (herald ui's live table).
+	Receivers []ReceiverReport
+	Err       error
+	Time      time.Time
 }
 
 // EventKind names an Event.

@@ -121,7 +121,10 @@ func TestOfferTableBounded(t *testing.T) {
 				cfg.From = append(cfg.From, pubs...)
 			}
 			cfg.defaults()
-			r := &receiver{cfg: cfg, n: n, offers: map[sessionKey]*offer{}, sessions: map[sessionKey]*rsession{}}
+			r, err := newReceiver(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			deliver := func(pkt []byte) {
 				s, err := protocol.ParseSigned(pkt)
 				if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -87,9 +88,22 @@ type offer struct {
 // Receive serves pushes until ctx ends (or one push ends, with Once).
 // The node must be running (Node.Run) for announces to arrive.
 func Receive(ctx context.Context, cfg ReceiveConfig) error {
-	cfg.defaults()
-	r := &receiver{cfg: cfg, n: cfg.Node, offers: map[sessionKey]*offer{}, sessions: map[sessionKey]*rsession{}}
+	r, err := newReceiver(cfg)
+	if err != nil {
+		return err
+	}
+	r.cleanStale(time.Now())
 	return r.run(ctx)
+}
+
+func newReceiver(cfg ReceiveConfig) (*receiver, error) {
+	cfg.defaults()
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("push: target dir: %w", err)
+	}
+	return &receiver{cfg: cfg, n: cfg.Node, offers: map[sessionKey]*offer{}, sessions: map[sessionKey]*rsession{},
+		absDir: dir, received: openReceivedLog(cfg.Node.Home)}, nil
 }
 
 type receiver struct {
@@ -98,6 +112,8 @@ type receiver struct {
 	offers   map[sessionKey]*offer
 	sessions map[sessionKey]*rsession
 	wg       sync.WaitGroup
+	absDir   string       // cfg.Dir, absolute: the received log's key
+	received *receivedLog // pushes completed here (completed.go)
 
 	refuseSecond time.Time // start of the current refusal budget
 	refusals     int       // refusals sent in it
@@ -175,6 +191,12 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	if s := r.sessions[key]; s != nil {
 		s.heard(a.Sent)
 		s.heardFrom(p.Src.Addr())
+		return
+	}
+	if r.received.hasSession(p.Sender, a.Session) {
+		// Completed here before (this process or an earlier one): say so
+		// again, so the sender counts us done, and never admit it twice.
+		r.answer(protocol.Status{Session: a.Session, State: protocol.StateComplete, Complete: a.Blocks, HavePrefix: a.Blocks})
 		return
 	}
 	if o := r.offers[key]; o != nil {
@@ -263,9 +285,15 @@ func (r *receiver) makeRoom(sender [32]byte) {
 	}
 }
 
-// refuse tells the sender, so its report can say why. Refusals answer
-// announces anyone can send, so at most maxRefusalsPerSec go out.
+// refuse tells the sender, so its report can say why.
 func (r *receiver) refuse(sid protocol.SessionID, reason byte) {
+	r.answer(protocol.Status{Session: sid, State: protocol.StateRefused, Reason: reason})
+}
+
+// answer sends a status for a push this receiver does not run (refused,
+// or completed before). Such answers reply to announces anyone can send,
+// so at most maxRefusalsPerSec go out.
+func (r *receiver) answer(st protocol.Status) {
 	if now := time.Now(); now.Sub(r.refuseSecond) >= time.Second {
 		r.refuseSecond, r.refusals = now, 0
 	}
@@ -273,8 +301,8 @@ func (r *receiver) refuse(sid protocol.SessionID, reason byte) {
 		return
 	}
 	r.refusals++
-	_, fb := protocol.SessionGroups(r.n.Control.Addr(), sid)
-	pkt, _ := r.n.Signer.Append(nil, protocol.Status{Session: sid, State: protocol.StateRefused, Reason: reason})
+	_, fb := protocol.SessionGroups(r.n.Control.Addr(), st.Session)
+	pkt, _ := r.n.Signer.Append(nil, st)
 	if c, err := r.n.Listen(r.n.Control); err == nil {
 		c.WriteBatch([][]byte{pkt}, addrPort(fb, r.n.Control.Port()))
 		c.Close()
@@ -287,8 +315,12 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	key := sessionKey{p.Sender, g.Session}
+	if s := r.sessions[key]; s != nil {
+		s.noteRecipients(g) // the other grants name the other recipients
+		return
+	}
 	o := r.offers[key]
-	if o == nil || o.refused || r.sessions[key] != nil {
+	if o == nil || o.refused {
 		return
 	}
 	sessKey, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())
@@ -302,7 +334,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	delete(r.offers, key)
-	s, err := newRSession(r, o, sessKey, p.Src.Addr())
+	s, err := newRSession(r, o, sessKey, p.Src.Addr(), g)
 	if err != nil {
 		r.cfg.OnEvent(Event{Kind: EventFailed, Session: fmt.Sprintf("%x", g.Session), Err: err, Time: time.Now()})
 		return

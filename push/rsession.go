@@ -46,6 +46,7 @@ type rsession struct {
 	mu          sync.Mutex
 	phase       int
 	manifest    []byte
+	content     [32]byte // SHA-256 of the manifest: names the content
 	chunkHave   []bool
 	chunks      int
 	hashes      [][protocol.HashLen]byte
@@ -61,6 +62,9 @@ type rsession struct {
 	err         error
 	paths       []string
 	suppress    map[uint32]suppressed
+	recipients  map[identity.KeyID]bool // --to push: who the grants name (mayInfluence)
+	hashFailed  map[uint32]hashFailure  // blocks whose rebuild failed its hash (repairbudget.go)
+	failBudget  tokenBucket             // NACKs of such blocks
 	scratch     []byte
 	nonce       [12]byte // the shard being opened; a field, since a local passed to the AEAD escapes (one allocation a datagram)
 	lowest      int      // every block below is verified
@@ -88,16 +92,24 @@ type suppressed struct {
 // maxSenderAddrs bounds the source addresses a session accepts data from.
 const maxSenderAddrs = 4
 
+// maxRecipientIDs bounds the recipients a session remembers from grants
+// (protocol.MaxGrants * MaxGrantEntries could be more).
+const maxRecipientIDs = 4096
+
 // newRSession starts receiving the push offered by o, whose grant came
 // from src: data shards are accepted only from the addresses the sender's
 // signed packets come from (src, and those of later announces).
-func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr) (*rsession, error) {
+func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol.GrantView) (*rsession, error) {
 	a := o.announce
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
 		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
 	s.heardFrom(src)
+	s.recipients = map[identity.KeyID]bool{}
+	s.hashFailed = map[uint32]hashFailure{}
+	s.failBudget = newTokenBucket(failNacksPerSec, failNacksBurst, time.Now())
+	s.noteRecipients(g)
 	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
 	port := r.n.Control.Port()
 	s.fbGroup = addrPort(fbGroup, port)
@@ -140,9 +152,6 @@ func (s *rsession) poke() {
 	}
 }
 
-// heard notes an announce from the sender; sent is how far its first
-// pass has come. When the pass is over, every missing block is NACKed at
-// once instead of after the idle timeout.
 // heardFrom notes the source address of a signed packet of the sender.
 // Shards carry only a MAC that every receiver can make, so a shard from
 // any other address is a key holder's injection (or a spoof) and is
@@ -160,11 +169,14 @@ func (s *rsession) heardFrom(src netip.Addr) {
 }
 
 // fromSender reports whether a datagram from src may carry the sender's
-// data; with no address known yet (tests), any may.
+// data: only the addresses its signed packets came from may.
 func (s *rsession) fromSender(src netip.AddrPort) bool {
-	return len(s.senderAddrs) == 0 || slices.Contains(s.senderAddrs, src.Addr().Unmap())
+	return slices.Contains(s.senderAddrs, src.Addr().Unmap())
 }
 
+// heard notes an announce from the sender; sent is how far its first
+// pass has come. When the pass is over, every missing block is NACKed at
+// once instead of after the idle timeout.
 func (s *rsession) heard(sent uint32) {
 	s.mu.Lock()
 	s.lastHeard = time.Now()
@@ -326,7 +338,7 @@ func (s *rsession) nacksLocked(st *protocol.Status) {
 	limit := max(s.highest-2*interleave, int(s.sentThrough))
 	now := time.Now()
 	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
-		if s.sink.Has(b) {
+		if s.sink.Has(b) || !s.mayNackFailed(uint32(b), now) {
 			continue
 		}
 		n := protocol.Nack{Block: uint32(b)}

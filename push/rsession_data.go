@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"time"
 
+	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -84,6 +86,19 @@ func (s *rsession) startData() {
 		seen[f.Path] = true
 	}
 	contentID := sha256.Sum256(s.manifest)
+	s.content = contentID
+	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.full.BlockSize()) {
+		// The same content from the same sender is already in place under
+		// another session id: never place it twice.
+		s.manifest = nil
+		s.phase, s.paths = phaseDone, names
+		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(contentID[:]),
+			Dir: s.r.absDir, Names: names, At: time.Now()})
+		s.poke()
+		s.emit(Event{Kind: EventComplete, Paths: names, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
+			Name: "already received: the same content from the same sender is in place"})
+		return
+	}
 	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
 	if err != nil {
 		s.err = err
@@ -93,7 +108,8 @@ func (s *rsession) startData() {
 	s.manifest = nil
 	kept := s.reverify()
 	if kept > 0 {
-		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept (%s)", kept, s.a.Blocks, hex.EncodeToString(contentID[:4]))})
+		s.emit(Event{Kind: EventProgress, Name: fmt.Sprintf("resuming: %d of %d blocks kept from an earlier attempt in %s",
+			kept, s.a.Blocks, filepath.Join(s.r.cfg.Dir, sk.staging))})
 	}
 	s.phase = phaseData
 	s.poke() // tell the sender we hold the manifest, and what we kept
@@ -204,10 +220,14 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	data = data[:s.blockLen(b)]
 	if sha256.Sum256(data) != s.hashes[b] {
 		s.badBlocks++
+		s.noteHashFailure(uint32(b), time.Now())
 		return
 	}
+	delete(s.hashFailed, uint32(b))
 	if err := s.sink.WriteBlock(b, data); err != nil {
-		s.err = fmt.Errorf("writing %s: %w", s.r.cfg.Dir, err)
+		s.err = fmt.Errorf("writing %s: %w; the %d verified blocks stay in %s so the next push resumes from them "+
+			"(removed when untouched for 7 days, or by `herald receive --clean`)",
+			s.r.cfg.Dir, err, s.sink.Count(), filepath.Join(s.r.cfg.Dir, s.sink.staging))
 		return
 	}
 	s.maybeComplete()
@@ -217,25 +237,39 @@ func (s *rsession) maybeComplete() {
 	if s.sink.Count() != int(s.a.Blocks) || s.phase == phaseDone {
 		return
 	}
-	paths, err := s.sink.Finish(s.r.cfg.Overwrite)
+	r := s.r
+	paths, backups, err := s.sink.Finish(placement{overwrite: r.cfg.Overwrite,
+		replaceable: func(name string) bool { return r.received.placedBy(s.sender, r.absDir, name) },
+		isBackup:    func(name string) bool { return r.received.isBackup(r.absDir, name) }})
 	if err != nil {
 		s.err = err
 		return
 	}
 	s.phase, s.paths = phaseDone, paths
+	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(s.content[:]),
+		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil {
+		r.n.Logger.Warn("push: received log not saved; an announce still running may be received again", "err", err)
+	}
 	s.poke()
 	s.emit(Event{Kind: EventComplete, Paths: paths, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
 		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)})
 }
 
 // onFeedback notes other receivers' NACKs for suppression (mu held).
+// Suppression makes this receiver keep quiet about a block, so only a
+// status that may speak for the session counts (mayInfluence), once
+// (the node's replay guard): otherwise any key on the LAN could stretch
+// or starve a push by claiming to miss everything (SECURITY.md).
 func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
 		return
 	}
 	v, err := protocol.ParseStatus(p.Body)
-	if err != nil || v.Session != s.sid || v.NackCount() == 0 || !p.Verify() {
+	if err != nil || v.Session != s.sid || v.NackCount() == 0 || p.Sender == s.sender || !s.mayInfluence(p.Sender) || !p.Verify() {
+		return
+	}
+	if s.r.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
 	now := time.Now()
@@ -247,5 +281,40 @@ func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 		if old, ok := s.suppress[n.Block]; !ok || n.Have < old.have || now.Sub(old.at) > s.r.cfg.StatusEvery {
 			s.suppress[n.Block] = suppressed{at: now, have: n.Have}
 		}
+	}
+}
+
+// mayInfluence reports whether key's NACKs may suppress ours: in a --to
+// push, a recipient the sender's signed grants name; in a channel or
+// public push, where anyone may register, only a peer this receiver
+// trusts or was told to accept.
+func (s *rsession) mayInfluence(key [32]byte) bool {
+	if s.a.KeyMode == protocol.KeyModeRecipients {
+		return s.recipients[identity.KeyIDOf(key[:])]
+	}
+	if p, ok := s.r.n.Trust.Lookup(key[:]); ok && p.Trusted {
+		return true
+	}
+	for _, k := range s.r.cfg.From {
+		if string(k) == string(key[:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// noteRecipients records the recipients a grant of this session names
+// (the grant is the sender's, verified by the node).
+func (s *rsession) noteRecipients(g protocol.GrantView) {
+	if s.a.KeyMode != protocol.KeyModeRecipients {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range g.Count() {
+		if len(s.recipients) >= maxRecipientIDs {
+			return
+		}
+		s.recipients[identity.KeyID(g.Entry(i).Recipient)] = true
 	}
 }

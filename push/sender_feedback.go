@@ -279,5 +279,5 @@ func (s *sender) expectedJoined() bool {
 
 func (s *sender) progress() {
 	s.emit(Event{Kind: EventProgress, Bytes: s.sentBytes, Total: s.src.Size(),
-		Rate: s.rate.current(), Loss: float64(s.worstLoss()) / 1000, Repair: s.repairN})
+		Rate: s.rate.current(), Loss: float64(s.worstLoss()) / 1000, Repair: s.repairN, Receivers: s.report().Receivers})
 }

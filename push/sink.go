@@ -1,6 +1,7 @@
 package push
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -26,17 +27,18 @@ const maxOpenFiles = 32
 // planted in the target can make it write outside. Not safe for
 // concurrent use.
 type sink struct {
-	root    *os.Root
-	staging string
-	files   []protocol.FileEntry
-	start   []int64
-	total   int64
-	bsize   int64
-	have    []uint64 // verified blocks
-	nHave   int
-	blocks  int
-	open    map[int]*os.File
-	opened  []int // open order, for eviction
+	root     *os.Root
+	staging  string
+	files    []protocol.FileEntry
+	start    []int64
+	total    int64
+	bsize    int64
+	have     []uint64 // verified blocks
+	nHave    int
+	blocks   int
+	open     map[int]*os.File
+	opened   []int // open order, for eviction
+	readOnly bool  // only ReadBlock: placed files checked by placedMatches
 }
 
 func stagingName(contentID [32]byte) string {
@@ -46,8 +48,9 @@ func stagingName(contentID [32]byte) string {
 const stateFile = "herald.state"
 
 // openSink prepares the staging directory, reusing a previous partial
-// one for the same content (resume). It returns how many blocks it kept;
-// the caller re-verifies them with verifyKept.
+// one for the same content (resume): Count then says how many blocks the
+// previous run marked verified, and the caller (rsession.reverify)
+// hashes them again before trusting them.
 func openSink(dir string, m *protocol.Manifest, contentID [32]byte, blockSize int) (*sink, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -197,7 +200,11 @@ func (s *sink) file(i int) (*os.File, error) {
 		s.open[old].Close()
 		delete(s.open, old)
 	}
-	f, err := s.root.OpenFile(path.Join(s.staging, s.files[i].Path), os.O_RDWR, 0)
+	flag := os.O_RDWR
+	if s.readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := s.root.OpenFile(path.Join(s.staging, s.files[i].Path), flag, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -214,25 +221,40 @@ func (s *sink) closeFiles() {
 	s.opened = s.opened[:0]
 }
 
+// placement says how Finish treats a top-level name that exists in the
+// target (SPEC.md §6.8, "Placing files").
+type placement struct {
+	overwrite bool // --overwrite: replace (folders are merged)
+	// replaceable reports whether name was placed by an earlier push of
+	// the same sender: it is replaced, the old copy kept as backup.
+	replaceable func(name string) bool
+	// isBackup reports whether name is a backup an earlier push made, so
+	// it may be replaced by the next backup.
+	isBackup func(name string) bool
+}
+
 // Finish moves every top-level entry of the push into the target dir,
-// applies modes, and removes the staging dir. Without overwrite an
-// existing name gets " (1)", " (2)"... before its extension.
-func (s *sink) Finish(overwrite bool) ([]string, error) {
+// applies modes (less the umask), and removes the staging dir. An
+// existing name this sender placed is replaced and kept as
+// "<name> (previous)"; any other existing name gets " (1)", " (2)"...
+// before its extension, unless overwrite. It returns the names placed
+// and the backups made.
+func (s *sink) Finish(how placement) (placed, backups []string, err error) {
 	s.closeFiles()
 	if s.nHave != s.blocks {
-		return nil, errors.New("push: finish before every block verified")
+		return nil, nil, errors.New("push: finish before every block verified")
 	}
+	mask := umask()
 	for i := len(s.files) - 1; i >= 0; i-- { // children before parents
 		f := s.files[i]
-		mode := fs.FileMode(f.Mode) & 0o777
+		mode := fs.FileMode(f.Mode) & 0o777 &^ mask
 		if f.Kind == protocol.KindDir {
 			mode |= 0o700 // we must be able to finish writing it
 		}
 		if err := s.root.Chmod(path.Join(s.staging, f.Path), mode); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	var placed []string
 	done := map[string]bool{}
 	for _, f := range s.files {
 		top, _, _ := strings.Cut(f.Path, "/")
@@ -240,23 +262,60 @@ func (s *sink) Finish(overwrite bool) ([]string, error) {
 			continue
 		}
 		done[top] = true
-		if overwrite && s.bothDirs(top) {
+		if how.overwrite && s.bothDirs(top) {
 			if err := s.merge(top); err != nil {
-				return placed, err
+				return placed, backups, err
 			}
 			placed = append(placed, top)
 			continue
 		}
-		dst, err := s.freeName(top, overwrite)
+		if !how.overwrite && how.replaceable != nil && s.exists(top) && how.replaceable(top) {
+			if backup, ok := s.replace(top, how.isBackup); ok {
+				placed, backups = append(placed, top), append(backups, backup)
+				continue
+			}
+		}
+		dst, err := s.freeName(top, how.overwrite)
 		if err != nil {
-			return placed, err
+			return placed, backups, err
 		}
 		if err := s.root.Rename(path.Join(s.staging, top), dst); err != nil {
-			return placed, fmt.Errorf("push: placing %s: %w", dst, err)
+			return placed, backups, fmt.Errorf("push: placing %s: %w", dst, err)
 		}
 		placed = append(placed, dst)
 	}
-	return placed, s.root.RemoveAll(s.staging)
+	return placed, backups, s.root.RemoveAll(s.staging)
+}
+
+func (s *sink) exists(name string) bool {
+	_, err := s.root.Lstat(name)
+	return err == nil
+}
+
+// replace puts the pushed top in place of the existing one, which becomes
+// "<stem> (previous)<ext>" (an earlier backup of that name is dropped;
+// a name the user made is never touched: then it reports false). Two
+// renames: readers see the old or the new version, or for an instant
+// neither, never a mix.
+func (s *sink) replace(top string, isBackup func(string) bool) (string, bool) {
+	ext := path.Ext(top)
+	if st, err := s.root.Lstat(top); err == nil && st.IsDir() {
+		ext = "" // "lesson.v2" the folder is not "lesson (previous).v2"
+	}
+	backup := strings.TrimSuffix(top, ext) + " (previous)" + ext
+	if s.exists(backup) {
+		if isBackup == nil || !isBackup(backup) || s.root.RemoveAll(backup) != nil {
+			return "", false
+		}
+	}
+	if s.root.Rename(top, backup) != nil {
+		return "", false
+	}
+	if s.root.Rename(path.Join(s.staging, top), top) != nil {
+		s.root.Rename(backup, top) // put the old one back
+		return "", false
+	}
+	return backup, true
 }
 
 // bothDirs reports whether top is a directory in the push and an existing
@@ -326,4 +385,48 @@ func (s *sink) freeName(name string, overwrite bool) (string, error) {
 func (s *sink) Close() error {
 	s.closeFiles()
 	return s.root.Close()
+}
+
+// placedMatches reports whether the files of m are in dir as placed by an
+// earlier push under names (its top-level names, unrenamed) with every
+// block matching the manifest's hash: then the push is already here.
+func placedMatches(dir string, m *protocol.Manifest, names []string, blockSize int) bool {
+	tops := map[string]bool{}
+	for _, f := range m.Files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		tops[top] = true
+	}
+	if len(tops) != len(names) {
+		return false
+	}
+	for _, n := range names {
+		if !tops[n] {
+			return false
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return false
+	}
+	s := &sink{root: root, staging: ".", files: m.Files, bsize: int64(blockSize), open: map[int]*os.File{}, readOnly: true}
+	defer s.Close()
+	for _, f := range m.Files {
+		st, err := root.Lstat(f.Path)
+		switch {
+		case err != nil:
+			return false
+		case f.Kind == protocol.KindDir && !st.IsDir(), f.Kind != protocol.KindDir && (!st.Mode().IsRegular() || st.Size() != int64(f.Size)):
+			return false
+		}
+		s.start = append(s.start, s.total)
+		s.total += int64(f.Size)
+	}
+	buf := make([]byte, blockSize)
+	for b, want := range m.Hashes {
+		n := int(min(int64(blockSize), s.total-int64(b)*int64(blockSize)))
+		if n <= 0 || s.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != want {
+			return false
+		}
+	}
+	return true
 }

@@ -41,7 +41,7 @@ func TestSinkWritesAcrossFiles(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, want)); err == nil {
 			t.Fatal("file placed before Finish")
 		}
-		placed, err := s.Finish(false)
+		placed, _, err := s.Finish(placement{})
 		if err != nil || len(placed) != 1 || placed[0] != want {
 			t.Fatalf("Finish = %v, %v", placed, err)
 		}
@@ -122,7 +122,7 @@ func TestSinkOverwriteMergesFolders(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.WriteBlock(0, []byte("fresh"))
-	if _, err := s.Finish(true); err != nil {
+	if _, _, err := s.Finish(placement{overwrite: true}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -25,6 +25,7 @@ func commands() []*cli.Command {
 		listenCommand(),
 		sendCommand(),
 		chatCommand(),
+		uiCommand(),
 		historyCommand(),
 		configCommand(),
 		demoCommand(),

@@ -127,7 +127,7 @@ var completionCases = []struct {
 	{"after a global flag's value", []string{"herald", "--home", "/tmp", "pu"}, []string{"push"}, true},
 	{"after a command flag's value", []string{"herald", "push", "--channel", "x", "--no"}, []string{"--no-encrypt"}, true},
 	{"bool flag takes no value", []string{"herald", "receive", "--once", "--acc"}, []string{"--accept-any"}, true},
-	{"config keys", []string{"herald", "config", "set", ""}, []string{"iface", "group", "ttl", "ipv6", "name", "channel", "dir", "rate", "log_level"}, true},
+	{"config keys", []string{"herald", "config", "set", ""}, []string{"iface", "group", "ttl", "ipv6", "peers", "name", "channel", "dir", "rate", "log_level"}, true},
 	{"shells", []string{"herald", "completion", ""}, []string{"bash", "zsh", "fish"}, true},
 	{"global flags stay global", []string{"herald", "push", "--ttl"}, nil, true},
 }
@@ -193,7 +193,7 @@ func TestZshCompletion(t *testing.T) {
 		"--to --channel --no-encrypt --min-receivers --wait --rate --fec --carousel --give-up --name --json --help -h",
 		"@dir",
 		"debug info warn error",
-		"iface group ttl ipv6 name channel dir rate log_level",
+		"iface group ttl ipv6 peers name channel dir rate log_level",
 		"@files",
 		"@message",
 	}

@@ -67,6 +67,7 @@ func configSettings() []configSetting {
 		{Key: "group", Flag: "group", Check: checkGroup, Unset: "the control group for the address family"},
 		{Key: "ttl", Flag: "ttl", Kind: kindInt, Check: checkTTL},
 		{Key: "ipv6", Flag: "ipv6", Kind: kindBool, Check: checkBool},
+		{Key: "peers", Flag: "peer", Check: checkPeers, Unset: "no static peers: multicast discovery only"},
 		{Key: "name", Flag: "name", Check: checkName, Unset: "the identity's name; user@hostname when created"},
 		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat"}, Check: checkChannel,
 			Unset: "your default channel, the first one joined"},
@@ -117,6 +118,19 @@ func bracketV6(addr string) string {
 		return "[" + addr + "]"
 	}
 	return addr
+}
+
+// checkPeers takes static peers separated by commas or spaces and
+// returns them comma-separated, as --peer accepts them.
+func checkPeers(s string) (string, error) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+	if _, err := parsePeers(fields); err != nil {
+		return "", err
+	}
+	if len(fields) == 0 {
+		return "", errors.New("no address (use 'herald config unset peers' to remove the key)")
+	}
+	return strings.Join(fields, ","), nil
 }
 
 func checkTTL(s string) (string, error) {

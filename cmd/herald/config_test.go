@@ -256,7 +256,11 @@ func TestConfigShowText(t *testing.T) {
 // so renaming a flag cannot silently orphan a key.
 func TestConfigSettingsMatchFlags(t *testing.T) {
 	kinds := map[valueKind]func(cli.Flag) bool{
-		kindString: func(f cli.Flag) bool { _, ok := f.(*cli.StringFlag); return ok },
+		kindString: func(f cli.Flag) bool {
+			_, ok := f.(*cli.StringFlag)
+			_, list := f.(*cli.StringSliceFlag) // comma-separated in the file
+			return ok || list
+		},
 		kindInt:    func(f cli.Flag) bool { _, ok := f.(*cli.IntFlag); return ok },
 		kindBool:   func(f cli.Flag) bool { _, ok := f.(*cli.BoolFlag); return ok },
 	}

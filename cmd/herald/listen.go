@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -154,25 +153,11 @@ func channelNames(n *node.Node, channels []identity.Channel) string {
 }
 
 // entryOf is the printable, storable form of a received message.
-func entryOf(m message.Message) history.Entry {
-	e := history.Entry{
-		Time: m.Time, Kind: m.Kind.String(), Channel: m.Channel,
-		Sender: m.Sender, Fingerprint: m.Fingerprint, Trust: m.Trust.String(),
-		Priority: m.Priority, ID: hex.EncodeToString(m.ID[:]), Text: m.Text,
-	}
-	if m.Private {
-		e.Kind, e.Peer, e.PeerName = history.KindPrivate, m.Fingerprint, m.Sender
-	}
-	return e
-}
+func entryOf(m message.Message) history.Entry { return history.FromMessage(m) }
 
 // outgoingEntry is the history form of a message this node sent.
 func outgoingEntry(n *node.Node, kind, channel string, id protocol.MessageID, text string) history.Entry {
-	return history.Entry{
-		Time: time.Now(), Kind: kind, Channel: channel, Outgoing: true,
-		Sender: n.ID.Name, Fingerprint: n.ID.Fingerprint(), Trust: identity.Trusted.String(),
-		ID: hex.EncodeToString(id[:]), Text: text,
-	}
+	return history.Outgoing(n.ID, kind, channel, id, text)
 }
 
 // printEntry prints one message as a line of text or of JSON.

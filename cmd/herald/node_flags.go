@@ -36,6 +36,8 @@ func globalFlags() []cli.Flag {
 			Usage: "multicast TTL; 1 keeps traffic on the local link"},
 		&cli.BoolFlag{Name: "ipv6", EnvVars: []string{"HERALD_IPV6"},
 			Usage: "use IPv6 multicast"},
+		&cli.StringSliceFlag{Name: "peer", EnvVars: []string{"HERALD_PEER"},
+			Usage: "static peer ADDR[:PORT] also reached by unicast, where multicast does not pass (repeatable; comma-separated in the variable)"},
 		&cli.BoolFlag{Name: "json", EnvVars: []string{"HERALD_JSON"},
 			Usage: "print JSON, one object per line"},
 		&cli.StringFlag{Name: "name", EnvVars: []string{"HERALD_NAME"},
@@ -100,6 +102,9 @@ func nodeConfig(c *cli.Context) (node.Config, error) {
 		IPv6:   c.Bool("ipv6"),
 		Logger: log,
 	}
+	if cfg.Peers, err = parsePeers(c.StringSlice("peer")); err != nil {
+		return node.Config{}, err
+	}
 	if g := c.String("group"); g != "" {
 		if cfg.Group, cfg.Port, err = parseGroup(g); err != nil {
 			return node.Config{}, err
@@ -138,4 +143,29 @@ func logger(c *cli.Context) (*slog.Logger, error) {
 	}
 	// A warning met by every socket (a clamped buffer) is said once.
 	return slog.New(logonce.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))), nil
+}
+
+// parsePeers reads --peer values: ADDR, ADDR:PORT or [V6ADDR]:PORT; a
+// missing port is left zero for the node to fill with the control port.
+func parsePeers(values []string) ([]netip.AddrPort, error) {
+	var out []netip.AddrPort
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(strings.Trim(v, "[]"))
+			if aerr != nil {
+				return nil, usageErrorf("--peer %q: want ADDR[:PORT] such as 198.18.0.2 or 198.18.0.2:%d", v, protocol.DefaultPort)
+			}
+			ap = netip.AddrPortFrom(a, 0)
+		}
+		if !ap.Addr().IsValid() || ap.Addr().IsMulticast() || ap.Addr().IsUnspecified() {
+			return nil, usageErrorf("--peer %q: want a host's unicast address", v)
+		}
+		out = append(out, ap)
+	}
+	return out, nil
 }

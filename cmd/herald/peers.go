@@ -52,13 +52,24 @@ type peerRow struct {
 	LastSeen    time.Time `json:"last_seen"`
 	Offers      []string  `json:"offers"`
 	Left        bool      `json:"left,omitempty"`
+	// Via is "multicast", or "unicast" for a peer heard only by unicast
+	// (a --peer, or a host whose multicast does not reach us).
+	Via string `json:"via,omitempty"`
 }
 
 func rowFromPeer(p presence.PeerInfo) peerRow {
 	return peerRow{
 		Name: p.Name, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
 		Address: p.Addr.String(), Trust: p.Trust.String(), LastSeen: p.LastSeen, Offers: offerNames(p.Offers),
+		Via: viaName(p.UnicastOnly),
 	}
+}
+
+func viaName(unicastOnly bool) string {
+	if unicastOnly {
+		return "unicast"
+	}
+	return "multicast"
 }
 
 func runPeers(c *cli.Context) error {
@@ -152,13 +163,13 @@ func printPeers(c *cli.Context, rows []peerRow, none string) error {
 	}
 	now := time.Now()
 	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tFINGERPRINT\tADDRESS\tTRUST\tLAST SEEN\tOFFERS")
+	fmt.Fprintln(w, "NAME\tFINGERPRINT\tADDRESS\tVIA\tTRUST\tLAST SEEN\tOFFERS")
 	for _, r := range rows {
 		seen := ago(now, r.LastSeen)
 		if r.Left {
 			seen += " (left)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Fingerprint, cmp.Or(r.Address, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
 	}
 	return w.Flush()
 }

@@ -28,7 +28,6 @@ sk = Ed25519PrivateKey.from_private_bytes(seed); pub = sk.public_key().public_by
 h = hashlib.sha256(pub).digest()
 fp = crockford(h[:13])[:20]; fp = "-".join(fp[i:i+4] for i in range(0, 20, 4))
 boxpub = X25519PrivateKey.from_private_bytes(boxkey).public_key().public_bytes(*RAW)
-boxsig = sk.sign(b"herald-boxkey-v1" + boxpub)
 crc = crc24(b"herald-join-v1|" + name.encode() + b"|" + secret)
 body = crockford(secret + crc.to_bytes(3, "big"))
 code = name + "".join("-" + body[i:i+4] for i in range(0, len(body), 4))
@@ -37,7 +36,7 @@ psecret = Argon2id(salt=("herald-channel-v1|" + pname).encode(), length=32, iter
 out = {
   "comment": "Computed independently with Python 'cryptography'; see SPEC.md Identity.",
   "sign_seed": seed.hex(), "sign_pub": pub.hex(), "key_id": h[:8].hex(), "fingerprint": fp,
-  "box_key": boxkey.hex(), "box_pub": boxpub.hex(), "box_sig": boxsig.hex(),
+  "box_key": boxkey.hex(), "box_pub": boxpub.hex(),
   "channel_name": name, "channel_secret": secret.hex(),
   "channel_id": hkdf(secret, "herald channel id v1", 8).hex(),
   "channel_key_message": hkdf(secret, "herald channel message v1", 32).hex(),

@@ -1,0 +1,264 @@
+package node
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/herald-lan/herald/protocol"
+)
+
+// Unicast paths (SPEC.md §5.2). Limits and timers.
+const (
+	// MaxStaticPeers bounds Config.Peers.
+	MaxStaticPeers = 64
+	// MaxUnicastRoutes bounds the addresses remembered for having sent us
+	// a unicast beacon; the one heard longest ago goes first.
+	MaxUnicastRoutes = 256
+	// maxMulticastHeard bounds the senders remembered for having been
+	// heard on the group (presence's MaxPeers).
+	maxMulticastHeard = 1024
+	// UnicastExpire is how long a unicast route, a "cannot hear you"
+	// request or a multicast hearing stays valid without being renewed:
+	// presence's expiry (three missed beacons plus slack).
+	UnicastExpire = 10 * time.Second
+)
+
+// route is an address that sent us a beacon by unicast.
+type route struct {
+	key  [protocol.SenderLen]byte
+	last time.Time // its latest unicast beacon
+	// wants is the time of its latest unicast beacon flagged
+	// BeaconUnicastWanted: it does not hear our multicast. Zero once an
+	// unflagged unicast beacon from it says it does again.
+	wants time.Time
+	// flagged: our latest unicast beacon to it carried
+	// BeaconUnicastWanted, so one unflagged beacon must follow when we
+	// start hearing it on the group.
+	flagged bool
+}
+
+// unicastPaths is what the Node knows about reaching peers without the
+// group: static peers, addresses that beaconed us by unicast, and who is
+// heard on the group. Safe for concurrent use.
+type unicastPaths struct {
+	mu     sync.Mutex
+	static []netip.AddrPort
+	routes map[netip.AddrPort]*route
+	// heard is the latest multicast beacon time per sender key.
+	heard map[[protocol.SenderLen]byte]time.Time
+	// newcomers are senders first heard on the group since the last
+	// beacon, with their source: each gets one unicast copy of our next
+	// beacon, so a host that cannot hear the group still learns of us.
+	newcomers map[[protocol.SenderLen]byte]netip.AddrPort
+}
+
+func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
+	return &unicastPaths{
+		static:    slices.Clone(static),
+		routes:    make(map[netip.AddrPort]*route),
+		heard:     make(map[[protocol.SenderLen]byte]time.Time),
+		newcomers: make(map[[protocol.SenderLen]byte]netip.AddrPort),
+	}
+}
+
+// observeBeacon records one accepted beacon. Called by the reader.
+func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.AddrPort, unicast bool, flags byte, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	leaving := flags&protocol.BeaconLeaving != 0
+	if !unicast {
+		last, known := u.heard[sender]
+		switch {
+		case leaving:
+			delete(u.heard, sender)
+			delete(u.newcomers, sender)
+			return
+		case !known || now.Sub(last) > UnicastExpire:
+			if len(u.newcomers) < maxMulticastHeard {
+				u.newcomers[sender] = src
+			}
+		}
+		if !known && len(u.heard) >= maxMulticastHeard {
+			evictOldest(u.heard, func(t time.Time) time.Time { return t })
+		}
+		u.heard[sender] = now
+		return
+	}
+	if leaving {
+		delete(u.routes, src)
+		return
+	}
+	r := u.routes[src]
+	if r == nil {
+		if len(u.routes) >= MaxUnicastRoutes {
+			evictOldest(u.routes, func(r *route) time.Time { return r.last })
+		}
+		r = &route{}
+		u.routes[src] = r
+	}
+	r.key, r.last = sender, now
+	if flags&protocol.BeaconUnicastWanted != 0 {
+		r.wants = now
+	} else {
+		r.wants = time.Time{}
+	}
+}
+
+// evictOldest deletes the entry of m whose time is earliest.
+func evictOldest[K comparable, V any](m map[K]V, at func(V) time.Time) {
+	var oldest K
+	var oldestAt time.Time
+	first := true
+	for k, v := range m {
+		if t := at(v); first || t.Before(oldestAt) {
+			oldest, oldestAt, first = k, t, false
+		}
+	}
+	if !first {
+		delete(m, oldest)
+	}
+}
+
+// hearsLocked reports whether sender's beacons reach us on the group.
+func (u *unicastPaths) hearsLocked(sender [protocol.SenderLen]byte, now time.Time) bool {
+	t, ok := u.heard[sender]
+	return ok && now.Sub(t) <= UnicastExpire
+}
+
+// beaconTarget is one unicast copy of a beacon: where, and whether it
+// carries BeaconUnicastWanted.
+type beaconTarget struct {
+	dst    netip.AddrPort
+	wanted bool
+}
+
+// beaconTargets says where the next beacon goes by unicast, and sweeps
+// expired state. Static peers always; addresses that beaconed us by
+// unicast while we do not hear them on the group, or that asked for
+// unicast; newcomers once. Each copy is flagged when we do not hear its
+// receiver on the group.
+func (u *unicastPaths) beaconTargets(now time.Time) []beaconTarget {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.sweepLocked(now)
+	var out []beaconTarget
+	seen := make(map[netip.AddrPort]bool)
+	add := func(dst netip.AddrPort, wanted bool) {
+		if seen[dst] {
+			return
+		}
+		seen[dst] = true
+		out = append(out, beaconTarget{dst, wanted})
+		if r := u.routes[dst]; r != nil {
+			r.flagged = wanted
+		}
+	}
+	for _, dst := range u.static {
+		r := u.routes[dst]
+		add(dst, r == nil || !u.hearsLocked(r.key, now))
+	}
+	for _, dst := range slices.SortedFunc(maps.Keys(u.routes), compareAddrPort) {
+		r := u.routes[dst]
+		hears := u.hearsLocked(r.key, now)
+		if !hears || !r.wants.IsZero() || r.flagged {
+			add(dst, !hears)
+		}
+	}
+	for key, dst := range u.newcomers {
+		add(dst, !u.hearsLocked(key, now))
+		delete(u.newcomers, key)
+	}
+	return out
+}
+
+func compareAddrPort(a, b netip.AddrPort) int { return a.Compare(b) }
+
+// sweepLocked forgets what was not renewed within UnicastExpire.
+func (u *unicastPaths) sweepLocked(now time.Time) {
+	for dst, r := range u.routes {
+		if now.Sub(r.last) > UnicastExpire {
+			delete(u.routes, dst)
+		} else if !r.wants.IsZero() && now.Sub(r.wants) > UnicastExpire {
+			r.wants = time.Time{}
+		}
+	}
+	for key, t := range u.heard {
+		if now.Sub(t) > UnicastExpire {
+			delete(u.heard, key)
+		}
+	}
+}
+
+// deafPeers returns the addresses that asked, within UnicastExpire, for
+// our control packets by unicast (they do not hear our multicast).
+func (u *unicastPaths) deafPeers(now time.Time) []netip.AddrPort {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []netip.AddrPort
+	for dst, r := range u.routes {
+		if !r.wants.IsZero() && now.Sub(r.wants) <= UnicastExpire {
+			out = append(out, dst)
+		}
+	}
+	slices.SortFunc(out, compareAddrPort)
+	return out
+}
+
+// Reach is what the Node knows about one peer's paths, for `herald
+// doctor`. Times are zero when never.
+type Reach struct {
+	Sender [protocol.SenderLen]byte
+	// Addr is the source of its unicast beacons (zero if it never sent
+	// one).
+	Addr netip.AddrPort
+	// Multicast is its latest beacon heard on the group; Unicast its
+	// latest unicast beacon.
+	Multicast, Unicast time.Time
+	// Deaf: it said, within UnicastExpire, that it does not hear our
+	// multicast.
+	Deaf bool
+}
+
+// Reach returns every peer heard within UnicastExpire on either path.
+func (n *Node) Reach() []Reach {
+	u := n.uni
+	now := n.now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	byKey := make(map[[protocol.SenderLen]byte]*Reach)
+	get := func(k [protocol.SenderLen]byte) *Reach {
+		if r := byKey[k]; r != nil {
+			return r
+		}
+		r := &Reach{Sender: k}
+		byKey[k] = r
+		return r
+	}
+	for k, t := range u.heard {
+		if now.Sub(t) <= UnicastExpire {
+			get(k).Multicast = t
+		}
+	}
+	for dst, rt := range u.routes {
+		if now.Sub(rt.last) > UnicastExpire {
+			continue
+		}
+		r := get(rt.key)
+		if rt.last.After(r.Unicast) {
+			r.Unicast, r.Addr = rt.last, dst
+		}
+		r.Deaf = r.Deaf || (!rt.wants.IsZero() && now.Sub(rt.wants) <= UnicastExpire)
+	}
+	out := make([]Reach, 0, len(byKey))
+	for _, r := range byKey {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b Reach) int { return slices.Compare(a.Sender[:], b.Sender[:]) })
+	return out
+}
+
+// StaticPeers returns Config.Peers as resolved at Open.
+func (n *Node) StaticPeers() []netip.AddrPort { return slices.Clone(n.uni.static) }

@@ -1,0 +1,127 @@
+package node
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// unicastNode opens a node on its own MemNet (so no other node hears its
+// multicast) with a unicast socket on loopback.
+func unicastNode(t *testing.T, name string, peers ...netip.AddrPort) *Node {
+	t.Helper()
+	n, err := Open(Config{Home: t.TempDir(), Name: name, Network: multicast.NewMemNet(1).Host(multicast.Link{}),
+		Unicast: netip.MustParseAddrPort("127.0.0.1:0"), Peers: peers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// Two nodes that cannot hear each other's multicast find each other
+// through one static peer, each asks the other for unicast, and a
+// control packet then reaches the deaf side by unicast (SPEC §5.2).
+func TestStaticPeerAndUnicastFallback(t *testing.T) {
+	checkNoLeaks(t)
+	bob := unicastNode(t, "bob")
+	if err := bob.Join(); err != nil {
+		t.Fatal(err)
+	}
+	bobAddr := bob.UnicastAddr()
+	if !bobAddr.IsValid() || bobAddr.Port() == 0 {
+		t.Fatalf("bob's unicast address %v", bobAddr)
+	}
+	alice := unicastNode(t, "alice", netip.AddrPortFrom(bobAddr.Addr(), bobAddr.Port()))
+	bobBeacons := bob.Subscribe(protocol.TypeBeacon, 16)
+	aliceBeacons := alice.Subscribe(protocol.TypeBeacon, 16)
+	runNode(t, alice)
+	runNode(t, bob)
+
+	if err := alice.SendBeacon(beacon("alice")); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(t, bobBeacons)
+	b, _ := protocol.ParseBeacon(got.Body)
+	if !got.Unicast || b.Flags&protocol.BeaconUnicastWanted == 0 {
+		t.Fatalf("bob got unicast=%v flags=%#x; want a unicast beacon asking for unicast", got.Unicast, b.Flags)
+	}
+	// bob does not know alice from the group: it answers by unicast and
+	// asks for unicast too.
+	if err := bob.SendBeacon(beacon("bob")); err != nil {
+		t.Fatal(err)
+	}
+	got = receive(t, aliceBeacons)
+	b, _ = protocol.ParseBeacon(got.Body)
+	if !got.Unicast || b.Flags&protocol.BeaconUnicastWanted == 0 || got.Src != bobAddr {
+		t.Fatalf("alice got unicast=%v flags=%#x from %v; want bob's flagged unicast beacon from %v", got.Unicast, b.Flags, got.Src, bobAddr)
+	}
+	reach := bob.Reach()
+	if len(reach) != 1 || !reach[0].Deaf || reach[0].Unicast.IsZero() || !reach[0].Multicast.IsZero() {
+		t.Fatalf("bob's reach %+v; want alice heard by unicast only, deaf to our multicast", reach)
+	}
+	// Any control packet bob sends now reaches alice by unicast too.
+	pkt, _ := bob.Signer.Append(nil, beacon("bob-again"))
+	if err := bob.Send(pkt); err != nil {
+		t.Fatal(err)
+	}
+	got = receive(t, aliceBeacons)
+	if !got.Unicast || string(got.Raw) != string(pkt) {
+		t.Fatalf("alice got %x unicast=%v; want bob's packet by unicast", got.Raw, got.Unicast)
+	}
+	if s := bob.Stats(); s.UnicastSent < 2 || s.UnicastFailed != 0 {
+		t.Errorf("bob's unicast counters %+v", s)
+	}
+}
+
+// A peer heard on the group gets no unicast beyond the one answer to a
+// newcomer, and a peer that said it hears us again is no longer served by
+// unicast.
+func TestUnicastTargets(t *testing.T) {
+	u := newUnicastPaths([]netip.AddrPort{netip.MustParseAddrPort("198.18.0.9:4772")})
+	now := time.Unix(1000, 0)
+	alice := [protocol.SenderLen]byte{1}
+	aliceGroup := netip.MustParseAddrPort("198.18.0.2:4772")
+	aliceUni := netip.MustParseAddrPort("198.18.0.2:4772")
+	u.observeBeacon(alice, aliceGroup, false, 0, now)
+	first := u.beaconTargets(now)
+	want := []beaconTarget{{netip.MustParseAddrPort("198.18.0.9:4772"), true}, {aliceGroup, false}}
+	if len(first) != 2 || first[0] != want[0] || first[1] != want[1] {
+		t.Fatalf("first targets %v, want %v (static peer, flagged; newcomer once, unflagged)", first, want)
+	}
+	if next := u.beaconTargets(now.Add(time.Second)); len(next) != 1 {
+		t.Fatalf("second targets %v, want only the static peer", next)
+	}
+	u.observeBeacon(alice, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(2*time.Second))
+	if deaf := u.deafPeers(now.Add(2 * time.Second)); len(deaf) != 1 || deaf[0] != aliceUni {
+		t.Fatalf("deaf %v, want alice", deaf)
+	}
+	u.observeBeacon(alice, aliceUni, true, 0, now.Add(3*time.Second))
+	if deaf := u.deafPeers(now.Add(3 * time.Second)); len(deaf) != 0 {
+		t.Fatalf("deaf %v after alice said she hears us", deaf)
+	}
+	u.observeBeacon(alice, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(4*time.Second))
+	if deaf := u.deafPeers(now.Add(4*time.Second + UnicastExpire + time.Second)); len(deaf) != 0 {
+		t.Fatalf("deaf %v after the request expired", deaf)
+	}
+}
+
+func TestStaticPeersChecked(t *testing.T) {
+	for _, p := range []string{"239.1.2.3:4772", "0.0.0.0:4772", "[2001:db8::1]:4772"} {
+		_, err := Open(Config{Home: t.TempDir(), Name: "a", Peers: []netip.AddrPort{netip.MustParseAddrPort(p)}})
+		if !errors.Is(err, ErrConfig) {
+			t.Errorf("peer %s: err %v, want ErrConfig", p, err)
+		}
+	}
+	n, err := Open(Config{Home: t.TempDir(), Name: "a", Peers: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("198.18.0.2"), 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.StaticPeers(); len(got) != 1 || got[0].Port() != protocol.DefaultPort {
+		t.Errorf("StaticPeers %v, want the control port filled in", got)
+	}
+}

@@ -1,0 +1,183 @@
+package push
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/herald-lan/herald/fec"
+	"github.com/herald-lan/herald/protocol"
+)
+
+func testLister(t *testing.T, k, size int) (*shardLister, *fec.Code, [][]byte, [32]byte) {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x42}, 32))
+	code := mustCode(t, k)
+	if code.ShardSize() != size {
+		code, _ = fec.New(k, size)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([][]byte, k)
+	for i := range data {
+		data[i] = make([]byte, size)
+		for j := range data[i] {
+			data[i][j] = byte(rng.Uint32())
+		}
+	}
+	return newShardLister(protocol.NewSigner(key), protocol.SessionID{1}, size), code, data, [32]byte(key.Public().(ed25519.PublicKey))
+}
+
+func never(uint32) bool { return false }
+
+// TestShardBookVerdicts: the sender's shards pass, an insider's shard for
+// a signed index is forged, an index nobody signed is unverified; lists
+// split at 78 hashes and at index 255, and a repeat needs no signature.
+func TestShardBookVerdicts(t *testing.T) {
+	l, code, data, pub := testLister(t, 64, 256)
+	sid := protocol.SessionID{1}
+	// 64 data + 40 parity: two lists (78 + 26). Repair 250..259 wraps: two more.
+	pkts, err := l.lists(code, 3, 0, 104, data)
+	if err != nil || len(pkts) != 2 {
+		t.Fatalf("first pass: %d lists, %v", len(pkts), err)
+	}
+	wrap, err := l.lists(code, 3, 250, 10, data)
+	if err != nil || len(wrap) != 2 {
+		t.Fatalf("wrapping repair: %d lists, %v", len(wrap), err)
+	}
+	book := newShardBook()
+	for _, p := range append(pkts, wrap...) {
+		if v := book.onList(p, pub, sid, 10, never); v != listStored {
+			t.Fatalf("sender's list: verdict %v", v)
+		}
+	}
+	parity := make([]byte, 256)
+	for idx := range 256 {
+		shard := parity
+		if idx < 64 {
+			shard = data[idx]
+		} else if err := code.Parity(data, idx, [][]byte{parity}); err != nil {
+			t.Fatal(err)
+		}
+		want := shardSigned
+		if idx >= 104 && idx < 250 {
+			want = shardUnverified
+		}
+		if v := book.check(3, byte(idx), shard); v != want {
+			t.Fatalf("index %d: verdict %v, want %v", idx, v, want)
+		}
+	}
+	forged := bytes.Clone(data[5])
+	forged[0] ^= 1
+	if book.check(3, 5, forged) != shardForged {
+		t.Fatal("a forged shard for a signed index was not caught")
+	}
+	if book.check(4, 0, data[0]) != shardUnverified {
+		t.Fatal("a block without a list must be unverified")
+	}
+
+	// A repeat is stored without a signature; a changed list is not.
+	again := bytes.Clone(pkts[0])
+	again[len(again)-1] ^= 1 // breaks the signature only
+	if book.onList(again, pub, sid, 10, never) != listStored {
+		t.Fatal("a repeated list was refused")
+	}
+	evil := bytes.Clone(pkts[0])
+	evil[protocol.HeaderLen+protocol.EnvelopeLen+14] ^= 1 // first hash
+	if book.onList(evil, pub, sid, 10, never) != listRejected {
+		t.Fatal("a list with a changed hash and a bad signature was stored")
+	}
+	if book.check(3, 0, data[0]) != shardSigned {
+		t.Fatal("a rejected list changed a stored hash")
+	}
+	// Another signer, another session, a block out of range.
+	other, _, _, _ := testLister(t, 64, 256)
+	other.signer = protocol.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x43}, 32)))
+	o, _ := other.lists(code, 5, 0, 64, data)
+	if book.onList(o[0], pub, sid, 10, never) != listRejected {
+		t.Fatal("a list signed by another key was accepted")
+	}
+	if book.onList(pkts[0], pub, protocol.SessionID{2}, 10, never) != listOther {
+		t.Fatal("another session's list was not ignored")
+	}
+	if book.onList(pkts[0], pub, sid, 3, never) != listRejected {
+		t.Fatal("a list for block 3 of 3 was accepted")
+	}
+}
+
+// TestShardBookBounded: the book never holds more than maxHashedBlocks
+// blocks; verified blocks go first, then the highest.
+func TestShardBookBounded(t *testing.T) {
+	l, code, data, pub := testLister(t, 4, 64)
+	book := newShardBook()
+	sid := protocol.SessionID{1}
+	for b := range uint32(maxHashedBlocks + 100) {
+		pkts, _ := l.lists(code, b, 0, 4, data)
+		book.onList(pkts[0], pub, sid, 1<<20, never)
+		if len(book.blocks) > maxHashedBlocks {
+			t.Fatalf("book holds %d blocks", len(book.blocks))
+		}
+	}
+	if book.check(0, 0, data[0]) != shardSigned || book.check(maxHashedBlocks+50, 0, data[0]) != shardUnverified {
+		t.Fatal("a full book must keep low blocks and drop lists above them")
+	}
+	pkts, _ := l.lists(code, 1<<19, 0, 4, data)
+	done := func(b uint32) bool { return b < 10 }
+	if book.onList(pkts[0], pub, sid, 1<<20, done) != listStored || book.check(1<<19, 0, data[0]) != shardSigned || len(book.blocks) > maxHashedBlocks {
+		t.Fatal("forgetting verified blocks must make room")
+	}
+	for b := uint32(600); len(book.blocks) < maxHashedBlocks; b++ {
+		more, _ := l.lists(code, b, 0, 4, data)
+		book.onList(more[0], pub, sid, 1<<20, never)
+	}
+	book.forget(20)
+	fill, _ := l.lists(code, 599, 0, 4, data)
+	book.onList(fill[0], pub, sid, 1<<20, never) // full again
+	mid, _ := l.lists(code, 20, 0, 4, data)
+	if book.onList(mid[0], pub, sid, 1<<20, never) != listStored || book.check(20, 0, data[0]) != shardSigned ||
+		book.check(1<<19, 0, data[0]) != shardUnverified || len(book.blocks) != maxHashedBlocks {
+		t.Fatal("a list below the highest held block must evict the highest")
+	}
+}
+
+// TestShardListOverhead pins SPEC.md §6.5.1's cost figure: two copies
+// of a K=64 block's list against its 64 data datagrams.
+func TestShardListOverhead(t *testing.T) {
+	l, code, data, _ := testLister(t, 64, fec.DefaultShardSize)
+	for _, parity := range []int{0, 6} {
+		pkts, err := l.lists(code, 0, 0, 64+parity, data)
+		if err != nil || len(pkts) != 1 {
+			t.Fatal(err)
+		}
+		shards := (64 + parity) * (protocol.DataHeaderLen + fec.DefaultShardSize + protocol.DataTagLen)
+		pct := 100 * float64(2*len(pkts[0])) / float64(shards)
+		t.Logf("K=64 P=%d: list %d bytes, two copies %.2f %% of %d data bytes", parity, len(pkts[0]), pct, shards)
+		if pct > 3 {
+			t.Fatalf("overhead %.2f %% > 3 %%", pct)
+		}
+	}
+}
+
+// FuzzShardList: any datagram handed to a session's book neither panics
+// nor stores a hash the sender did not sign.
+func FuzzShardList(f *testing.F) {
+	l, code, data, _ := testLister(&testing.T{}, 4, 64)
+	pkts, _ := l.lists(code, 1, 0, 6, data)
+	f.Add(pkts[0])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x42}, 32))
+		pub := [32]byte(key.Public().(ed25519.PublicKey))
+		book := newShardBook()
+		v := book.onList(b, pub, protocol.SessionID{1}, 8, never)
+		if v != listStored {
+			if len(book.blocks) != 0 {
+				t.Fatal("a refused list stored hashes")
+			}
+			return
+		}
+		p, err := protocol.ParseSigned(b)
+		if err != nil || !p.Verify() || p.Sender != pub {
+			t.Fatal("stored a list that does not verify")
+		}
+	})
+}

@@ -1,0 +1,215 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/push"
+)
+
+// screenshotsEnv names the folder the browser test writes its
+// screenshots to (docs/screenshots when regenerating README's images);
+// unset, no screenshot is written.
+const screenshotsEnv = "HERALD_SCREENSHOTS"
+
+// chromiumPath finds Chromium, or returns "" when this machine has none.
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// newBrowser starts headless Chromium with a fresh profile and returns a
+// tab's context; the browser ends with the test.
+func newBrowser(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("no Chromium on this machine (Debian: apt-get install chromium); browser tests skipped")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
+// waitJS polls a JavaScript predicate in the page.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// screenshot saves the viewport as name.png in $HERALD_SCREENSHOTS.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func click(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(css))); err != nil {
+		t.Fatalf("click %s: %v", css, err)
+	}
+}
+
+// TestBrowser drives the page in headless Chromium against two nodes on
+// the memory network: the room lists bob; a folder picked in the Send
+// panel and sent to bob arrives intact and the receiver table says
+// complete; a chat line typed in Messages reaches bob and bob's reply is
+// shown; trusting bob from the Room's prompt lets his push land in the
+// Inbox; a channel created in Channels shows its join code.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t, 1280, 860)
+	r := newRoom(t, Config{})
+	bobFP, aliceFP := r.bob.ID.Fingerprint(), r.alice.ID.Fingerprint()
+
+	// Room.
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL())); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the live stream", `document.getElementById("conn").textContent === "live"`)
+	waitJS(t, ctx, "bob in the room", fmt.Sprintf(`document.querySelector("#room-table tbody").textContent.includes(%q)`, bobFP))
+	waitJS(t, ctx, "own fingerprint on the board", fmt.Sprintf(`document.getElementById("board-fp").textContent === %q`, aliceFP))
+	screenshot(t, ctx, "room")
+
+	// Send a folder to bob.
+	folder := filepath.Join(t.TempDir(), "lesson")
+	files := map[string]string{"intro.txt": "welcome to the lesson\n", "exercises/one.txt": "1. read\n", "exercises/two.md": "# two\n"}
+	writeTree(t, folder, files)
+	click(t, ctx, "#tab-send")
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#pick-folder"), []string{folder})); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("3 file(s)")`)
+	click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, bobFP))
+	click(t, ctx, "#send-go")
+	waitJS(t, ctx, "the receiver table to reach complete", `!!document.querySelector("#jobs article.done tr.rcv.complete")`)
+	select {
+	case <-r.received:
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob's receiver never completed")
+	}
+	for p, want := range files {
+		got, err := os.ReadFile(filepath.Join(r.bobDir, "lesson", filepath.FromSlash(p)))
+		if err != nil || string(got) != want {
+			t.Errorf("bob's lesson/%s: %q, %v", p, got, err)
+		}
+	}
+	screenshot(t, ctx, "send")
+
+	// Chat both ways.
+	click(t, ctx, "#tab-messages")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#msg-text"), "hello <b>class</b>\r")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-r.bobMsgs:
+		if m.Text != "hello <b>class</b>" || m.Fingerprint != aliceFP {
+			t.Errorf("bob got %q from %s", m.Text, m.Fingerprint)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob never got the chat line")
+	}
+	reply := `<img src=x onerror="document.body.dataset.pwned=1">thanks!`
+	if _, err := r.bobEngine.Post(r.ctx, message.Post{Channel: identity.OpenChannel(), Text: reply}); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "bob's reply on the page", fmt.Sprintf(`[...document.querySelectorAll("#msg-list .text")].some(e => e.textContent === %q)`, reply))
+	if pwned, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.pwned === "1" || !!document.querySelector("#msg-list img, #msg-list b")`)); pwned {
+		t.Error("message text was rendered as markup")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(k => { k.value = "announce"; k.dispatchEvent(new Event("change")); return true })(document.getElementById("msg-kind"))`)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "messages")
+
+	// Trust bob from the Room's prompt, then bob pushes to alice.
+	click(t, ctx, "#tab-room")
+	click(t, ctx, "#room-table tbody button")
+	waitJS(t, ctx, "the trust prompt", fmt.Sprintf(`document.getElementById("trust-dialog").open && document.getElementById("trust-fp").textContent === %q`, bobFP))
+	screenshot(t, ctx, "trust")
+	click(t, ctx, "#trust-yes")
+	waitJS(t, ctx, "bob trusted", `!!document.querySelector("#room-table .trust.trusted")`)
+	alice, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
+	if !ok {
+		t.Fatal("bob lost alice")
+	}
+	handout := filepath.Join(t.TempDir(), "handout.txt")
+	writeTree(t, filepath.Dir(handout), map[string]string{"handout.txt": "from bob"})
+	src, err := push.NewSource([]string{handout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 10 * time.Second,
+		Recipients: []identity.Peer{{Name: alice.Name, SignPub: alice.SignPub, BoxPub: alice.BoxPub, Fingerprint: alice.Fingerprint}}})
+	if err != nil || !rep.OK() {
+		t.Fatalf("bob's push to alice: %v %+v", err, rep)
+	}
+	click(t, ctx, "#tab-inbox")
+	waitJS(t, ctx, "the inbox row", `[...document.querySelectorAll("#inbox-table a")].some(a => a.textContent === "handout.txt")`)
+	screenshot(t, ctx, "inbox")
+
+	// Channels: create one, its join code shows.
+	click(t, ctx, "#tab-channels")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#ch-new-name"), "class\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the join code", `document.getElementById("ch-code-text").textContent.startsWith("class-")`)
+	ch, ok := r.alice.Channels.Get("class")
+	if !ok {
+		t.Fatal("channel not in alice's store")
+	}
+	if code, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#ch-code-text"))); code != ch.JoinCode() {
+		t.Errorf("page shows join code %q, store has %q", code, ch.JoinCode())
+	}
+	waitJS(t, ctx, "the channel listed", `document.querySelector("#ch-table tbody").textContent.includes("#class")`)
+	screenshot(t, ctx, "channels")
+
+	// Phone width: the room still fits.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ctx, "#tab-room")
+	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("page is %v px wide at phone width (390)", w)
+	}
+	screenshot(t, ctx, "phone-room")
+}

@@ -1,0 +1,277 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herald-lan/herald/history"
+	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/protocol"
+)
+
+// messageView is one message on the page: a history entry, plus the
+// delivery state of a private message this node sent.
+type messageView struct {
+	Seq uint64 `json:"seq"`
+	Key string `json:"key"` // stable across updates of one message
+	history.Entry
+	Status string `json:"status,omitempty"` // outgoing private: sending, received, no receipt, failed
+}
+
+// messenger runs the message engine for the page and keeps the newest
+// maxMessages messages. The engine is rebuilt when channels change (an
+// engine's channels are fixed when it is made). Safe for concurrent use.
+type messenger struct {
+	s       *Server
+	sending chan struct{} // semaphore of maxSending
+
+	mu       sync.Mutex
+	ctx      context.Context // run's
+	eng      *message.Engine
+	stopEng  context.CancelFunc
+	engines  sync.WaitGroup
+	items    []messageView // oldest first
+	seq      uint64
+	outgoing uint64
+	shown    map[string]bool // keys of items, to show a message once across engines
+}
+
+func newMessenger(s *Server) *messenger {
+	return &messenger{s: s, sending: make(chan struct{}, maxSending), shown: map[string]bool{}}
+}
+
+// run keeps an engine running until ctx ends.
+func (m *messenger) run(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
+	if err := m.restart(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.engines.Wait()
+	return nil
+}
+
+// restart makes a new engine for the current channels, starts it, and
+// only then stops the old one, so no message falls between them.
+func (m *messenger) restart() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ctx == nil || m.ctx.Err() != nil {
+		return nil
+	}
+	eng, err := message.New(message.Config{Node: m.s.node, Peers: m.s.pres})
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(m.ctx)
+	m.engines.Go(func() { eng.Run(ctx) })
+	m.engines.Go(func() {
+		for msg := range eng.Messages() {
+			e := history.FromMessage(msg)
+			if m.add(messageView{Key: "in:" + e.Fingerprint + ":" + e.ID, Entry: e}) {
+				m.s.rec.Record(e)
+			}
+		}
+	})
+	if m.stopEng != nil {
+		m.stopEng()
+	}
+	m.eng, m.stopEng = eng, stop
+	return nil
+}
+
+// add shows a new message; false if its key was shown already.
+func (m *messenger) add(v messageView) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.shown[v.Key] {
+		return false
+	}
+	m.seq++
+	v.Seq = m.seq
+	m.items = append(m.items, v)
+	m.shown[v.Key] = true
+	if len(m.items) > maxMessages {
+		delete(m.shown, m.items[0].Key)
+		m.items = m.items[1:]
+	}
+	m.s.hub.touch(sectionMessages)
+	return true
+}
+
+// setStatus updates an outgoing message's delivery state.
+func (m *messenger) setStatus(key, status string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.items {
+		if m.items[i].Key == key {
+			m.seq++
+			m.items[i].Seq, m.items[i].Status = m.seq, status
+			m.s.hub.touch(sectionMessages)
+			return
+		}
+	}
+}
+
+// since returns messages new or changed after seq, and the newest seq.
+func (m *messenger) since(seq uint64) ([]messageView, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []messageView
+	for _, v := range m.items {
+		if v.Seq > seq {
+			out = append(out, v)
+		}
+	}
+	return out, m.seq
+}
+
+func (m *messenger) engine() *message.Engine {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eng
+}
+
+// messageRequest is a message typed on the page.
+type messageRequest struct {
+	Kind     string `json:"kind"` // chat, announce, private
+	Channel  string `json:"channel"`
+	To       string `json:"to"` // private: full fingerprint
+	Text     string `json:"text"`
+	Priority bool   `json:"priority"`
+}
+
+// serveMessage sends a message in the background: the page shows it at
+// once (status "sending") and then as sent or failed.
+func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
+	var req messageRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := message.CheckText(req.Text); err != nil || strings.TrimSpace(req.Text) == "" {
+		replyError(w, http.StatusBadRequest, fmt.Errorf("not sent: %w (at most %d bytes of UTF-8 text)", errors.Join(err, errors.New("empty or invalid text")), protocol.MaxMessageLen))
+		return
+	}
+	eng := s.msgs.engine()
+	if eng == nil {
+		replyError(w, http.StatusServiceUnavailable, errors.New("not running yet"))
+		return
+	}
+	select {
+	case s.msgs.sending <- struct{}{}:
+	default:
+		replyError(w, http.StatusTooManyRequests, errors.New("too many messages being sent; wait a moment"))
+		return
+	}
+	release := func() { <-s.msgs.sending }
+	switch req.Kind {
+	case "chat", "announce":
+		ch, err := s.pickChannel(req.Channel)
+		if err != nil {
+			release()
+			replyError(w, http.StatusBadRequest, err)
+			return
+		}
+		kind := history.KindChat
+		if req.Kind == "announce" {
+			kind = history.KindAnnounce
+		}
+		s.wg.Go(func() {
+			defer release()
+			post := message.Post{Channel: ch, Text: req.Text, Announce: req.Kind == "announce", Priority: req.Priority && req.Kind == "announce"}
+			id, err := eng.Post(s.ctx, post)
+			e := history.Outgoing(s.node.ID, kind, ch.Name, id, req.Text)
+			e.Priority = post.Priority
+			v := messageView{Key: s.msgs.outgoingKey(), Entry: e}
+			if err != nil {
+				v.Status = "failed: " + err.Error()
+			} else {
+				s.rec.Record(e)
+			}
+			s.msgs.add(v)
+		})
+	case "private":
+		to, err := s.peerByFingerprint(req.To)
+		if err != nil {
+			release()
+			replyError(w, http.StatusBadRequest, err)
+			return
+		}
+		e := history.Outgoing(s.node.ID, history.KindPrivate, "", protocol.MessageID{}, req.Text)
+		e.Peer, e.PeerName = to.Fingerprint, to.Name
+		key := s.msgs.outgoingKey()
+		s.msgs.add(messageView{Key: key, Entry: e, Status: "sending"})
+		s.wg.Go(func() {
+			defer release()
+			_, err := eng.SendPrivate(s.ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, req.Text)
+			switch {
+			case errors.Is(err, message.ErrNoReceipt):
+				s.msgs.setStatus(key, "no receipt: "+to.Name+" may be offline")
+			case err != nil:
+				s.msgs.setStatus(key, "failed: "+err.Error())
+			default:
+				s.rec.Record(e)
+				s.msgs.setStatus(key, "received")
+			}
+		})
+	default:
+		release()
+		replyError(w, http.StatusBadRequest, errors.New(`kind must be "chat", "announce" or "private"`))
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (m *messenger) outgoingKey() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.outgoing++
+	return fmt.Sprintf("out:%d", m.outgoing)
+}
+
+// serveHistory searches the history store: ?q= (words in the text or
+// sender), ?channel=, ?private=1, newest historyLimit matches.
+func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
+	q := history.Query{Private: r.URL.Query().Get("private") == "1"}
+	if name := r.URL.Query().Get("channel"); name != "" {
+		ch, err := s.pickChannel(name)
+		if err != nil {
+			replyError(w, http.StatusBadRequest, err)
+			return
+		}
+		q.Channel = ch.Name
+	}
+	if d, err := time.ParseDuration(r.URL.Query().Get("since")); err == nil && d > 0 {
+		q.Since = time.Now().Add(-d)
+	}
+	entries, err := history.Read(historyPath(s.node), q)
+	if err != nil {
+		replyError(w, http.StatusInternalServerError, err)
+		return
+	}
+	words := strings.Fields(strings.ToLower(r.URL.Query().Get("q")))
+	out := []history.Entry{}
+	for i := len(entries) - 1; i >= 0 && len(out) < historyLimit; i-- {
+		if matchesAll(entries[i], words) {
+			out = append(out, entries[i])
+		}
+	}
+	reply(w, out)
+}
+
+func matchesAll(e history.Entry, words []string) bool {
+	hay := strings.ToLower(e.Text + " " + e.Sender + " " + e.PeerName + " " + e.Fingerprint)
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}
