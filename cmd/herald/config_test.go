@@ -261,8 +261,8 @@ func TestConfigSettingsMatchFlags(t *testing.T) {
 			_, list := f.(*cli.StringSliceFlag) // comma-separated in the file
 			return ok || list
 		},
-		kindInt:    func(f cli.Flag) bool { _, ok := f.(*cli.IntFlag); return ok },
-		kindBool:   func(f cli.Flag) bool { _, ok := f.(*cli.BoolFlag); return ok },
+		kindInt:  func(f cli.Flag) bool { _, ok := f.(*cli.IntFlag); return ok },
+		kindBool: func(f cli.Flag) bool { _, ok := f.(*cli.BoolFlag); return ok },
 	}
 	byName := map[string]*cli.Command{}
 	for _, cmd := range commands() {

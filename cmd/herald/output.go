@@ -53,7 +53,7 @@ func writeJSON(w io.Writer, v any) error {
 // stopHint is "; Ctrl-C to stop" for a person at a terminal, and
 // nothing in a service's log, where no one can press it.
 func stopHint(c *cli.Context) string {
-	if tty, _ := termui.IsTerminal(c.App.ErrWriter); tty {
+	if termui.TerminalOf(c.App.ErrWriter).TTY {
 		return "; Ctrl-C to stop"
 	}
 	return ""

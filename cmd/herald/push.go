@@ -33,7 +33,14 @@ to each named peer; otherwise to the current channel. On the open channel pass -
 Folders go as trees (modes and empty folders kept); symbolic links are refused.
 '-' reads standard input (spooled to a temp file first) and needs --name.
 
-Exit codes: 0 every expected receiver completed; 5 some did not; 6 nobody answered.
+--min-receivers N waits up to --wait for N receivers, saying every 2 seconds who is
+still missing; when --wait runs out the push starts with those that joined (exit 5
+if fewer than N complete). Without it the push starts shortly after the first joins.
+
+Exit codes: 0 every expected receiver completed; 2 a FILE does not exist; 5 some did
+not complete; 6 nobody answered; 7 every receiver refused (untrusted sender, disk full,
+not in the channel: the table says why); 130 interrupted by Ctrl-C (the summary says
+how much was sent; push the same files again to resume).
 
 Examples:
   herald push --to alice,bob lesson/

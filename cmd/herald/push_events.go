@@ -53,7 +53,7 @@ type eventPrinter struct {
 
 func newEventPrinter(w io.Writer, asJSON, sender bool) *eventPrinter {
 	out := &lockedWriter{w: w}
-	return &eventPrinter{out: out, view: termui.NewProgress(out, sender), json: asJSON,
+	return &eventPrinter{out: out, view: termui.NewProgress(out, termui.TerminalOf(w), sender), json: asJSON,
 		joined: map[string]string{}, started: make(chan struct{})}
 }
 

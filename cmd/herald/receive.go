@@ -39,7 +39,8 @@ its environment. Commands run one at a time, at most 30s each, at most 64 waitin
 --dir is created if it does not exist. One receive runs per identity (home): a
 second one says which process holds <home>/receive.lock.
 
-Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
+Exit codes (with --once): 0 complete, 1 failed or another receive holds the lock,
+2 --dir is a file, 3 --iface unknown, 4 refused by trust settings.
 
 Examples:
   herald receive --dir ~/lessons

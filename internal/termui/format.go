@@ -45,15 +45,21 @@ func OrDash(s string) string {
 	return s
 }
 
-// IsTerminal reports whether w is a terminal, and its width in columns
-// (80 when unknown).
-func IsTerminal(w io.Writer) (bool, int) {
+// Terminal is what a view needs to know about where it writes.
+type Terminal struct {
+	TTY   bool // a terminal: lines may be redrawn in place
+	Width int  // columns (80 when unknown)
+}
+
+// TerminalOf describes w. Ask it of the file itself, before wrapping it
+// (in a lock, say): a wrapper is never a terminal.
+func TerminalOf(w io.Writer) Terminal {
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return false, 80
+		return Terminal{Width: 80}
 	}
 	if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
-		return true, cols
+		return Terminal{TTY: true, Width: cols}
 	}
-	return true, 80
+	return Terminal{TTY: true, Width: 80}
 }

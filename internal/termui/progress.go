@@ -27,10 +27,10 @@ type Progress struct {
 	now      func() time.Time
 }
 
-// NewProgress shows events on w; sender selects the pushing side's
-// view. Whether w is a terminal decides between bar and lines.
-func NewProgress(w io.Writer, sender bool) *Progress {
-	tty, width := IsTerminal(w)
+// NewProgress shows events on w, which is the terminal t describes (a
+// bar) or not (lines); sender selects the pushing side's view.
+func NewProgress(w io.Writer, t Terminal, sender bool) *Progress {
+	tty, width := t.TTY, t.Width
 	label := "receive"
 	if sender {
 		label = "push"
