@@ -23,6 +23,15 @@ const (
 	// MaxBytes is how many encoded bytes a conversation keeps; with
 	// 64 KiB messages it is what bounds the file.
 	MaxBytes = 64 << 20
+	// MaxStrangerEntries and MaxStrangerBytes bound, per conversation,
+	// the entries of senders the user does not trust. They are kept apart
+	// from trusted ones, so a flood from fresh keys evicts only its own
+	// kind and never a trusted peer's message.
+	MaxStrangerEntries = 2_000
+	MaxStrangerBytes   = 4 << 20
+	// MaxPerStranger is how many entries one untrusted sender may hold in
+	// a conversation; more are not recorded.
+	MaxPerStranger = 200
 	// MaxTextLen bounds the text of one entry; longer text is cut.
 	MaxTextLen = 64 << 10
 	// LockTimeout is how long Open waits for another process's lock.
@@ -32,6 +41,7 @@ const (
 
 	channelPrefix       = "channel/"
 	privateConversation = "private"
+	strangerPrefix      = "strangers/" // + conversation: untrusted senders' entries
 	// sinceSlack lets a backward scan read a little past Query.Since,
 	// since processes writing in batches may append slightly out of order.
 	sinceSlack = time.Minute
@@ -51,6 +61,15 @@ var lockWait = LockTimeout
 // first kept sequence number, entries kept, bytes kept).
 var metaBucket = []byte("meta")
 
+// idsBucket holds conversation NUL fingerprint NUL message id for every
+// kept entry: the same message recorded twice (two listen processes on
+// one home, a retained re-send after a restart) is kept once.
+var idsBucket = []byte("ids")
+
+// quotaBucket counts entries per untrusted sender per conversation
+// (key: conversation NUL fingerprint, value: uint64).
+var quotaBucket = []byte("quota")
+
 const metaLen = 24
 
 type meta struct{ first, count, bytes uint64 }
@@ -61,6 +80,8 @@ type Store struct {
 	db         *bolt.DB
 	maxEntries uint64
 	maxBytes   uint64
+	// Bounds of untrusted senders' entries (see MaxStrangerEntries).
+	maxStrangerEntries, maxStrangerBytes, maxPerStranger uint64
 }
 
 // Open opens path for reading and writing, creating it (and its
@@ -90,22 +111,33 @@ func open(path string, readOnly bool) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", path, err)
 	}
-	return &Store{db: db, maxEntries: MaxEntries, maxBytes: MaxBytes}, nil
+	return &Store{db: db, maxEntries: MaxEntries, maxBytes: MaxBytes,
+		maxStrangerEntries: MaxStrangerEntries, maxStrangerBytes: MaxStrangerBytes, maxPerStranger: MaxPerStranger}, nil
 }
 
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Append adds entries in one transaction, deleting the oldest entries of
-// each conversation beyond MaxEntries or MaxBytes.
+// each conversation beyond MaxEntries or MaxBytes (untrusted senders'
+// entries: beyond MaxStrangerEntries or MaxStrangerBytes, among
+// themselves). An entry already kept (same conversation, sender and
+// message id) or from an untrusted sender over MaxPerStranger is skipped.
 func (s *Store) Append(entries ...Entry) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		metas, err := tx.CreateBucketIfNotExists(metaBucket)
-		if err != nil {
+		var b classBuckets
+		var err error
+		if b.metas, err = tx.CreateBucketIfNotExists(metaBucket); err != nil {
+			return err
+		}
+		if b.ids, err = tx.CreateBucketIfNotExists(idsBucket); err != nil {
+			return err
+		}
+		if b.quota, err = tx.CreateBucketIfNotExists(quotaBucket); err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if err := s.append(tx, metas, e); err != nil {
+			if err := s.append(tx, b, e); err != nil {
 				return err
 			}
 		}
@@ -113,15 +145,39 @@ func (s *Store) Append(entries ...Entry) error {
 	})
 }
 
-func (s *Store) append(tx *bolt.Tx, metas *bolt.Bucket, e Entry) error {
+// classBuckets are the shared buckets Append maintains.
+type classBuckets struct{ metas, ids, quota *bolt.Bucket }
+
+// stranger reports whether e counts against the untrusted bounds.
+func (e Entry) stranger() bool { return !e.Outgoing && e.Trust != "trusted" }
+
+func idKey(conv, fp, id string) []byte { return []byte(conv + "\x00" + fp + "\x00" + id) }
+
+func (s *Store) append(tx *bolt.Tx, cb classBuckets, e Entry) error {
 	if len(e.Text) > MaxTextLen {
 		e.Text = e.Text[:MaxTextLen]
+	}
+	conv := e.conversation()
+	id := idKey(conv, e.Fingerprint, e.ID)
+	if e.ID != "" && cb.ids.Get(id) != nil {
+		return nil // recorded already, by this or another process
+	}
+	maxEntries, maxBytes := s.maxEntries, s.maxBytes
+	bucket := conv
+	quotaKey := []byte(conv + "\x00" + e.Fingerprint)
+	if e.stranger() {
+		if readCount(cb.quota.Get(quotaKey)) >= min(s.maxPerStranger, s.maxStrangerEntries) {
+			return nil // this sender used its share: a flood stops here
+		}
+		maxEntries, maxBytes = min(maxEntries, s.maxStrangerEntries), min(maxBytes, s.maxStrangerBytes)
+		bucket = strangerPrefix + conv
 	}
 	value, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("history: encode entry: %w", err)
 	}
-	name := []byte(e.conversation())
+	metas := cb.metas
+	name := []byte(bucket)
 	b, err := tx.CreateBucketIfNotExists(name)
 	if err != nil {
 		return err
@@ -140,11 +196,25 @@ func (s *Store) append(tx *bolt.Tx, metas *bolt.Bucket, e Entry) error {
 	if err := b.Put(seqKey(seq), value); err != nil {
 		return err
 	}
+	if e.ID != "" {
+		if err := cb.ids.Put(id, seqKey(seq)); err != nil {
+			return err
+		}
+	}
+	if e.stranger() {
+		if err := addCount(cb.quota, quotaKey, 1); err != nil {
+			return err
+		}
+	}
 	m.count++
 	m.bytes += uint64(len(value))
-	for m.count > 1 && (m.count > s.maxEntries || m.bytes > s.maxBytes) {
+	for m.count > 1 && (m.count > maxEntries || m.bytes > maxBytes) {
 		key := seqKey(m.first)
-		m.bytes -= min(uint64(len(b.Get(key))), m.bytes)
+		old := b.Get(key)
+		m.bytes -= min(uint64(len(old)), m.bytes)
+		if err := forget(cb, conv, old); err != nil {
+			return err
+		}
 		if err := b.Delete(key); err != nil {
 			return err
 		}
@@ -152,6 +222,37 @@ func (s *Store) append(tx *bolt.Tx, metas *bolt.Bucket, e Entry) error {
 		m.count--
 	}
 	return metas.Put(name, m.appendBinary(nil))
+}
+
+// forget drops the id and quota records of an evicted entry.
+func forget(cb classBuckets, conv string, value []byte) error {
+	var e Entry
+	if value == nil || json.Unmarshal(value, &e) != nil {
+		return nil
+	}
+	if err := cb.ids.Delete(idKey(conv, e.Fingerprint, e.ID)); err != nil {
+		return err
+	}
+	if e.stranger() {
+		return addCount(cb.quota, []byte(conv+"\x00"+e.Fingerprint), -1)
+	}
+	return nil
+}
+
+func readCount(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// addCount adds d to the counter at key, deleting it at zero.
+func addCount(b *bolt.Bucket, key []byte, d int) error {
+	n := int64(readCount(b.Get(key))) + int64(d)
+	if n <= 0 {
+		return b.Delete(key)
+	}
+	return b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
@@ -195,8 +296,9 @@ func (s *Store) Query(q Query) ([]Entry, error) {
 
 // wants reports whether the conversation called name may hold matches.
 func (q Query) wants(name string) bool {
+	name = strings.TrimPrefix(name, strangerPrefix)
 	switch {
-	case name == string(metaBucket):
+	case name == string(metaBucket), name == string(idsBucket), name == string(quotaBucket):
 		return false
 	case q.Private:
 		return name == privateConversation

@@ -16,7 +16,7 @@ var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
 func entry(i int, kind, channel, fp string) Entry {
 	return Entry{Time: t0.Add(time.Duration(i) * time.Second), Kind: kind, Channel: channel,
-		Sender: "s" + fp, Fingerprint: fp, Trust: "seen", ID: fmt.Sprintf("%016x", i), Text: fmt.Sprintf("m%d", i)}
+		Sender: "s" + fp, Fingerprint: fp, Trust: "trusted", ID: fmt.Sprintf("%016x", i), Text: fmt.Sprintf("m%d", i)}
 }
 
 func openTemp(t *testing.T) (*Store, string) {

@@ -133,7 +133,7 @@ func (e *Engine) Stats() Stats {
 		Malformed: c.malformed.Load(), NotForUs: c.notForUs.Load(), WrongKey: c.wrongKey.Load(),
 		ChangedKey: c.changedKey.Load(), RateLimited: c.rateLimited.Load(), Overflow: c.overflow.Load(),
 		Expired: c.expired.Load(), ReceiptsSent: c.receiptsSent.Load(), ReceiptsGot: c.receiptsGot.Load(),
-		BadSignature: ns.BadSignature, Replayed: ns.Replayed, Duplicates: ns.Duplicates,
+		BadSignature: ns.BadSignature, Replayed: ns.Replayed, Duplicates: ns.Duplicates, Stale: ns.Stale,
 		QueueDropped: ns.Dropped[protocol.TypeGroupMsg] + ns.Dropped[protocol.TypePrivate],
 	}
 }

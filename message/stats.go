@@ -19,8 +19,9 @@ type Stats struct {
 	ReceiptsSent uint64
 	ReceiptsGot  uint64 // receipts that completed a SendPrivate
 	BadSignature uint64 // node: signature did not verify (all packet types)
-	Replayed     uint64 // node: refused by the replay guard as an old or retired packet (all packet types)
+	Replayed     uint64 // node: refused by the replay guard as an old or retired packet (all packet types; herald's own copies are not counted)
 	Duplicates   uint64 // node: a copy of a packet accepted moments ago (herald's own repeats; not a threat)
+	Stale        uint64 // node: refused as outside the allowed clock skew (all packet types)
 	QueueDropped uint64 // node: message packets lost to a full subscription
 }
 

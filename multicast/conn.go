@@ -41,3 +41,27 @@ type Network interface {
 	// port.
 	Listen(group netip.AddrPort) (Conn, error)
 }
+
+// DropCounter is implemented by Conns that know how many datagrams
+// addressed to them were dropped because their receive queue was full:
+// the reader did not keep up (an overloaded receiver), as opposed to loss
+// on the network. UDPConn counts with the kernel on Linux; MemConn counts
+// its queue.
+type DropCounter interface {
+	// Dropped returns the count since the Conn was opened, and false
+	// when the platform cannot tell.
+	Dropped() (uint64, bool)
+}
+
+var (
+	_ DropCounter = (*UDPConn)(nil)
+	_ DropCounter = (*MemConn)(nil)
+)
+
+// Dropped returns c's drop count when it keeps one (see DropCounter).
+func Dropped(c Conn) (uint64, bool) {
+	if d, ok := c.(DropCounter); ok {
+		return d.Dropped()
+	}
+	return 0, false
+}

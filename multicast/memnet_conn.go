@@ -40,11 +40,11 @@ type MemConn struct {
 // LocalAddr implements Conn: the host address and the group port.
 func (c *MemConn) LocalAddr() netip.AddrPort { return c.local }
 
-// Dropped is the number of datagrams this Conn lost to a full queue.
-func (c *MemConn) Dropped() uint64 {
+// Dropped implements DropCounter: datagrams this Conn lost to a full queue.
+func (c *MemConn) Dropped() (uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dropped
+	return c.dropped, true
 }
 
 // WriteBatch implements Conn. It never blocks on receivers.

@@ -317,7 +317,7 @@ func TestMemNetQueueOverflowDropsAndCounts(t *testing.T) {
 	if got := seqsOf(drainMem(t, rx)); !slices.Equal(got, []uint64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
 		t.Errorf("received %v, want the first 10", got)
 	}
-	if d := rx.(*MemConn).Dropped(); d != 15 {
+	if d, _ := rx.(*MemConn).Dropped(); d != 15 {
 		t.Errorf("Dropped = %d, want 15", d)
 	}
 	if d := mn.Stats().QueueDropped; d != 15 {

@@ -175,6 +175,10 @@ func (c *UDPConn) LocalAddr() netip.AddrPort { return c.local }
 // Buffers reports the socket buffer sizes the OS granted.
 func (c *UDPConn) Buffers() Buffers { return c.buffers }
 
+// Dropped implements DropCounter: datagrams the kernel dropped at this
+// socket's full receive buffer (Linux; false elsewhere).
+func (c *UDPConn) Dropped() (uint64, bool) { return c.socketDrops() }
+
 // Close implements Conn; calls after the first return nil.
 func (c *UDPConn) Close() error {
 	if c.closed.Swap(true) {

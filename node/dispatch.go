@@ -20,6 +20,7 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 	s, err := protocol.ParseSigned(m.Buf[:m.N])
 	if err != nil {
 		c.malformed.Add(1)
+		n.warnVersion(m.Src, err) // SPEC.md §3.5
 		return
 	}
 	if s.Sender == n.self && s.Epoch == n.epoch {
@@ -47,6 +48,7 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 	if s.Type == protocol.TypeBeacon {
 		if b, err := protocol.ParseBeacon(s.Body); err == nil {
 			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
+			n.versions.noteBeacon(m.Src.Addr().Unmap(), s.Sender, b) // names peers in version warnings
 		}
 	}
 	n.subs.mu.RLock()

@@ -44,7 +44,8 @@ type Node struct {
 	subs    subscribers
 	stats   counters
 
-	skewWarned time.Time // last clock-skew warning; handled under handleMu
+	skewWarned time.Time    // last clock-skew warning; handled under handleMu
+	versions   versionWatch // protocol versions heard (SPEC.md §3.5); handled under handleMu
 
 	// handleMu lets one reader at a time run handle, so the control and
 	// unicast readers keep the single-reader guarantees of the package doc.
@@ -131,6 +132,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.Replay.SetProtected(n.protectedKey)
 	n.loadReplayState()
+	if n.unicastOn {
+		n.uni.loadDeaf(home, now())
+	}
 	// The Signer does not expose its epoch; one envelope reveals it at
 	// the cost of counter 1, which is simply never sent.
 	first := n.Signer.Next()

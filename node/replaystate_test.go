@@ -66,4 +66,18 @@ func TestOwnAndTrustedKeysProtected(t *testing.T) {
 	if n.protectedKey([32]byte{1}) {
 		t.Error("a stranger is protected")
 	}
+	alice := testNode(t, "alice", multicast.NewMemNet(2).Host(multicast.Link{}))
+	if _, err := n.Trust.Observe("alice", alice.ID.SignPub, alice.ID.BoxPub); err != nil {
+		t.Fatal(err)
+	}
+	key := [32]byte(alice.ID.SignPub)
+	if n.protectedKey(key) {
+		t.Error("a peer merely seen is protected")
+	}
+	if _, err := n.Trust.Trust(alice.ID.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	if !n.protectedKey(key) {
+		t.Error("a trusted peer is not protected")
+	}
 }

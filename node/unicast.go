@@ -53,6 +53,14 @@ type unicastPaths struct {
 	// beacon, with their source: each gets one unicast copy of our next
 	// beacon, so a host that cannot hear the group still learns of us.
 	newcomers map[[protocol.SenderLen]byte]netip.AddrPort
+
+	// Deaf-peer memory (unicast_memory.go): records loaded from the
+	// home, addresses that said they hear us again, and whether a save
+	// is due.
+	remembered []deafRecord
+	cleared    map[netip.AddrPort]time.Time
+	deafDirty  bool
+	lastSave   time.Time
 }
 
 func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
@@ -61,6 +69,7 @@ func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
 		routes:    make(map[netip.AddrPort]*route),
 		heard:     make(map[[protocol.SenderLen]byte]time.Time),
 		newcomers: make(map[[protocol.SenderLen]byte]netip.AddrPort),
+		cleared:   make(map[netip.AddrPort]time.Time),
 	}
 }
 
@@ -101,8 +110,14 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.
 	}
 	r.key, r.last = sender, now
 	if flags&protocol.BeaconUnicastWanted != 0 {
+		u.deafDirty = u.deafDirty || r.wants.IsZero() || now.Sub(u.lastSave) > time.Minute
+		delete(u.cleared, src)
 		r.wants = now
 	} else {
+		if !r.wants.IsZero() && len(u.cleared) < MaxUnicastRoutes {
+			u.cleared[src] = now
+			u.deafDirty = true
+		}
 		r.wants = time.Time{}
 	}
 }

@@ -120,5 +120,6 @@ func (n *Node) SendBeacon(b protocol.Beacon) error {
 			n.Logger.Debug("node: unicast beacon not sent", "to", t.dst, "err", uerr)
 		}
 	}
+	n.uni.saveDeaf(n.Home, n.now())
 	return err
 }

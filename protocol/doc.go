@@ -21,3 +21,5 @@
 // rejects a truncated input with ErrShort. Types are not safe for
 // concurrent mutation; Signer is safe for concurrent use.
 package protocol
+
+//go:generate go test -run TestChainedVectors|TestExcerptVectors -update

@@ -56,7 +56,7 @@ func FuzzParse(f *testing.F) {
 			}
 		case TypeStatus:
 			if v, err := ParseStatus(s.Body); err == nil {
-				m := Status{Session: v.Session, State: v.State, Reason: v.Reason, HavePrefix: v.HavePrefix, Complete: v.Complete, Loss: v.Loss}
+				m := Status{Session: v.Session, State: v.State, Reason: v.Reason, HavePrefix: v.HavePrefix, Complete: v.Complete, Loss: v.Loss, Received: v.Received, Lost: v.Lost, Overflow: v.Overflow}
 				for i := range v.NackCount() {
 					m.Nacks = append(m.Nacks, v.Nack(i))
 				}

@@ -24,7 +24,9 @@ func testSigner() *Signer {
 
 var testSession = SessionID{0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3}
 
-// goldenBodies are the signed packets whose bytes SPEC.md cites.
+// goldenBodies are one packet of each signed push type, for round-trip,
+// truncation and fuzz tests. The byte-exact vectors SPEC.md cites come
+// from the chained push (vectors_test.go, SPEC.md §11.1).
 func goldenBodies() map[string]Body {
 	var sealed [SealedKeyLen]byte
 	for i := range sealed {
@@ -35,7 +37,7 @@ func goldenBodies() map[string]Body {
 		"announce": Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1, Sent: 2},
 		"grant":    Grant{Session: testSession, BoxKey: [32]byte{7}, Entries: []GrantEntry{{Recipient: [8]byte{1, 1, 1, 1, 1, 1, 1, 1}, Sealed: sealed}}},
 		"manifest": ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
-		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
+		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Received: 1900, Lost: 100, Overflow: 20, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
 		"end":      End{Session: testSession, Reason: EndComplete},
 	}
 }
@@ -73,7 +75,6 @@ func TestGoldenVectors(t *testing.T) {
 			if len(pkt) != SignedLen(body) || len(body.AppendBinary(nil)) != body.Len() {
 				t.Fatalf("Len disagrees with encoding")
 			}
-			checkGolden(t, name, pkt)
 			s, err := ParseSigned(pkt)
 			if err != nil || !s.Verify() || s.Type != body.Type() {
 				t.Fatalf("parse/verify: %v", err)
@@ -85,7 +86,6 @@ func TestGoldenVectors(t *testing.T) {
 	}
 	t.Run("data", func(t *testing.T) {
 		pkt := goldenData()
-		checkGolden(t, "data", pkt)
 		d, err := ParseData(pkt)
 		if err != nil || d.Block != 7 || d.Shard != 65 || d.Session != testSession || len(d.Sealed) != 1344+DataTagLen {
 			t.Fatalf("ParseData = %+v, %v", d, err)
@@ -118,7 +118,7 @@ func reparse(t Type, body []byte, want Body) error {
 	case TypeStatus:
 		var s StatusView
 		s, err = ParseStatus(body)
-		m := Status{Session: s.Session, State: s.State, Reason: s.Reason, HavePrefix: s.HavePrefix, Complete: s.Complete, Loss: s.Loss}
+		m := Status{Session: s.Session, State: s.State, Reason: s.Reason, HavePrefix: s.HavePrefix, Complete: s.Complete, Loss: s.Loss, Received: s.Received, Lost: s.Lost, Overflow: s.Overflow}
 		for i := range s.NackCount() {
 			m.Nacks = append(m.Nacks, s.Nack(i))
 		}

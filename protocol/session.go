@@ -2,12 +2,17 @@ package protocol
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/herald-lan/herald/fec"
 )
 
 // SessionID names one push. It is random, chosen by the sender.
 type SessionID [8]byte
+
+// String is the id in lower-case hex, the form events, logs and reports
+// show (16 characters).
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
 // Key modes of a push (SPEC.md §6.2): how receivers get the session key.
 const (
@@ -94,7 +99,7 @@ const (
 	MaxK             = fec.MaxK
 	MinShardSize     = 64                  // a push's smallest shard; messages use fec's own minimum
 	MaxShardSize     = fec.MaxShardSize    // one source of truth: fec (SPEC.md §6.9)
-	MaxGrants        = 64                  // grant packets per session (≥ 1216 recipients)
+	MaxGrants        = 64                  // grant packets per session (64 × 21 = 1344 recipients)
 	ManifestChunkLen = 1024                // manifest plaintext bytes per chunk
 	MaxManifestLen   = 64 << 20            // 64 MiB of file list and block hashes
 	MaxBlocks        = MaxManifestLen / 32 // every block has a 32-byte hash in the manifest

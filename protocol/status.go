@@ -11,10 +11,11 @@ const (
 	StateRefused   = 5 // does not accept this sender or cannot decrypt
 )
 
-// Status sizes.
+// Status sizes: Session, State, Reason, Have prefix, Complete, Loss,
+// Received, Lost, Overflow, NACK count (SPEC.md §6.6).
 const (
 	NackLen     = 4 + 1 + 1
-	statusFixed = 8 + 1 + 1 + 4 + 4 + 2 + 1
+	statusFixed = 8 + 1 + 1 + 4 + 4 + 2 + 4 + 4 + 4 + 1
 	MaxNacks    = 64
 )
 
@@ -35,7 +36,15 @@ type Status struct {
 	HavePrefix uint32 // blocks [0, HavePrefix) verified (resume)
 	Complete   uint32 // blocks verified in total
 	Loss       uint16 // per mille of shards lost in the last interval
-	Nacks      []Nack
+	// Cumulative counts since the receiver joined, so a lost status loses
+	// no information: data shards that arrived, shards missing from the
+	// index sequence (of any cause), and datagrams the receiver's own
+	// socket dropped because it did not read fast enough (overload, not
+	// the network). Each wraps at 2^32.
+	Received uint32
+	Lost     uint32
+	Overflow uint32
+	Nacks    []Nack
 }
 
 func (Status) Type() Type { return TypeStatus }
@@ -47,6 +56,9 @@ func (m Status) AppendBinary(b []byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, m.HavePrefix)
 	b = binary.BigEndian.AppendUint32(b, m.Complete)
 	b = binary.BigEndian.AppendUint16(b, m.Loss)
+	b = binary.BigEndian.AppendUint32(b, m.Received)
+	b = binary.BigEndian.AppendUint32(b, m.Lost)
+	b = binary.BigEndian.AppendUint32(b, m.Overflow)
 	b = append(b, byte(len(m.Nacks)))
 	for _, n := range m.Nacks {
 		b = binary.BigEndian.AppendUint32(b, n.Block)
@@ -63,6 +75,9 @@ type StatusView struct {
 	HavePrefix uint32
 	Complete   uint32
 	Loss       uint16
+	Received   uint32
+	Lost       uint32
+	Overflow   uint32
 	nacks      []byte
 }
 
@@ -79,7 +94,7 @@ func (s StatusView) Nack(i int) Nack {
 func ParseStatus(body []byte) (StatusView, error) {
 	r := reader{b: body}
 	s := StatusView{Session: SessionID(r.array8()), State: r.u8(), Reason: r.u8(),
-		HavePrefix: r.u32(), Complete: r.u32(), Loss: r.u16()}
+		HavePrefix: r.u32(), Complete: r.u32(), Loss: r.u16(), Received: r.u32(), Lost: r.u32(), Overflow: r.u32()}
 	n := int(r.u8())
 	if r.err != nil {
 		return StatusView{}, r.err

@@ -49,7 +49,8 @@ func TestUnknownValues(t *testing.T) {
 		}
 	}
 	rows := []row{
-		{"beacon reserved flag bits ignored", beaconFlags(0b1110, 0), false},
+		{"beacon reserved flag bits ignored", beaconFlags(0b1100, 0), false},
+		{"beacon unicast wanted accepted", beaconFlags(BeaconUnicastWanted, 0), false},
 		{"beacon version nibble accepted", beaconFlags(0x30|BeaconLeaving, 0), false},
 		{"beacon unknown offers ignored", beaconFlags(0, 0xf8), false},
 		{"announce unknown flags ignored", announce(func(a *Announce) { a.Flags = 0xfe }), false},
@@ -62,6 +63,7 @@ func TestUnknownValues(t *testing.T) {
 		{"announce shard size 1345", announce(func(a *Announce) { a.ShardSize = MaxShardSize + 1 }), true},
 		{"grant with 0 entries", grantBytes(0, 0), true},
 		{"grant index 64", grantBytes(1, MaxGrants), true},
+		{"grant with 22 entries", grantBytes(MaxGrantEntries+1, 0), true},
 		{"grant index 63", grantBytes(1, MaxGrants-1), false},
 		{"status state 0", status(func(s *Status) { s.State = 0 }), true},
 		{"status state 6", status(func(s *Status) { s.State = StateRefused + 1 }), true},

@@ -4,8 +4,10 @@ import (
 	"time"
 )
 
-// Event is progress a caller may show. Events are delivered on the
-// engine's goroutine: a handler must return quickly.
+// Event is progress a caller may show. A sender delivers its events on
+// its run goroutine; a receiver delivers them from several goroutines
+// (one per session, plus its announce reader), so a handler must be safe
+// for concurrent use. Either way it must return quickly.
 type Event struct {
 	Kind    EventKind
 	Session string // hex session id
@@ -25,6 +27,9 @@ type Event struct {
 	// the session key forged shards. Such a block is never written.
 	Injected int64
 	Paths    []string
+	// Missing names the expected receivers not registered yet
+	// (EventWaiting; Bytes and Total then count registered and expected).
+	Missing []string
 	// Receivers is, on a sender's EventProgress, each receiver so far as
 	// the final report would show it (herald ui's live table).
 	Receivers []ReceiverReport
@@ -43,28 +48,40 @@ const (
 	EventProgress                      // periodic
 	EventComplete                      // receiver: files in place (Paths)
 	EventFailed                        // receiver: gave up (Err)
+	EventWaiting                       // sender: still waiting for expected receivers (Missing)
 )
 
 func (k EventKind) String() string {
-	return [...]string{"", "offered", "refused", "joined", "progress", "complete", "failed"}[k]
+	return [...]string{"", "offered", "refused", "joined", "progress", "complete", "failed", "waiting"}[k]
 }
 
 // ReceiverReport is the sender's final word on one receiver.
 type ReceiverReport struct {
 	Name        string
 	Fingerprint string
-	Status      string  // "complete", "partial", "refused", "failed", "no answer"
-	Percent     float64 // verified share of blocks
-	Elapsed     time.Duration
-	Loss        float64 // worst loss it reported
-	Reason      string
+	Status      string        // "complete", "partial", "refused", "failed", "no answer"
+	Percent     float64       // verified share of blocks
+	Elapsed     time.Duration // from the first data shard to its completion
+	// Loss is the share of first-pass shards the network lost on the way
+	// to it; Overflow the share its own socket dropped because it did not
+	// read fast enough (an overloaded receiver, not the network).
+	Loss     float64
+	Overflow float64
+	Reason   string // why it refused, failed or is partial; notes overload
 }
 
 // Report is the outcome of a push.
 type Report struct {
-	Session   string
-	Bytes     int64
+	Session string
+	Bytes   int64 // the push's size
+	// Sent is the content bytes the first pass actually sent: less than
+	// Bytes after an interrupt, or when resumed receivers had a prefix.
+	Sent int64
+	// Elapsed is the data phase, from the first data shard to the last
+	// receiver settled (or the interrupt); Waited the time before it
+	// (hashing, registration, --min-receivers).
 	Elapsed   time.Duration
+	Waited    time.Duration
 	WireBytes int64 // UDP payload bytes the sender wrote
 	Repair    int64 // repair shards sent
 	Receivers []ReceiverReport

@@ -152,14 +152,6 @@ func (p *pushRun) check(t *testing.T, l *memLab, logs []*eventLog, receivers ...
 	return out
 }
 
-func all(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
 // rogue is a host on the lab LAN under an attacker's control: it holds its
 // own signing key and can listen to and write any group.
 type rogue struct {

@@ -131,7 +131,7 @@ func TestHostileManifest(t *testing.T) {
 			}
 			p := startPush(t, l, 64<<10, nil)
 			stop := cp.run(t, rg)
-			sid := fmt.Sprintf("%x", cp.sid)
+			sid := cp.sid.String()
 			for i, lg := range logs {
 				// A receiver busy with earlier sessions refuses "busy" first
 				// and looks again a second later: wait for the real reason.

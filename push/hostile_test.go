@@ -195,7 +195,7 @@ func TestForgedPackets(t *testing.T) {
 		p.check(t, l, logs, 0, 1)
 		for i, lg := range logs {
 			lg.waitFor(t, fmt.Sprintf("receiver %d refusal (no key)", i), 5*time.Second, func(e Event) bool {
-				return e.Kind == EventRefused && e.Session == fmt.Sprintf("%x", sid) && errors.Is(e.Err, ErrNoGrant)
+				return e.Kind == EventRefused && e.Session == sid.String() && errors.Is(e.Err, ErrNoGrant)
 			})
 		}
 		stop()
@@ -513,8 +513,7 @@ func TestOutsiderStatusesIgnored(t *testing.T) {
 // the give-up clock.
 func TestStatusProgressBounded(t *testing.T) {
 	l := newMemLab(t, 0, multicast.Link{})
-	s := &sender{cfg: SendConfig{OnEvent: func(Event) {}}, n: l.sender, blocks: 10, peers: map[[32]byte]*peerState{},
-		repairs: newRepairQueue(10), nextIdx: make([]uint16, 10), lastSent: make([]int64, 10), full: mustCode(t, 4), last: mustCode(t, 4)}
+	s := newBareSender(t, l.sender, 10, 4)
 	from := [32]byte{1}
 	steps := []struct {
 		state    byte
@@ -533,12 +532,12 @@ func TestStatusProgressBounded(t *testing.T) {
 	for i, st := range steps {
 		t.Run(fmt.Sprintf("step %d", i), func(t *testing.T) {
 			var before time.Time
-			if p := s.peers[from]; p != nil {
+			if p := s.table.peers[from]; p != nil {
 				p.progressed = time.Time{}
 				before = p.progressed
 			}
 			s.handleStatus(statusMsg{from: from, state: st.state, complete: st.complete})
-			p := s.peers[from]
+			p := s.table.peers[from]
 			if moved := p.progressed != before; moved != st.progress {
 				t.Errorf("state %d complete %d: progress %v, want %v", st.state, st.complete, moved, st.progress)
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -49,45 +50,40 @@ func TestNacksOnlyWhatTheFirstPassSent(t *testing.T) {
 // The sender ignores a NACK for a block its first pass has not finished,
 // and one with nothing received for a block it sent moments ago.
 func TestSenderIgnoresPrematureNacks(t *testing.T) {
-	s := &sender{blocks: 100, nextIdx: make([]uint16, 100), lastSent: make([]int64, 100),
-		repairs: newRepairQueue(100), rate: newRateControl(1e8, 1e8)}
-	s.full = mustCode(t, 32)
-	s.last = s.full
+	l := newMemLab(t, 0, multicast.Link{})
+	s := newBareSender(t, l.sender, 100, 32)
 	s.announce.Sent = 40
-	s.handleNack(protocol.Nack{Block: 40})
-	s.handleNack(protocol.Nack{Block: 99})
+	s.handleNack(protocol.Nack{Block: 40}, 0)
+	s.handleNack(protocol.Nack{Block: 99}, 0)
 	if !s.repairs.empty() {
 		t.Fatalf("repairs queued for blocks not yet sent: %v", s.repairs.need)
 	}
-	s.lastSent[10] = time.Now().UnixNano()
-	s.nextIdx[10] = 36
-	s.handleNack(protocol.Nack{Block: 10})
+	s.out.lastSent[10] = time.Now().UnixNano()
+	s.out.nextIdx[10] = 36
+	s.handleNack(protocol.Nack{Block: 10}, 0)
 	if !s.repairs.empty() {
 		t.Fatalf("repair queued for a block sent moments ago with nothing seen: %v", s.repairs.need)
 	}
-	s.handleNack(protocol.Nack{Block: 5, Have: 30, MaxIndex: 33})
+	s.handleNack(protocol.Nack{Block: 5, Have: 30, MaxIndex: 33}, 0)
 	if got := s.repairs.need[5]; got != 2 {
 		t.Fatalf("block 5 lacking 2 shards: %d queued, want 2", got)
 	}
 }
 
-// Parity and repair padding follow the steady loss, not one interval of a
-// burst: an outage that took 70 % of an interval must not buy 100 % parity
-// for the rest of the push.
-func TestSteadyLossIgnoresBursts(t *testing.T) {
-	r := newRateControl(1e8, 1e8) // fixed rate: the history still counts
-	if got := r.steadyLoss(300); got != 300 {
-		t.Fatalf("no history yet: %d, want the latest 300", got)
+// A receiver's path loss (its baseline) follows its steady loss, not one
+// interval of a burst: an outage that took 70 % of an interval must not
+// buy parity or repair padding for the rest of the push.
+func TestPathLossIgnoresBursts(t *testing.T) {
+	p := pathLoss{}
+	for _, loss := range []float64{0.05, 0.06, 0.05} {
+		p.observe(1, loss, true)
 	}
-	r.start = time.Now().Add(-time.Second)
-	for _, loss := range []uint16{50, 60, 700} {
-		r.last = time.Time{}
-		r.update(loss)
+	p.observe(1, 0.7, false) // a burst: excess over the baseline
+	if got, _ := p.get(1); got > 0.07 {
+		t.Fatalf("baseline after 5, 6, 5, 70 %%: %.3f, want about 5 %%", got)
 	}
-	if got := r.steadyLoss(700); got != 70 {
-		t.Fatalf("steady loss after 50, 60, 700 ‰: %d, want 70 (lowest + 20)", got)
-	}
-	if got := r.steadyLoss(55); got != 55 {
-		t.Fatalf("a latest loss under the cap: %d, want 55", got)
+	p.observe(1, 0.01, true)
+	if got, _ := p.get(1); got > 0.05 {
+		t.Fatalf("a path that got better: baseline %.3f, want it to drop at once", got)
 	}
 }

@@ -34,8 +34,10 @@ func checkPath(p string) error {
 
 func checkName(elem string) error {
 	switch {
-	case elem == "" || elem == "." || elem == "..", strings.HasPrefix(elem, ".herald-"):
+	case elem == "" || elem == "." || elem == "..":
 		return errors.New("empty, . or .. element")
+	case strings.HasPrefix(elem, StagingPrefix):
+		return errors.New("element starts with " + StagingPrefix + ", the prefix of receivers' staging folders")
 	case len(elem) > 255:
 		return errors.New("element longer than 255 bytes")
 	case strings.HasSuffix(elem, " ") || strings.HasSuffix(elem, "."):

@@ -2,6 +2,7 @@ package push
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -18,5 +19,14 @@ func TestCheckPath(t *testing.T) {
 		if err := checkPath(p); !errors.Is(err, ErrUnsafePath) {
 			t.Errorf("%q accepted", p)
 		}
+	}
+}
+
+// A staging-folder name is refused with its own reason, not the one for
+// empty or dot elements (issue 18 item 9).
+func TestCheckPathStagingReason(t *testing.T) {
+	err := checkPath("lesson/.herald-0011/x")
+	if err == nil || !strings.Contains(err.Error(), "staging") || strings.Contains(err.Error(), "empty") {
+		t.Fatalf("reason: %v", err)
 	}
 }

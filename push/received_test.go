@@ -61,15 +61,16 @@ func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 
 	pushCtx, stopPush := context.WithTimeout(l.ctx, 15*time.Second)
 	defer stopPush()
-	src := writeTree(t, 256<<10, 3)
+	src := writeTree(t, 1<<20, 3)
 	source, err := NewSource([]string{src})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
+	var rep *Report
 	go func() {
 		defer close(done)
-		Send(pushCtx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(), Wait: 5 * time.Second, Rate: 50e6, K: 32})
+		rep, _ = Send(pushCtx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(), Wait: 5 * time.Second, Rate: 50e6, K: 32})
 	}()
 	fast.waitFor(t, "complete", 10*time.Second, kindIs(EventComplete, ""))
 	time.Sleep(4 * time.Second) // past the session's 30 completion statuses
@@ -79,6 +80,9 @@ func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 	go func() { defer wg.Done(); run(l.ctx) }() // restarted on the same home
 	<-done
 	stopSlow()
+	if rep != nil && rep.Bytes > 0 {
+		t.Logf("push of %d bytes: wire %.2fx, %d repair shards, %d of %d complete", rep.Bytes, float64(rep.WireBytes)/float64(rep.Bytes), rep.Repair, rep.Completed, rep.Expected)
+	}
 	if n := fast.count(kindIs(EventComplete, "")); n != 1 {
 		t.Errorf("completed %d times, want once", n)
 	}

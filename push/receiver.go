@@ -204,23 +204,37 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 			return
 		}
 		o.seen = time.Now()
-		if o.reason != protocol.ReasonBusy || len(r.sessions) >= r.cfg.MaxSessions {
+		if !r.mayRetry(o) {
 			r.refuse(a.Session, o.reason) // remind the sender
 			return
 		}
-		delete(r.offers, key) // a session slot freed up: admit it afresh
+		delete(r.offers, key) // what refused it changed: admit it afresh
 	}
 	r.makeRoom(p.Sender)
 	o := &offer{sender: p.Sender, announce: a, seen: time.Now()}
 	r.offers[key] = o
 	fp := identity.Fingerprint(p.Sender[:])
 	name, _, trusted := r.n.SenderTrust(p.Sender[:])
-	r.cfg.OnEvent(Event{Kind: EventOffered, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
+	r.cfg.OnEvent(Event{Kind: EventOffered, Session: a.Session.String(), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
 	if reason, err := r.admit(p.Sender, trusted, a); err != nil {
 		o.refused, o.reason = true, reason
-		r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", a.Session), Sender: fp, Name: name, Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventRefused, Session: a.Session.String(), Sender: fp, Name: name, Err: err, Time: time.Now()})
 		r.refuse(a.Session, reason)
 	}
+}
+
+// mayRetry reports whether a refused offer deserves a fresh look: a
+// session slot freed up, or the user trusted the sender meanwhile (herald
+// ui's Inbox accepts a push that way while its sender still waits).
+func (r *receiver) mayRetry(o *offer) bool {
+	switch o.reason {
+	case protocol.ReasonBusy:
+		return len(r.sessions) < r.cfg.MaxSessions
+	case protocol.ReasonUntrusted:
+		_, _, trusted := r.n.SenderTrust(o.sender[:])
+		return trusted
+	}
+	return false
 }
 
 // admit decides whether to take a push from sender.
@@ -328,7 +342,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		o.tried |= 1 << g.Index
 		if bits.OnesCount64(o.tried) >= int(o.announce.Grants) { // every grant seen, none for us
 			o.refused, o.reason = true, protocol.ReasonNoKey
-			r.cfg.OnEvent(Event{Kind: EventRefused, Session: fmt.Sprintf("%x", g.Session), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
+			r.cfg.OnEvent(Event{Kind: EventRefused, Session: g.Session.String(), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
 			r.refuse(g.Session, protocol.ReasonNoKey)
 		}
 		return
@@ -336,7 +350,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	delete(r.offers, key)
 	s, err := newRSession(r, o, sessKey, p.Src.Addr(), g)
 	if err != nil {
-		r.cfg.OnEvent(Event{Kind: EventFailed, Session: fmt.Sprintf("%x", g.Session), Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventFailed, Session: g.Session.String(), Err: err, Time: time.Now()})
 		return
 	}
 	r.sessions[key] = s

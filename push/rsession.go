@@ -71,6 +71,7 @@ type rsession struct {
 	sentThrough uint32   // the sender's first pass has sent blocks below this
 
 	intervalRecv, intervalGaps int
+	totalRecv, totalGaps       uint32 // since joining, for Status (§6.6)
 	loss                       uint16
 	badBlocks, dropped         int
 	rejected                   int          // data-group datagrams refused as forged or malformed
@@ -138,7 +139,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 }
 
 func (s *rsession) emit(e Event) {
-	e.Session = fmt.Sprintf("%x", s.sid)
+	e.Session = s.sid.String()
 	e.Sender = s.senderFP
 	e.Time = time.Now()
 	s.r.cfg.OnEvent(e)
@@ -292,6 +293,8 @@ func (s *rsession) readLoop(c multicast.Conn, handle func([]byte, netip.AddrPort
 // over (complete) or failed.
 func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	st := protocol.Status{Session: s.sid, State: protocol.StateJoined}
+	st.Received, st.Lost = s.totalRecv+uint32(s.intervalRecv), s.totalGaps+uint32(s.intervalGaps)
+	st.Overflow = socketOverflow(s.dataConn)
 	if s.err != nil {
 		st.State, st.Reason = protocol.StateFailed, reasonFor(s.err)
 		return st, s.err, false
@@ -309,6 +312,8 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	if s.intervalRecv+s.intervalGaps > 0 {
 		s.loss = uint16(1000 * s.intervalGaps / (s.intervalRecv + s.intervalGaps))
 	}
+	s.totalRecv += uint32(s.intervalRecv)
+	s.totalGaps += uint32(s.intervalGaps)
 	s.intervalRecv, s.intervalGaps = 0, 0
 	st.Loss = s.loss
 	if s.phase == phaseManifest {

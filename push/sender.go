@@ -3,7 +3,6 @@ package push
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -16,21 +15,35 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
-// Sender timers and limits (SPEC.md §6.7).
+// Sender timers and limits (SPEC.md §6.7). The rate controller's are in
+// rate.go.
 const (
 	announceEvery   = 250 * time.Millisecond
 	settleAfterJoin = 500 * time.Millisecond
-	interleave      = 32 // blocks whose shards are interleaved
+	waitingEvery    = time.Second // how often "still waiting for ..." is said
+	interleave      = 32          // blocks whose shards are interleaved
 	batchLen        = 32
 	maxReceivers    = 1024
-	defaultRate     = 100e6 // bits/s when neither --rate nor auto says otherwise
 	repairGuard     = 60 * time.Millisecond
 	silentAfter     = 5 * time.Second
 	manifestWait    = 3 * time.Second
+	endCopies       = 3
+	endSpacing      = 10 * time.Millisecond
+	// During the first pass repair may take at most this share of the
+	// shards sent, so receivers behind a bad path do not hold back the
+	// rest; what it leaves waits until the first pass is over (§6.7).
+	repairShareFirstPass = 0.1
+	// repairPerRound bounds the repair shards sent between two looks at
+	// the feedback and two announces after the first pass.
+	repairPerRound = 4 * interleave * 8
 )
 
 // ErrNoReceivers means nobody registered before --wait ran out.
 var ErrNoReceivers = errors.New("push: no receiver answered")
+
+// ErrRefusedByAll means every expected receiver refused the push (not
+// trusted, cannot decrypt, no space): waiting longer cannot help.
+var ErrRefusedByAll = errors.New("push: refused by every receiver")
 
 // SendConfig describes one push.
 type SendConfig struct {
@@ -53,7 +66,10 @@ type SendConfig struct {
 	MinReceivers int           // receivers that must complete
 	Wait         time.Duration // how long to wait for them to register
 	Carousel     time.Duration // keep sending for late joiners this long after the first pass
-	GiveUp       time.Duration // drop a receiver that makes no progress this long
+	// GiveUp drops a receiver that makes no progress this long: the others
+	// never wait for it beyond that, and it is reported as partial with
+	// the reason (it can resume with the same push later).
+	GiveUp time.Duration
 
 	OnEvent func(Event)
 }
@@ -106,7 +122,7 @@ func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	s, err := newSender(cfg)
+	s, err := newSender(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -116,80 +132,69 @@ func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
 
 // sender is the state of one push. Owned by its run goroutine, except
 // that the feedback reader hands statuses over through a bounded channel.
+// Its parts: the session (keys, announce, manifest), the receiver table
+// (receivers.go), the rate controller (rate.go), shard output (shards.go)
+// and the transfer loop (sender_transfer.go).
 type sender struct {
-	nonce    [12]byte // the shard being sealed; a field, since a local passed to the AEAD escapes (one allocation a datagram)
-	cfg      SendConfig
-	n        *node.Node
-	src      *Source
+	cfg    SendConfig
+	n      *node.Node
+	src    *Source
+	layout layout
+
+	// The session: what receivers are told and how it is sealed.
 	policy   keyPolicy
 	sid      protocol.SessionID
-	key      [32]byte
-	keys     sessionKeys
+	secret   [32]byte    // the session key, sealed to receivers in grants
+	keys     sessionKeys // AEADs derived from secret
 	announce protocol.Announce
 	manifest [][]byte // signed manifest chunk packets
-	blocks   int
-	bsize    int
-	full     *fec.Code
-	last     *fec.Code
-	data     netip.AddrPort
-	conn     multicast.Conn
-	pacer    *multicast.Pacer
-	rate     *rateControl
 
-	statuses     chan statusMsg
-	peers        map[[32]byte]*peerState
-	nextIdx      []uint16 // next shard index to send, per block
-	lastSent     []int64  // unix nanos of the last send, per block
+	table    *receiverTable
+	statuses chan statusMsg // from the feedback reader
+
+	rc       rateController
+	pacer    *multicast.Pacer
+	samples  []rateSample // scratch
+	lossBufs []float64    // scratch
+	lastTick time.Time
+
+	out          *shardOutput
 	repairs      *repairQueue
 	manifestNeed []uint32 // manifest chunks asked for again
-	cache        *blockCache
-	out          *batch
 
-	start     time.Time
+	start     time.Time // Send called
+	dataStart time.Time // first data shard
+	dataEnd   time.Time
 	sentBytes int64 // content bytes sent in the first pass
-	wire      int64
 	repairN   int64
 	parity    int // proactive parity per block now
-	lastAdapt time.Time
 }
 
-func newSender(cfg SendConfig) (*sender, error) {
+func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	pol, err := cfg.policy()
 	if err != nil {
 		return nil, err
 	}
-	s := &sender{cfg: cfg, n: cfg.Node, src: cfg.Source, policy: pol, key: randomKey(),
-		statuses: make(chan statusMsg, 1024), peers: map[[32]byte]*peerState{}}
+	s := &sender{cfg: cfg, n: cfg.Node, src: cfg.Source, policy: pol, secret: randomKey(),
+		statuses: make(chan statusMsg, 1024)}
+	s.start = s.n.Now()
 	if _, err := rand.Read(s.sid[:]); err != nil {
 		return nil, err
 	}
-	s.keys = newSessionKeys(s.key)
-	s.bsize = cfg.K * cfg.ShardSize
-	hashStart := time.Now()
-	m, err := s.src.Manifest(s.bsize)
+	s.keys = newSessionKeys(s.secret)
+	if s.layout, err = newLayout(s.src.Size(), cfg.K, cfg.ShardSize); err != nil {
+		return nil, err
+	}
+	m, err := s.src.manifest(ctx, s.layout)
 	if err != nil {
 		return nil, err
 	}
-	if s.n.Logger != nil {
-		s.n.Logger.Debug("push: manifest hashed", "blocks", len(m.Hashes), "took", time.Since(hashStart).Round(time.Millisecond))
-	}
-	s.blocks = len(m.Hashes)
-	if s.full, err = fec.New(cfg.K, cfg.ShardSize); err != nil {
-		return nil, err
-	}
-	s.last = s.full
-	if s.blocks > 0 {
-		if bk := fec.BlockK(s.src.Size(), cfg.K, cfg.ShardSize, int64(s.blocks-1)); bk != cfg.K {
-			if s.last, err = fec.New(bk, cfg.ShardSize); err != nil {
-				return nil, err
-			}
-		}
-	}
+	s.debug("manifest hashed", "blocks", len(m.Hashes))
 	plain := m.AppendBinary(nil)
 	s.manifest = sealManifest(s.n.Signer, s.sid, s.keys, plain)
 	grants := (pol.grantEntries() + protocol.MaxGrantEntries - 1) / protocol.MaxGrantEntries
 	s.announce = protocol.Announce{Session: s.sid, KeyMode: pol.mode, K: byte(cfg.K), ShardSize: uint16(cfg.ShardSize),
-		Blocks: uint32(s.blocks), TotalSize: uint64(s.src.Size()), ManifestLen: uint32(len(plain)),
+		Blocks: uint32(s.layout.blocks), TotalSize: uint64(s.src.Size()), ManifestLen: uint32(len(plain)),
 		ManifestParts: uint32(len(s.manifest)), Grants: uint16(grants)}
 	if pol.mode == protocol.KeyModeChannel {
 		s.announce.Channel = pol.channel.ID()
@@ -198,17 +203,15 @@ func newSender(cfg SendConfig) (*sender, error) {
 		s.announce.Flags |= protocol.AnnounceCarousel
 	}
 	dataGroup, fbGroup := protocol.SessionGroups(s.n.Control.Addr(), s.sid)
-	s.data = netip.AddrPortFrom(dataGroup, s.n.Control.Port())
-	if s.conn, err = s.n.Listen(netip.AddrPortFrom(fbGroup, s.n.Control.Port())); err != nil {
+	conn, err := s.n.Listen(netip.AddrPortFrom(fbGroup, s.n.Control.Port()))
+	if err != nil {
 		return nil, err
 	}
-	s.nextIdx = make([]uint16, s.blocks)
-	s.lastSent = make([]int64, s.blocks)
-	s.repairs = newRepairQueue(s.blocks)
-	s.cache = newBlockCache(interleave*4, s.bsize)
-	s.out = newBatch(batchLen)
-	s.rate = newRateControl(cfg.Rate, cfg.MaxRate)
-	s.pacer = multicast.NewPacer(s.rate.current())
+	s.out = newShardOutput(conn, netip.AddrPortFrom(dataGroup, s.n.Control.Port()), s.layout)
+	s.table = newReceiverTable(cfg, pol, s.layout.blocks)
+	s.repairs = newRepairQueue()
+	s.rc = newRateController(cfg.Rate, cfg.MaxRate)
+	s.pacer = multicast.NewPacer(s.rc.rate())
 	if cfg.FixedParity {
 		s.parity = min(max(cfg.Parity, 0), 255-cfg.K)
 	}
@@ -216,46 +219,39 @@ func newSender(cfg SendConfig) (*sender, error) {
 }
 
 func (s *sender) close() {
-	s.conn.Close()
+	s.out.conn.Close()
 	s.src.Close()
 }
 
-func (s *sender) blockK(b int) int {
-	if b == s.blocks-1 {
-		return s.last.K()
-	}
-	return s.full.K()
-}
-
-func (s *sender) code(b int) *fec.Code {
-	if b == s.blocks-1 {
-		return s.last
-	}
-	return s.full
-}
-
 func (s *sender) emit(e Event) {
-	e.Session = hex.EncodeToString(s.sid[:])
-	e.Time = time.Now()
+	e.Session = s.sid.String()
+	e.Time = s.n.Now()
 	s.cfg.OnEvent(e)
 }
 
+// run registers receivers, transfers, and says End. The feedback reader
+// runs beside it and is waited for before run returns.
 func (s *sender) run(ctx context.Context) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go s.readFeedback(ctx)
-	s.start = time.Now()
-	if err := s.register(ctx); err != nil {
-		s.sendEnd(protocol.EndAborted)
-		return s.report(), err
+	readerDone := make(chan error, 1)
+	go func() { readerDone <- s.readFeedback(ctx) }()
+	err := s.register(ctx)
+	if err == nil {
+		s.debug("registered", "receivers", s.table.joined())
+		err = s.transfer(ctx)
+		s.debug("finished", "err", err, "wire", s.out.wire, "repair", s.repairN)
 	}
-	s.debug("registered", "receivers", s.countJoined())
-	err := s.transfer(ctx)
-	s.debug("finished", "err", err, "wire", s.wire, "repair", s.repairN)
+	if s.dataEnd.IsZero() {
+		s.dataEnd = s.n.Now()
+	}
+	reason := byte(protocol.EndComplete)
 	if err != nil {
-		s.sendEnd(protocol.EndAborted)
-	} else {
-		s.sendEnd(protocol.EndComplete)
+		reason = protocol.EndAborted
+	}
+	s.sendEnd(ctx, reason)
+	cancel()
+	if rerr := <-readerDone; err == nil && rerr != nil {
+		err = fmt.Errorf("push: reading feedback: %w", rerr)
 	}
 	return s.report(), err
 }
@@ -266,40 +262,48 @@ func (s *sender) expected() int {
 }
 
 // register announces until the expected receivers joined or Wait ran out.
+// While it waits for expected receivers it says who is missing, and it
+// stops at once when every expected receiver refused.
 func (s *sender) register(ctx context.Context) error {
-	deadline := time.Now().Add(s.cfg.Wait)
-	lastJoin := time.Time{}
-	nextAnnounce := time.Now()
+	now := s.n.Now()
+	deadline := now.Add(s.cfg.Wait)
+	lastJoin, nextAnnounce, nextWaiting := time.Time{}, now, now.Add(waitingEvery)
 	for {
-		if !time.Now().Before(nextAnnounce) {
+		if now = s.n.Now(); !now.Before(nextAnnounce) {
 			if err := s.sendAnnounce(); err != nil {
 				return err
 			}
-			nextAnnounce = time.Now().Add(announceEvery)
+			nextAnnounce = now.Add(announceEvery)
 		}
-		t := time.NewTimer(time.Until(nextAnnounce))
+		t := time.NewTimer(nextAnnounce.Sub(now))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case m := <-s.statuses:
 			if s.handleStatus(m) {
-				lastJoin = time.Now()
+				lastJoin = s.n.Now()
 			}
 		case <-t.C:
 		}
 		t.Stop()
-		joined := s.countJoined()
+		now = s.n.Now()
+		joined := s.table.joined()
 		switch {
-		case s.expected() > 0 && s.expectedJoined():
+		case s.table.refusedAll(now, now.After(deadline)):
+			return ErrRefusedByAll
+		case s.expected() > 0 && s.table.expectedJoined(s.cfg.MinReceivers):
 			return nil
-		case s.expected() == 0 && joined > 0 && time.Since(lastJoin) >= settleAfterJoin:
+		case s.expected() == 0 && joined > 0 && now.Sub(lastJoin) >= settleAfterJoin:
 			return nil
-		case time.Now().After(deadline):
+		case now.After(deadline):
 			if joined == 0 && s.cfg.Carousel == 0 {
 				return fmt.Errorf("%w within %v", ErrNoReceivers, s.cfg.Wait)
 			}
 			return nil
+		case s.expected() > 0 && !now.Before(nextWaiting):
+			nextWaiting = now.Add(waitingEvery)
+			s.emit(Event{Kind: EventWaiting, Bytes: int64(joined), Total: int64(s.expected()), Missing: s.table.missing()})
 		}
 	}
 }
@@ -307,20 +311,18 @@ func (s *sender) register(ctx context.Context) error {
 // debug logs a phase of the push with the time since it started.
 func (s *sender) debug(msg string, args ...any) {
 	if s.n.Logger != nil {
-		s.n.Logger.Debug("push: "+msg, append(args, "after", time.Since(s.start).Round(time.Millisecond))...)
+		s.n.Logger.Debug("push: "+msg, append(args, "after", s.n.Now().Sub(s.start).Round(time.Millisecond))...)
 	}
 }
 
 func (s *sender) sendAnnounce() error {
-	pkts := [][]byte{}
 	b, _ := s.n.Signer.Append(nil, s.announce)
-	pkts = append(pkts, b)
-	pkts = append(pkts, s.grantPackets()...)
+	pkts := append([][]byte{b}, s.grantPackets()...)
 	for _, p := range pkts {
 		if err := s.n.Send(p); err != nil {
 			return err
 		}
-		s.wire += int64(len(p))
+		s.out.wire += int64(len(p))
 	}
 	return nil
 }
@@ -334,18 +336,51 @@ func (s *sender) grantPackets() [][]byte {
 		body := protocol.Grant{Session: s.sid, BoxKey: s.n.ID.BoxPub, Index: uint16(g)}
 		for i := g * protocol.MaxGrantEntries; i < min(total, (g+1)*protocol.MaxGrantEntries); i++ {
 			sub := i - g*protocol.MaxGrantEntries
-			body.Entries = append(body.Entries, s.policy.sealEntry(s.key, i, byte(sub), env, &s.n.ID.BoxKey))
+			body.Entries = append(body.Entries, s.policy.sealEntry(s.secret, i, byte(sub), env, &s.n.ID.BoxKey))
 		}
 		pkts = append(pkts, s.n.Signer.AppendWith(nil, env, body))
 	}
 	return pkts
 }
 
-func (s *sender) sendEnd(reason byte) {
+// sendEnd says End endCopies times, endSpacing apart (one lost datagram
+// must not leave receivers waiting for the sender-silent timeout). When
+// ctx is already done (Ctrl-C) the copies go back to back: nobody should
+// wait on a push that was interrupted.
+func (s *sender) sendEnd(ctx context.Context, reason byte) {
 	b, _ := s.n.Signer.Append(nil, protocol.End{Session: s.sid, Reason: reason})
-	for range 3 {
+	for i := range endCopies {
 		s.n.Send(b)
-		s.wire += int64(len(b))
-		time.Sleep(10 * time.Millisecond)
+		s.out.wire += int64(len(b))
+		if i < endCopies-1 && ctx.Err() == nil {
+			t := time.NewTimer(endSpacing)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
 	}
+}
+
+// report builds the outcome: figures of the data phase, per receiver.
+func (s *sender) report() *Report {
+	now := s.n.Now()
+	r := &Report{Session: s.sid.String(), Bytes: s.src.Size(), Sent: s.sentBytes, WireBytes: s.out.wire,
+		Repair: s.repairN, Expected: s.expected()}
+	if !s.dataStart.IsZero() {
+		r.Elapsed = s.dataEnd.Sub(s.dataStart)
+		r.Waited = s.dataStart.Sub(s.start)
+	} else {
+		r.Waited = now.Sub(s.start)
+	}
+	r.Receivers, r.Completed = s.table.receiverReports(now, s.dataStartOr(now))
+	return r
+}
+
+func (s *sender) dataStartOr(t time.Time) time.Time {
+	if s.dataStart.IsZero() {
+		return t
+	}
+	return s.dataStart
 }

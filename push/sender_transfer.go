@@ -7,6 +7,10 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
+// feedbackPoll is how long the sender waits for a status when it has
+// nothing to send.
+const feedbackPoll = 20 * time.Millisecond
+
 // transfer sends the manifest, the first pass of every block with
 // proactive parity, then repairs (and carousel rounds) until every
 // receiver is done or given up on.
@@ -14,30 +18,42 @@ func (s *sender) transfer(ctx context.Context) error {
 	if err := s.deliverManifest(ctx); err != nil {
 		return err
 	}
-	skip := s.resumedPrefix()
+	skip := s.table.resumedPrefix()
 	s.debug("manifest delivered", "skip", skip)
-	lastAnnounce := time.Now()
-	for w := skip; w < s.blocks; w += interleave {
+	lastAnnounce := s.n.Now()
+	firstPassShards := 0
+	repairBudget := 0.0
+	for w := skip; w < s.layout.blocks; w += interleave {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.serviceRepairs(ctx); err != nil {
+		// Receivers behind a bad path must not hold back the rest: repair
+		// gets a share of what the first pass sends, the remainder waits
+		// until after it.
+		sent, err := s.serviceRepairs(ctx, int(repairBudget))
+		if err != nil {
 			return err
 		}
-		if err := s.sendWindow(ctx, w, min(w+interleave, s.blocks)); err != nil {
+		repairBudget -= float64(sent)
+		end := min(w+interleave, s.layout.blocks)
+		n, err := s.sendWindow(ctx, w, end)
+		if err != nil {
 			return err
 		}
-		s.announce.Sent = uint32(min(w+interleave, s.blocks))
+		firstPassShards += n
+		repairBudget += repairShareFirstPass * float64(n)
+		s.announce.Sent = uint32(end)
 		s.drainStatuses()
 		s.adapt()
-		if time.Since(lastAnnounce) > announceEvery {
+		if now := s.n.Now(); now.Sub(lastAnnounce) > announceEvery {
 			s.sendAnnounce()
-			lastAnnounce = time.Now()
+			lastAnnounce = now
 			s.progress()
 		}
 	}
-	s.debug("first pass sent", "parity", s.parity, "rate", s.rate.current())
-	s.announce.Sent = uint32(s.blocks)
+	s.table.firstPassEnd = s.n.Now()
+	s.debug("first pass sent", "shards", firstPassShards, "parity", s.parity, "rate", s.rc.rate())
+	s.announce.Sent = uint32(s.layout.blocks)
 	s.sendAnnounce() // tells receivers to ask for everything they lack now
 	return s.finish(ctx)
 }
@@ -50,49 +66,44 @@ func (s *sender) deliverManifest(ctx context.Context) error {
 	if err := s.sendManifest(ctx, nil); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(manifestWait)
-	for time.Now().Before(deadline) {
+	deadline := s.n.Now().Add(manifestWait)
+	for s.n.Now().Before(deadline) {
 		s.drainStatuses()
-		ready := true
-		for _, p := range s.peers {
-			if p.state == protocol.StateJoined {
-				ready = false
-			}
-		}
-		if ready {
+		if !s.table.manifestPending() {
 			return nil
 		}
-		if len(s.manifestNeed) > 0 {
-			need := s.manifestNeed
-			s.manifestNeed = nil
-			if err := s.sendManifest(ctx, need); err != nil {
-				return err
-			}
+		if err := s.resendManifest(ctx); err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case m := <-s.statuses:
-			s.handleStatus(m)
-		case <-time.After(20 * time.Millisecond):
+		if err := s.waitStatus(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// resumedPrefix is the number of leading blocks every registered
-// receiver already holds (a resumed push skips them in the first pass).
-func (s *sender) resumedPrefix() int {
-	prefix := -1
-	for _, p := range s.peers {
-		if p.state == protocol.StateRefused {
-			continue
-		}
-		if prefix < 0 || int(p.havePrefix) < prefix {
-			prefix = int(p.havePrefix)
-		}
+// waitStatus handles the next status, or returns after feedbackPoll.
+func (s *sender) waitStatus(ctx context.Context) error {
+	t := time.NewTimer(feedbackPoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case m := <-s.statuses:
+		s.handleStatus(m)
+	case <-t.C:
 	}
-	return max(0, min(prefix, s.blocks))
+	return nil
+}
+
+// resendManifest sends the manifest chunks receivers asked for again.
+func (s *sender) resendManifest(ctx context.Context) error {
+	if len(s.manifestNeed) == 0 {
+		return nil
+	}
+	need := s.manifestNeed
+	s.manifestNeed = nil
+	return s.sendManifest(ctx, need)
 }
 
 // sendManifest sends every manifest chunk, or only those listed.
@@ -102,8 +113,8 @@ func (s *sender) sendManifest(ctx context.Context, only []uint32) error {
 		if err := s.pacer.Wait(ctx, len(p)); err != nil {
 			return err
 		}
-		s.wire += int64(len(p))
-		_, err := s.conn.WriteBatch([][]byte{p}, s.data)
+		s.out.wire += int64(len(p))
+		_, err := s.out.conn.WriteBatch([][]byte{p}, s.out.data)
 		return err
 	}
 	if only == nil {
@@ -126,163 +137,122 @@ func (s *sender) sendManifest(ctx context.Context, only []uint32) error {
 
 // sendWindow sends blocks [from, to) with their proactive parity,
 // shard-major so a loss burst hits many blocks once each rather than
-// one block many times.
-func (s *sender) sendWindow(ctx context.Context, from, to int) error {
+// one block many times. It returns the shards sent.
+func (s *sender) sendWindow(ctx context.Context, from, to int) (int, error) {
 	var shards [interleave][][]byte
 	for b := from; b < to; b++ {
-		d, err := s.cache.get(s, b)
+		d, err := s.block(b)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		shards[b-from] = d
-		s.sentBytes += int64(s.blockLen(b))
 	}
 	parity := s.parity
-	most := s.full.K() + parity
+	most := s.layout.full.K() + parity
+	sent := 0
 	for idx := 0; idx < most; idx++ {
 		for b := from; b < to; b++ {
-			bk := s.blockK(b)
-			if idx >= bk+parity {
+			if idx >= s.layout.blockK(b)+parity {
 				continue
 			}
 			if err := s.queueShard(ctx, b, idx, shards[b-from]); err != nil {
-				return err
+				return sent, err
 			}
+			sent++
 		}
 	}
 	for b := from; b < to; b++ {
-		s.nextIdx[b] = uint16(s.blockK(b) + parity)
+		s.out.nextIdx[b] = uint16(s.layout.blockK(b) + parity)
+		s.sentBytes += int64(s.layout.blockLen(b))
 	}
-	return s.flush(ctx)
+	return sent, s.flush(ctx)
 }
 
-func (s *sender) blockLen(b int) int {
-	return int(min(int64(s.bsize), s.src.Size()-int64(b)*int64(s.bsize)))
-}
-
-// queueShard seals shard idx of block b (computing parity when idx is
-// beyond the data shards) into the outgoing batch.
-func (s *sender) queueShard(ctx context.Context, b, idx int, data [][]byte) error {
-	idx %= protocol.MaxK * 2 // index space 0..255
-	code := s.code(b)
-	var shard []byte
-	if idx < code.K() {
-		shard = data[idx]
-	} else {
-		shard = s.out.scratch[:code.ShardSize()]
-		if err := code.Parity(data, idx, [][]byte{shard}); err != nil {
-			return err
-		}
+// serviceRepairs sends up to budget fresh shards receivers asked for
+// (lowest block first; the rest stays queued) and the manifest chunks
+// asked for again. It returns the repair shards sent.
+func (s *sender) serviceRepairs(ctx context.Context, budget int) (int, error) {
+	if err := s.resendManifest(ctx); err != nil {
+		return 0, err
 	}
-	pkt := s.out.next()
-	pkt = protocol.AppendDataHeader(pkt, s.sid, uint32(b), byte(idx))
-	s.nonce = protocol.DataNonce(uint32(b), byte(idx))
-	pkt = s.keys.data.Seal(pkt, s.nonce[:], shard, pkt[:protocol.DataHeaderLen])
-	s.out.push(pkt)
-	s.lastSent[b] = time.Now().UnixNano()
-	if s.out.full() {
-		return s.flush(ctx)
-	}
-	return nil
-}
-
-func (s *sender) flush(ctx context.Context) error {
-	if s.out.len() == 0 {
-		return nil
-	}
-	if err := s.pacer.Wait(ctx, s.out.bytes()); err != nil {
-		return err
-	}
-	pkts := s.out.packets()
-	s.wire += int64(s.out.bytes())
-	if time.Since(s.lastAdapt) >= 50*time.Millisecond {
-		s.lastAdapt = time.Now()
-		s.drainStatuses()
-		s.adapt()
-	}
-	_, err := s.conn.WriteBatch(pkts, s.data)
-	s.out.reset()
-	return err
-}
-
-// serviceRepairs sends the fresh shards receivers asked for.
-func (s *sender) serviceRepairs(ctx context.Context) error {
-	if len(s.manifestNeed) > 0 {
-		need := s.manifestNeed
-		s.manifestNeed = nil
-		if err := s.sendManifest(ctx, need); err != nil {
-			return err
-		}
-	}
-	for {
+	sent := 0
+	for sent < budget {
 		b, count, ok := s.repairs.pop()
 		if !ok {
 			break
 		}
-		d, err := s.cache.get(s, b)
+		if count > budget-sent {
+			s.repairs.want(b, count-(budget-sent))
+			count = budget - sent
+		}
+		d, err := s.block(b)
 		if err != nil {
-			return err
+			return sent, err
 		}
 		for range count {
-			idx := int(s.nextIdx[b])
+			idx := int(s.out.nextIdx[b])
 			if err := s.queueShard(ctx, b, idx, d); err != nil {
-				return err
+				return sent, err
 			}
-			s.nextIdx[b] = uint16((idx + 1) % (protocol.MaxK * 2))
+			s.out.nextIdx[b] = uint16((idx + 1) % (protocol.MaxK * 2))
 			s.repairN++
+			sent++
 		}
 	}
-	return s.flush(ctx)
+	return sent, s.flush(ctx)
 }
 
 // finish repairs until every receiver is complete, refused, silent or
 // given up on; with a carousel it keeps cycling fresh shards meanwhile.
+// Repair goes in rounds of at most repairPerRound shards, so announces
+// and feedback keep flowing even at a low rate.
 func (s *sender) finish(ctx context.Context) error {
-	carouselEnd := time.Now().Add(s.cfg.Carousel)
+	carouselEnd := s.n.Now().Add(s.cfg.Carousel)
 	lastAnnounce := time.Time{}
 	cursor := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if time.Since(lastAnnounce) > announceEvery {
+		now := s.n.Now()
+		if now.Sub(lastAnnounce) > announceEvery {
 			s.sendAnnounce()
-			lastAnnounce = time.Now()
+			lastAnnounce = now
 			s.progress()
 		}
 		s.drainStatuses()
 		s.adapt()
-		if err := s.serviceRepairs(ctx); err != nil {
+		if _, err := s.serviceRepairs(ctx, repairPerRound); err != nil {
 			return err
 		}
-		carousel := s.cfg.Carousel > 0 && time.Now().Before(carouselEnd)
-		if s.settled() && !carousel {
+		carousel := s.cfg.Carousel > 0 && now.Before(carouselEnd)
+		if s.table.settled(now) && !carousel { // repairs still queued serve nobody
+			s.dataEnd = s.n.Now()
 			return nil
 		}
-		if carousel && s.blocks > 0 {
+		if carousel && s.layout.blocks > 0 {
 			// One fresh shard for a few blocks at a time, round robin.
 			for range interleave {
-				b := cursor % s.blocks
+				b := cursor % s.layout.blocks
 				cursor++
-				d, err := s.cache.get(s, b)
+				d, err := s.block(b)
 				if err != nil {
 					return err
 				}
-				if err := s.queueShard(ctx, b, int(s.nextIdx[b]), d); err != nil {
+				if err := s.queueShard(ctx, b, int(s.out.nextIdx[b]), d); err != nil {
 					return err
 				}
-				s.nextIdx[b] = uint16((int(s.nextIdx[b]) + 1) % (protocol.MaxK * 2))
+				s.out.nextIdx[b] = uint16((int(s.out.nextIdx[b]) + 1) % (protocol.MaxK * 2))
 			}
 			if err := s.flush(ctx); err != nil {
 				return err
 			}
 			continue
 		}
-		select {
-		case <-ctx.Done():
-		case m := <-s.statuses:
-			s.handleStatus(m)
-		case <-time.After(20 * time.Millisecond):
+		if s.repairs.empty() {
+			if err := s.waitStatus(ctx); err != nil {
+				return err
+			}
 		}
 	}
 }

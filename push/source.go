@@ -1,6 +1,7 @@
 package push
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -147,28 +148,32 @@ func (s *Source) Close() error {
 	return nil
 }
 
-// Manifest hashes every block of the stream and returns the manifest the
-// sender signs. Blocks are hashed by up to 4 workers, each reading through
-// its own file handles, so a big push starts sooner on a multi-core sender.
-func (s *Source) Manifest(blockSize int) (*protocol.Manifest, error) {
-	blocks := (s.total + int64(blockSize) - 1) / int64(blockSize)
-	if blocks > protocol.MaxBlocks {
-		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d, the most a push can hold", s.total, blocks, protocol.MaxBlocks)
+// manifest hashes every block of the stream, cut as l says, and returns
+// the manifest the sender signs. Blocks are hashed by up to 4 workers,
+// each reading through its own file handles, so a big push starts sooner
+// on a multi-core sender. Hashing a big push takes seconds: it stops with
+// ctx's error once ctx is done (Ctrl-C before the first byte is sent).
+func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, error) {
+	if l.blocks > protocol.MaxBlocks {
+		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d, the most a push can hold", s.total, l.blocks, protocol.MaxBlocks)
 	}
-	m := &protocol.Manifest{Files: s.Files, Hashes: make([][protocol.HashLen]byte, blocks)}
+	m := &protocol.Manifest{Files: s.Files, Hashes: make([][protocol.HashLen]byte, l.blocks)}
 	if m.Len() > protocol.MaxManifestLen {
 		return nil, fmt.Errorf("push: file list too large (%d bytes)", m.Len())
 	}
-	workers := int64(min(4, runtime.GOMAXPROCS(0)))
+	workers := min(4, runtime.GOMAXPROCS(0))
 	errs := make(chan error, workers)
 	for w := range workers {
 		go func() {
 			r := &Source{Files: s.Files, local: s.local, start: s.start, total: s.total, curIdx: -1}
 			defer r.Close()
-			buf := make([]byte, blockSize)
-			for i := w; i < blocks; i += workers {
-				off := i * int64(blockSize)
-				n := int(min(int64(blockSize), s.total-off))
+			buf := make([]byte, l.blockSize())
+			for i := w; i < l.blocks; i += workers {
+				if err := ctx.Err(); err != nil {
+					errs <- err
+					return
+				}
+				off, n := l.blockRange(i)
 				if _, err := r.ReadAt(buf[:n], off); err != nil {
 					errs <- err
 					return

@@ -34,6 +34,18 @@
 //     with ErrTooManySenders: anyone can make keys, and evicting live
 //     state on demand would let a flood of fresh keys reopen replay of
 //     a real sender's recent packets.
+//   - Protected senders (Config.Protected, Guard.SetProtected: trusted
+//     peers, this node's own key) take reserved slots, MaxProtected of
+//     them, outside MaxSenders: strangers never evict or lock them out.
+//     A stranger is also refused once its source address (CheckFrom)
+//     added NewPerAddr strangers in the current MaxSkew period.
+//   - Copies: a packet seen again within DuplicateGrace of its original
+//     is ErrDuplicate (which also matches ErrReplay): the same datagram
+//     heard twice, counted apart from replays, which are worth a user's
+//     attention.
+//   - Restarts: AppendState/LoadState carry each sender's newest accepted
+//     timestamp to the next process, which refuses everything at or below
+//     it (state.go), so a capture cannot be replayed into a restarted one.
 //
 // Memory is bounded by MaxSenders * EpochsPerSender * (Window+64) bits
 // plus a small fixed overhead per entry.

@@ -10,8 +10,9 @@ import (
 // second time. Safe for concurrent use; one mutex covers all state, held
 // for a map lookup and a few bit operations per packet.
 type Guard struct {
-	cfg    Config
-	skewMs uint64
+	cfg     Config
+	skewMs  uint64
+	graceMs uint64 // cfg.DuplicateGrace
 
 	mu          sync.Mutex
 	senders     map[[32]byte]*sender
@@ -61,6 +62,7 @@ func NewGuard(cfg Config) *Guard {
 	return &Guard{
 		cfg:         cfg,
 		skewMs:      uint64(cfg.MaxSkew.Milliseconds()),
+		graceMs:     uint64(cfg.DuplicateGrace.Milliseconds()),
 		senders:     make(map[[32]byte]*sender),
 		isProtected: cfg.Protected,
 		admits:      make(map[netip.Addr]int),
@@ -115,7 +117,7 @@ func (g *Guard) CheckFrom(senderKey [32]byte, src netip.Addr, epoch, counter, ts
 		return errBelowFloor
 	}
 	if err := e.w.accept(counter); err != nil {
-		if err == errDuplicate && e.newestAt+g.graceMs() >= nowMs+(e.newest-min(e.newest, tsMillis)) {
+		if err == errDuplicate && e.newestAt+g.graceMs >= nowMs+(e.newest-min(e.newest, tsMillis)) {
 			return ErrDuplicate
 		}
 		return err
@@ -129,8 +131,6 @@ func (g *Guard) CheckFrom(senderKey [32]byte, src netip.Addr, epoch, counter, ts
 	}
 	return nil
 }
-
-func (g *Guard) graceMs() uint64 { return uint64(g.cfg.DuplicateGrace.Milliseconds()) }
 
 // nowMillis is the local clock in Unix milliseconds, clamped so the
 // additions in Check cannot wrap.

@@ -3,13 +3,16 @@ package webui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/push"
 )
 
 // TestSendAndChatThroughAPI drives the page's API without a browser: a
@@ -60,4 +63,91 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("bob never got the chat line")
 	}
+
+	private, _ := json.Marshal(messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"})
+	resp, err = c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(private))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("private: %s", resp.Status)
+	}
+	select {
+	case m := <-r.bobMsgs:
+		if m.Text != "see me after class" || !m.Private {
+			t.Errorf("bob got %+v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob never got the private message")
+	}
+	r.waitFor("the page to show the receipt", func() bool {
+		msgs, _ := r.srv.msgs.since(0)
+		for _, m := range msgs {
+			if m.Text == "see me after class" && m.Status == "received" && m.ID != "" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestAcceptAfterTrust is the Inbox's accept: a push from a sender not
+// trusted yet is refused and listed with the offer to trust; trusting
+// through the page while the sender still waits lets the push in.
+func TestAcceptAfterTrust(t *testing.T) {
+	r := newRoom(t, Config{})
+	c := r.client()
+	handout := filepath.Join(t.TempDir(), "handout.txt")
+	writeTree(t, filepath.Dir(handout), map[string]string{"handout.txt": "from bob"})
+	src, err := push.NewSource([]string{handout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	alice, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
+	if !ok {
+		t.Fatal("bob does not see alice")
+	}
+	result := make(chan error, 1)
+	go func() {
+		rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 30 * time.Second,
+			Recipients: []identity.Peer{{Name: alice.Name, SignPub: alice.SignPub, BoxPub: alice.BoxPub, Fingerprint: alice.Fingerprint}}})
+		if err == nil && !rep.OK() {
+			err = fmt.Errorf("push not complete: %+v", rep.Receivers)
+		}
+		result <- err
+	}()
+	r.waitFor("the refused offer with a trust button", func() bool {
+		for _, it := range r.srv.inbox.view() {
+			if it.Status == "refused" && it.TrustSender && it.Sender == r.bob.ID.Fingerprint() {
+				return true
+			}
+		}
+		return false
+	})
+	body, _ := json.Marshal(trustRequest{Fingerprint: r.bob.ID.Fingerprint(), Trusted: true})
+	resp, err := c.Post(r.srv.origin+"/api/trust", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("trust: %s", resp.Status)
+	}
+	if err := <-result; err != nil {
+		t.Fatalf("bob's push after alice trusted him: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(r.srv.cfg.Dir, "handout.txt"))
+	if err != nil || string(got) != "from bob" {
+		t.Fatalf("alice's copy: %q, %v", got, err)
+	}
+	r.waitFor("the inbox to say complete", func() bool {
+		for _, it := range r.srv.inbox.view() {
+			if it.Status == "complete" && it.Verified && len(it.Paths) == 1 && it.Paths[0] == "handout.txt" {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,37 +100,52 @@ func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t, 1280, 860)
 	r := newRoom(t, Config{})
 	bobFP, aliceFP := r.bob.ID.Fingerprint(), r.alice.ID.Fingerprint()
+	others := make(chan push.Event, 4)
+	carol, carolDir := r.addReceiver("carol", others)
+	dave, daveDir := r.addReceiver("dave", others)
+	receivers := map[string]string{"bob": r.bobDir, "carol": carolDir, "dave": daveDir}
 
 	// Room.
 	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL())); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "the live stream", `document.getElementById("conn").textContent === "live"`)
-	waitJS(t, ctx, "bob in the room", fmt.Sprintf(`document.querySelector("#room-table tbody").textContent.includes(%q)`, bobFP))
+	for _, fp := range []string{bobFP, carol.ID.Fingerprint(), dave.ID.Fingerprint()} {
+		waitJS(t, ctx, fp+" in the room", fmt.Sprintf(`document.querySelector("#room-table tbody").textContent.includes(%q)`, fp))
+	}
 	waitJS(t, ctx, "own fingerprint on the board", fmt.Sprintf(`document.getElementById("board-fp").textContent === %q`, aliceFP))
 	screenshot(t, ctx, "room")
 
 	// Send a folder to bob.
 	folder := filepath.Join(t.TempDir(), "lesson")
-	files := map[string]string{"intro.txt": "welcome to the lesson\n", "exercises/one.txt": "1. read\n", "exercises/two.md": "# two\n"}
+	files := map[string]string{"intro.txt": "welcome to the lesson\n", "exercises/one.txt": "1. read\n", "exercises/two.md": "# two\n",
+		"slides.pdf": strings.Repeat("slide ", 400_000)}
 	writeTree(t, folder, files)
 	click(t, ctx, "#tab-send")
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#pick-folder"), []string{folder})); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("3 file(s)")`)
-	click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, bobFP))
-	click(t, ctx, "#send-go")
-	waitJS(t, ctx, "the receiver table to reach complete", `!!document.querySelector("#jobs article.done tr.rcv.complete")`)
-	select {
-	case <-r.received:
-	case <-time.After(30 * time.Second):
-		t.Fatal("bob's receiver never completed")
+	waitJS(t, ctx, "the picked folder", `document.getElementById("picked-summary").textContent.startsWith("4 file(s)")`)
+	for _, fp := range []string{bobFP, carol.ID.Fingerprint(), dave.ID.Fingerprint()} {
+		click(t, ctx, fmt.Sprintf(`#send-peers input[value=%q]`, fp))
 	}
-	for p, want := range files {
-		got, err := os.ReadFile(filepath.Join(r.bobDir, "lesson", filepath.FromSlash(p)))
-		if err != nil || string(got) != want {
-			t.Errorf("bob's lesson/%s: %q, %v", p, got, err)
+	click(t, ctx, "#send-go")
+	waitJS(t, ctx, "the receiver table to reach complete for all three",
+		`document.querySelectorAll("#jobs article.done tr.rcv.complete").length === 3`)
+	for i := 0; i < 3; i++ {
+		select {
+		case <-r.received:
+		case <-others:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a receiver never completed")
+		}
+	}
+	for name, dir := range receivers {
+		for p, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, "lesson", filepath.FromSlash(p)))
+			if err != nil || string(got) != want {
+				t.Errorf("%s's lesson/%s: %q, %v", name, p, got, err)
+			}
 		}
 	}
 	screenshot(t, ctx, "send")
@@ -155,14 +171,48 @@ func TestBrowser(t *testing.T) {
 	if pwned, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.dataset.pwned === "1" || !!document.querySelector("#msg-list img, #msg-list b")`)); pwned {
 		t.Error("message text was rendered as markup")
 	}
+	// An announcement typed on the page, a private message from bob with
+	// its receipt, then the history search finds the first chat line.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(k => { k.value = "announce"; k.dispatchEvent(new Event("change")); return true })(document.getElementById("msg-kind"))`)); err != nil {
 		t.Fatal(err)
+	}
+	click(t, ctx, "#msg-priority")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#msg-text"), "Lesson 3 is in your inbox: open lesson/intro.txt\r")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-r.bobMsgs:
+		if m.Kind != message.KindAnnounce || !m.Priority {
+			t.Errorf("bob got %v priority %v, want a high priority announcement", m.Kind, m.Priority)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob never got the announcement")
+	}
+	aliceSeen, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
+	if !ok {
+		t.Fatal("bob lost alice")
+	}
+	if _, err := r.bobEngine.SendPrivate(r.ctx, message.Recipient{SignPub: aliceSeen.SignPub, BoxPub: aliceSeen.BoxPub}, "Could I get the slides again after class?"); err != nil {
+		t.Fatalf("bob's private message: %v (no receipt from the page's node?)", err)
+	}
+	waitJS(t, ctx, "bob's private message", `[...document.querySelectorAll("#msg-list .msg.private .text")].some(e => e.textContent.startsWith("Could I get"))`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#hist-q"), "class")); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i := 0; i < 20 && !found; i++ { // the history store is written about once a second
+		click(t, ctx, `#hist-form button[type="submit"]`)
+		time.Sleep(250 * time.Millisecond)
+		found, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll("#hist-list .text")].some(e => e.textContent === "hello <b>class</b>")`))
+	}
+	if !found {
+		t.Error("history search never found the chat line")
 	}
 	screenshot(t, ctx, "messages")
 
 	// Trust bob from the Room's prompt, then bob pushes to alice.
 	click(t, ctx, "#tab-room")
-	click(t, ctx, "#room-table tbody button")
+	click(t, ctx, "#room-table tbody tr:first-child button") // bob, the first by name
 	waitJS(t, ctx, "the trust prompt", fmt.Sprintf(`document.getElementById("trust-dialog").open && document.getElementById("trust-fp").textContent === %q`, bobFP))
 	screenshot(t, ctx, "trust")
 	click(t, ctx, "#trust-yes")

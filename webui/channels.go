@@ -20,7 +20,7 @@ type channelView struct {
 }
 
 func (s *Server) channelsView() []channelView {
-	def := s.node.Channels.Default().Name
+	def := s.defaultChannel().Name
 	chans := append(s.node.Channels.List(), identity.OpenChannel())
 	out := make([]channelView, 0, len(chans))
 	for _, ch := range chans {
@@ -96,10 +96,19 @@ func (s *Server) changeChannel(req channelRequest) (identity.Channel, error) {
 	return identity.Channel{}, errors.New(`action must be "new", "join" or "leave"`)
 }
 
+// defaultChannel is Config.Channel while it is joined, else the node's
+// default channel.
+func (s *Server) defaultChannel() identity.Channel {
+	if ch, ok := s.node.Channels.Get(s.cfg.Channel); ok && s.cfg.Channel != "" {
+		return ch
+	}
+	return s.node.Channels.Default()
+}
+
 // pickChannel is the named channel, or the default one for "".
 func (s *Server) pickChannel(name string) (identity.Channel, error) {
 	if name == "" {
-		return s.node.Channels.Default(), nil
+		return s.defaultChannel(), nil
 	}
 	ch, ok := s.node.Channels.Get(name)
 	if !ok {

@@ -43,6 +43,9 @@ type Config struct {
 	// Dir is the receive folder: pushes are placed there, and it is the
 	// only place the page can download from.
 	Dir string
+	// Channel is the channel the page sends to unless the user picks
+	// another; "" is the node's default channel.
+	Channel string
 	// AcceptAny accepts pushes from senders not trusted yet.
 	AcceptAny bool
 	// MaxUpload bounds one upload (DefaultMaxUpload).

@@ -22,8 +22,10 @@ import (
 // runs a receiver, a message engine and presence, as `herald receive`
 // and `herald listen` would, and trusts alice the way README says.
 type room struct {
-	t         *testing.T
+	t         testing.TB
+	net       *multicast.MemNet
 	ctx       context.Context
+	cancel    context.CancelFunc
 	srv       *Server
 	alice     *node.Node
 	bob       *node.Node
@@ -35,7 +37,7 @@ type room struct {
 }
 
 // testNode opens a node named name with a fresh home on net.
-func testNode(t *testing.T, net *multicast.MemNet, name string) *node.Node {
+func testNode(t testing.TB, net *multicast.MemNet, name string) *node.Node {
 	t.Helper()
 	n, err := node.Open(node.Config{Home: t.TempDir(), Name: name, Network: net.Host(multicast.Link{})})
 	if err != nil {
@@ -46,11 +48,11 @@ func testNode(t *testing.T, net *multicast.MemNet, name string) *node.Node {
 
 // newRoom starts alice's ui and bob, and waits until each sees the other
 // and bob trusts alice.
-func newRoom(t *testing.T, cfg Config) *room {
+func newRoom(t testing.TB, cfg Config) *room {
 	t.Helper()
 	net := multicast.NewMemNet(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	r := &room{t: t, ctx: ctx, alice: testNode(t, net, "alice"), bob: testNode(t, net, "bob"),
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	r := &room{t: t, net: net, ctx: ctx, cancel: cancel, alice: testNode(t, net, "alice"), bob: testNode(t, net, "bob"),
 		bobDir: t.TempDir(), bobMsgs: make(chan message.Message, 64), received: make(chan push.Event, 8)}
 	cfg.Node = r.alice
 	if cfg.Dir == "" {
@@ -148,7 +150,7 @@ func (o originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // writeTree makes files (path -> content) under dir.
-func writeTree(t *testing.T, dir string, files map[string]string) {
+func writeTree(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for p, content := range files {
 		full := filepath.Join(dir, filepath.FromSlash(p))
@@ -159,4 +161,35 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// addReceiver starts one more node that trusts alice and receives into a
+// fresh folder (returned), as `herald receive` would; done gets each
+// completion.
+func (r *room) addReceiver(name string, done chan<- push.Event) (*node.Node, string) {
+	r.t.Helper()
+	n := testNode(r.t, r.net, name)
+	pres := presence.New(n, protocol.OfferReceive)
+	dir := r.t.TempDir()
+	stopped := make(chan struct{})
+	r.t.Cleanup(func() { r.cancel(); <-stopped })
+	go func() {
+		defer close(stopped)
+		n.RunWith(r.ctx, func(ctx context.Context) error {
+			go pres.Run(ctx)
+			return push.Receive(ctx, push.ReceiveConfig{Node: n, Dir: dir, OnEvent: func(e push.Event) {
+				if e.Kind == push.EventComplete {
+					done <- e
+				}
+			}})
+		})
+	}()
+	r.waitFor(name+" to trust alice and alice to see "+name, func() bool {
+		if _, ok := r.srv.pres.Lookup(n.ID.SignPub); !ok {
+			return false
+		}
+		_, err := n.Trust.Trust(r.alice.ID.Fingerprint())
+		return err == nil
+	})
+	return n, dir
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,12 +109,18 @@ func (m *messenger) add(v messageView) bool {
 
 // setStatus updates an outgoing message's delivery state.
 func (m *messenger) setStatus(key, status string) {
+	m.update(key, func(v *messageView) { v.Status = status })
+}
+
+// update changes a message the page shows and sends it again.
+func (m *messenger) update(key string, change func(*messageView)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := range m.items {
 		if m.items[i].Key == key {
 			m.seq++
-			m.items[i].Seq, m.items[i].Status = m.seq, status
+			change(&m.items[i])
+			m.items[i].Seq = m.seq
 			m.s.hub.touch(sectionMessages)
 			return
 		}
@@ -183,19 +190,21 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 		if req.Kind == "announce" {
 			kind = history.KindAnnounce
 		}
+		post := message.Post{Channel: ch, Text: req.Text, Announce: req.Kind == "announce", Priority: req.Priority && req.Kind == "announce"}
+		e := history.Outgoing(s.node.ID, kind, ch.Name, protocol.MessageID{}, req.Text)
+		e.Priority = post.Priority
+		key := s.msgs.outgoingKey()
+		s.msgs.add(messageView{Key: key, Entry: e, Status: "sending"})
 		s.wg.Go(func() {
 			defer release()
-			post := message.Post{Channel: ch, Text: req.Text, Announce: req.Kind == "announce", Priority: req.Priority && req.Kind == "announce"}
 			id, err := eng.Post(s.ctx, post)
-			e := history.Outgoing(s.node.ID, kind, ch.Name, id, req.Text)
-			e.Priority = post.Priority
-			v := messageView{Key: s.msgs.outgoingKey(), Entry: e}
 			if err != nil {
-				v.Status = "failed: " + err.Error()
-			} else {
-				s.rec.Record(e)
+				s.msgs.setStatus(key, "failed: "+err.Error())
+				return
 			}
-			s.msgs.add(v)
+			e.ID = hex.EncodeToString(id[:])
+			s.rec.Record(e)
+			s.msgs.update(key, func(v *messageView) { v.ID, v.Status = e.ID, "" })
 		})
 	case "private":
 		to, err := s.peerByFingerprint(req.To)
@@ -210,7 +219,8 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 		s.msgs.add(messageView{Key: key, Entry: e, Status: "sending"})
 		s.wg.Go(func() {
 			defer release()
-			_, err := eng.SendPrivate(s.ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, req.Text)
+			id, err := eng.SendPrivate(s.ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, req.Text)
+			e.ID = hex.EncodeToString(id[:])
 			switch {
 			case errors.Is(err, message.ErrNoReceipt):
 				s.msgs.setStatus(key, "no receipt: "+to.Name+" may be offline")
@@ -218,7 +228,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 				s.msgs.setStatus(key, "failed: "+err.Error())
 			default:
 				s.rec.Record(e)
-				s.msgs.setStatus(key, "received")
+				s.msgs.update(key, func(v *messageView) { v.ID, v.Status = e.ID, "received" })
 			}
 		})
 	default:

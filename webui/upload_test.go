@@ -16,7 +16,7 @@ import (
 
 // uploadBody builds the multipart body the page sends: options first,
 // then each file under its relative path.
-func uploadBody(t *testing.T, opts sendOptions, files [][2]string) (*bytes.Buffer, string) {
+func uploadBody(t testing.TB, opts sendOptions, files [][2]string) (*bytes.Buffer, string) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -38,7 +38,7 @@ func uploadBody(t *testing.T, opts sendOptions, files [][2]string) (*bytes.Buffe
 	return &b, mw.FormDataContentType()
 }
 
-func postUpload(t *testing.T, c *http.Client, r *room, body io.Reader, ctype string) (int, map[string]string) {
+func postUpload(t testing.TB, c *http.Client, r *room, body io.Reader, ctype string) (int, map[string]string) {
 	t.Helper()
 	resp, err := c.Post(r.srv.origin+"/api/send", ctype, body)
 	if err != nil {

@@ -56,7 +56,7 @@ type options struct {
 
 func run() error {
 	var o options
-	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency), matrix (the full matrix alone) or memory (herald alone, 2 GB file)")
+	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency), matrix (the full matrix alone), rooms (per-receiver loss, 100 Mbit/s) or memory (herald alone, 2 GB file)")
 	flag.StringVar(&o.toolList, "tools", "raw,udpcast,udpcast-fec,uftp,uftp-enc,herald", "comma-separated tools to run")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results and logs")
 	flag.StringVar(&o.herald, "herald", "", "herald binary (default: herald in PATH, else built from ./cmd/herald)")
@@ -229,7 +229,7 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 		return nil, err
 	}
 	renv := runEnv{sc: sc, lab: lab, src: src, blastBin: e.blastBin, herald: e.herald, timeout: int(sc.timeout() / time.Second)}
-	scDir := fmt.Sprintf("%drx-%dpm%s-%dM-%dMB", sc.Receivers, sc.LossPermille, map[bool]string{true: "burst"}[sc.Burst], sc.RateMbit, sc.FileMB)
+	scDir := fmt.Sprintf("%drx-%spm%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"), map[bool]string{true: "burst"}[sc.Burst], sc.RateMbit, sc.FileMB)
 	label := func(r *result, repeat int) {
 		r.Time = time.Now().UTC().Format(time.RFC3339)
 		r.Mode = o.mode
@@ -241,7 +241,7 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 	// very lab; the best, because a run can only be slowed by noise.
 	var ceiling result
 	if p.ceiling {
-		if err := setLoss(lab, 0, false); err != nil {
+		if err := setLoss(lab, scenario{}); err != nil {
 			return nil, err
 		}
 		for i := range ceilingRuns {
@@ -267,12 +267,12 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 			if t.skip != "" {
 				r = result{Tool: t.name, Scenario: sc, Skipped: t.skip}
 			} else {
-				if err := setLoss(lab, sc.LossPermille, sc.Burst); err != nil {
+				if err := setLoss(lab, sc); err != nil {
 					return results, err
 				}
 				logDir := filepath.Join(e.logRoot, scDir, fmt.Sprintf("%s-%d", t.name, rep))
 				r = runOnce(ctx, renv, t, filepath.Join(e.work, "run"), logDir)
-				if err := setLoss(lab, 0, false); err != nil {
+				if err := setLoss(lab, scenario{}); err != nil {
 					return results, err
 				}
 			}
@@ -297,13 +297,15 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 	return results, nil
 }
 
-// setLoss applies random loss to every receiver; bursty scenarios start
-// clean and get their outages from runOnce.
-func setLoss(lab *netlab.Lab, permille int, burst bool) error {
-	if burst {
-		permille = 0
-	}
-	for _, h := range lab.Receivers {
+// setLoss applies sc's random loss to each receiver (its own, with a
+// LossList); bursty scenarios start clean and get their outages from
+// runOnce. The zero scenario clears every rule.
+func setLoss(lab *netlab.Lab, sc scenario) error {
+	for i, h := range lab.Receivers {
+		permille := sc.lossOf(i)
+		if sc.Burst {
+			permille = 0
+		}
 		if err := lab.SetLoss(h, permille); err != nil {
 			return err
 		}

@@ -14,6 +14,36 @@ type scenario struct {
 	Burst        bool `json:"burst"` // loss comes in outages of burstMeanOutage instead of per datagram
 	RateMbit     int  `json:"rate_mbit"`
 	FileMB       int  `json:"file_mb"`
+	// LossList, when set, is each receiver's own loss in permille,
+	// slash-separated ("0/0/0/0/200": a room where one student sits on a
+	// bad link); it overrides LossPermille. A string keeps scenario
+	// comparable (it keys maps).
+	LossList string `json:"loss_list,omitempty"`
+}
+
+// lossOf is receiver i's loss in permille.
+func (s scenario) lossOf(i int) int {
+	if s.LossList == "" {
+		return s.LossPermille
+	}
+	parts := strings.Split(s.LossList, "/")
+	if i >= len(parts) {
+		return 0
+	}
+	n, _ := strconv.Atoi(parts[i])
+	return n
+}
+
+// lossLabel is the scenario's loss as a short label: "50‰", "20‰ burst"
+// or a per-receiver list "0/0/0/0/200‰".
+func (s scenario) lossLabel() string {
+	if s.LossList != "" {
+		return s.LossList + "‰"
+	}
+	if s.Burst {
+		return fmt.Sprintf("%d‰ burst", s.LossPermille)
+	}
+	return fmt.Sprintf("%d‰", s.LossPermille)
 }
 
 // burstMeanOutage is the mean outage length of bursty scenarios. With 20
@@ -21,11 +51,7 @@ type scenario struct {
 const burstMeanOutage = 20 * time.Millisecond
 
 func (s scenario) String() string {
-	loss := fmt.Sprintf("%d‰", s.LossPermille)
-	if s.Burst {
-		loss = fmt.Sprintf("%d‰ burst", s.LossPermille)
-	}
-	return fmt.Sprintf("%d rx, %s, %d Mbit, %d MB", s.Receivers, loss, s.RateMbit, s.FileMB)
+	return fmt.Sprintf("%d rx, %s, %d Mbit, %d MB", s.Receivers, s.lossLabel(), s.RateMbit, s.FileMB)
 }
 
 func (s scenario) fileBytes() int64 { return int64(s.FileMB) << 20 }
@@ -77,6 +103,16 @@ func plan(mode string) (runPlan, error) {
 			}
 		}
 		return runPlan{scenarios: out, repeat: 3, ceiling: true}, nil
+	case "rooms":
+		// Rooms as they are (issue 12): one receiver on a bad link among
+		// clean ones, uneven losses, and a 100 Mbit/s LAN with and
+		// without 1 % loss, where the default rate must fill the link.
+		return runPlan{scenarios: []scenario{
+			{Receivers: 5, LossList: "0/0/0/0/200", RateMbit: 1000, FileMB: 50},
+			{Receivers: 3, LossList: "0/20/100", RateMbit: 1000, FileMB: 50},
+			{Receivers: 3, LossPermille: 0, RateMbit: 100, FileMB: 50},
+			{Receivers: 3, LossPermille: 10, RateMbit: 100, FileMB: 50},
+		}, repeat: 1, ceiling: true}, nil
 	case "memory":
 		// herald alone: its max RSS with a file far larger than any buffer
 		// should be, without loss (receivers behind the writer) and with
@@ -86,7 +122,7 @@ func plan(mode string) (runPlan, error) {
 			{Receivers: 3, LossPermille: 50, RateMbit: 1000, FileMB: memoryFileMB},
 		}, repeat: 1, heraldOnly: true}, nil
 	}
-	return runPlan{}, fmt.Errorf("unknown mode %q (quick, full, matrix or memory)", mode)
+	return runPlan{}, fmt.Errorf("unknown mode %q (quick, full, matrix, rooms or memory)", mode)
 }
 
 // withFileMB returns p with every scenario's file set to mb (0 keeps them).

@@ -151,7 +151,6 @@ func beaconBeforeRound(n *node.Node) func() {
 // beaconNow sends one beacon, so peers can name this node before its
 // message arrives (presence beacons every few seconds, maybe too late).
 func beaconNow(n *node.Node) error {
-	b := protocol.Beacon{BoxKey: n.ID.BoxPub, Name: n.ID.Name}
-	pkt, _ := n.Signer.Append(make([]byte, 0, protocol.SignedLen(b)), b)
-	return n.Send(pkt)
+	// SendBeacon: unicast copies too (static peers, newcomers; SPEC §5.2).
+	return n.SendBeacon(protocol.Beacon{BoxKey: n.ID.BoxPub, Name: n.ID.Name})
 }

@@ -16,6 +16,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		idCommand(),
 		peersCommand(),
+		doctorCommand(),
 		trustCommand(),
 		untrustCommand(),
 		channelCommand(),

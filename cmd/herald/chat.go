@@ -97,7 +97,7 @@ func runChat(c *cli.Context) error {
 	if ch.IsOpen() {
 		note = "; " + openChannelNote
 	}
-	ui.println(fmt.Sprintf("chatting on #%s as %s (%s)%s. /help for commands.", ch.Name, safeText(n.ID.Name), n.ID.Fingerprint(), note))
+	ui.println(fmt.Sprintf("chatting on #%s as %s (%s)%s. /help for commands.", ch.Name, safeName(n.ID.Name), n.ID.Fingerprint(), note))
 	err = n.RunWith(c.Context, s.run)
 	closeHistory(c, s.rec)
 	reportRejections(c.App.ErrWriter, eng.Stats())
@@ -189,7 +189,7 @@ func (s *chatSession) handleLine(ctx context.Context, line string) bool {
 			s.ui.println(fmt.Sprintf("trust: %v", err))
 			return true
 		}
-		s.ui.println(fmt.Sprintf("trusted %s (%s); its owner's 'herald id' must show this fingerprint", safeText(p.Name), p.Fingerprint))
+		s.ui.println(fmt.Sprintf("trusted %s (%s); its owner's 'herald id' must show this fingerprint", safeName(p.Name), p.Fingerprint))
 	default:
 		s.ui.println(chatHelp)
 	}
@@ -232,7 +232,7 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		e.Peer, e.PeerName = to.Fingerprint, to.Name
 		switch {
 		case errors.Is(err, message.ErrNoReceipt):
-			s.ui.println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeText(to.Name)))
+			s.ui.println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeName(to.Name)))
 		case err != nil:
 			s.ui.println(fmt.Sprintf("/msg %s: %v", ref, err))
 		default:
@@ -266,7 +266,7 @@ func (s *chatSession) showMessages() {
 func (s *chatSession) showPresence() {
 	for ev := range s.pres.Events() {
 		p := ev.Peer
-		line := fmt.Sprintf("* %s (%s) %s", safeText(p.Name), p.Fingerprint, ev.Kind)
+		line := fmt.Sprintf("* %s (%s) %s", safeName(p.Name), p.Fingerprint, ev.Kind)
 		if ev.Kind == presence.Changed {
 			line += ": WARNING its name is bound to another key; it may be an impostor, its messages are refused"
 		}
@@ -285,7 +285,7 @@ func (s *chatSession) showPeers() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  %s (%s) %s", safeText(p.Name), p.Fingerprint, p.Trust)
+		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Name), p.Fingerprint, p.Trust)
 	}
 	s.ui.println(b.String())
 }

@@ -69,9 +69,9 @@ func configSettings() []configSetting {
 		{Key: "ipv6", Flag: "ipv6", Kind: kindBool, Check: checkBool},
 		{Key: "peers", Flag: "peer", Check: checkPeers, Unset: "no static peers: multicast discovery only"},
 		{Key: "name", Flag: "name", Check: checkName, Unset: "the identity's name; user@hostname when created"},
-		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat"}, Check: checkChannel,
+		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat", "ui"}, Check: checkChannel,
 			Unset: "your default channel, the first one joined"},
-		{Key: "dir", Flag: "dir", Commands: []string{"receive"}, Check: checkDir},
+		{Key: "dir", Flag: "dir", Commands: []string{"receive", "ui"}, Check: checkDir},
 		{Key: "rate", Flag: "rate", Commands: []string{"push"}, Check: checkRate},
 		{Key: "log_level", Flag: "log-level", Check: checkLogLevel},
 	}

@@ -65,14 +65,13 @@ func demoPush(ctx context.Context, env *demoEnv) error {
 	if err != nil {
 		return err
 	}
-	began := time.Now()
 	rep, err := push.Send(ctx, push.SendConfig{Node: env.Alice.Node, Source: src2, Recipients: recipients,
 		Wait: 5 * time.Second, Rate: 200e6, OnEvent: events.event})
 	events.done()
 	if err != nil {
 		return err
 	}
-	printReport(events.out, summarise(rep, events, began, nil, false))
+	printReport(events.out, summarise(rep, nil, false))
 	for range receivers {
 		if err := <-results; err != nil {
 			return err

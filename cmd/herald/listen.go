@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/internal/group"
 	"github.com/herald-lan/herald/internal/hook"
+	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
@@ -90,6 +90,12 @@ func runListen(c *cli.Context) error {
 		return err
 	}
 	rec := openHistory(n)
+	// Messages an earlier listener on this home showed are not shown
+	// again (a retained re-send after a restart).
+	shown, err := history.ReadShown(historyPath(n))
+	if err != nil {
+		shown = history.Shown{}
+	}
 	hooks := hook.NewRunner(c.App.ErrWriter)
 	var notifier hook.Notifier
 	if o.Notify {
@@ -105,6 +111,9 @@ func runListen(c *cli.Context) error {
 		return group.Run(ctx, pres.Run, eng.Run, func(context.Context) error {
 			for m := range eng.Messages() { // closed when eng.Run returns
 				e := entryOf(m)
+				if shown.Has(e) {
+					continue
+				}
 				printEntry(c.App.Writer, e, o.JSON)
 				rec.Record(e)
 				if o.Exec != nil {
@@ -184,7 +193,7 @@ func formatEntry(e history.Entry) string {
 	case e.Kind == history.KindPrivate:
 		b.WriteString(" private")
 	default:
-		b.WriteString(" #" + safeText(e.Channel))
+		b.WriteString(" #" + safeLine(e.Channel))
 	}
 	if e.Kind == history.KindAnnounce {
 		b.WriteString(" announce")
@@ -199,7 +208,7 @@ func formatEntry(e history.Entry) string {
 	if name == "" {
 		name = "?"
 	}
-	fmt.Fprintf(&b, " %s (%s", safeText(name), fp)
+	fmt.Fprintf(&b, " %s (%s", safeName(name), fp)
 	if !e.Outgoing {
 		b.WriteString(", " + e.Trust)
 	}
@@ -208,20 +217,9 @@ func formatEntry(e history.Entry) string {
 	return b.String()
 }
 
-// safeText replaces what could drive a terminal or mislead a reader:
-// control characters other than newline and tab (escape sequences start
-// with one), and the bidirectional overrides that reorder displayed text.
-func safeText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case unicode.IsControl(r), r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return unicode.ReplacementChar
-		}
-		return r
-	}, s)
-}
+// safeText shows a message's text: what could drive a terminal or
+// mislead a reader escaped, newlines and tabs kept (textsafe.Text).
+func safeText(s string) string { return textsafe.Text(s) }
 
 // reportRejections says on stderr what was refused, if anything was.
 func reportRejections(w io.Writer, s message.Stats) {
@@ -229,7 +227,7 @@ func reportRejections(w io.Writer, s message.Stats) {
 		n    uint64
 		what string
 	}{
-		{s.BadSignature, "bad signature"}, {s.Replayed, "replayed"}, {s.WrongKey, "wrong key"},
+		{s.BadSignature, "bad signature"}, {s.Replayed, "replayed"}, {s.Stale, "stale (clock skew or an old capture)"}, {s.WrongKey, "wrong key"},
 		{s.ChangedKey, "changed key"}, {s.RateLimited, "rate limited"}, {s.Malformed, "malformed"},
 		{s.Overflow + s.QueueDropped, "dropped (overload)"},
 	}
@@ -270,7 +268,7 @@ func listenHook(words []string, e history.Entry) hook.Command {
 
 // notify shows e as a desktop notification (nt may be the zero Notifier).
 func notify(nt hook.Notifier, r *hook.Runner, e history.Entry) {
-	title := "herald: " + safeText(e.Sender)
+	title := "herald: " + safeName(e.Sender)
 	if e.Kind != history.KindPrivate {
 		title += " #" + e.Channel
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/internal/termui"
+	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -27,8 +28,10 @@ func (configEntry) jsonKind() string    { return "setting" }
 func (configPathJSON) jsonKind() string { return "config_path" }
 func (versionJSON) jsonKind() string    { return "version" }
 
-// writeJSON prints v as one line of JSON. A jsonKinded v gets `kind` and
-// `time` first; the stream types (push events, messages) have their own.
+// writeJSON prints v as one line of JSON, with every character that
+// could drive or mislead a terminal escaped as \uXXXX (docs/json.md). A
+// jsonKinded v gets `kind` and `time` first; the stream types (push
+// events, messages) have their own.
 func writeJSON(w io.Writer, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -46,7 +49,7 @@ func writeJSON(w io.Writer, v any) error {
 			body = head
 		}
 	}
-	_, err = w.Write(append(body, '\n'))
+	_, err = w.Write(append(textsafe.JSON(body), '\n'))
 	return err
 }
 
@@ -74,6 +77,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// safeName shows a peer's name: escaped (textsafe.Line), marked when it
+// looks like another (textsafe.Lookalike).
+func safeName(s string) string { return textsafe.Name(s) }
+
+// safeLine shows one line from the wire (a path, a channel, a reason).
+func safeLine(s string) string { return textsafe.Line(s) }
 
 // ago says how long before now t was, rounded for people.
 func ago(now, t time.Time) string {

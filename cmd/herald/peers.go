@@ -169,7 +169,7 @@ func printPeers(c *cli.Context, rows []peerRow, none string) error {
 		if r.Left {
 			seen += " (left)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeName(r.Name), r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
 	}
 	return w.Flush()
 }
@@ -184,6 +184,6 @@ func warnChanged(c *cli.Context, rows []peerRow) {
 			"  It may be an impostor. Ask its owner for their fingerprint (herald id). If it really\n"+
 			"  changed: 'herald untrust --forget %s', then 'herald peers' to record the new key,\n"+
 			"  then 'herald trust %s'.\n",
-			r.Name, r.Fingerprint, r.Name, r.Fingerprint)
+			safeName(r.Name), r.Fingerprint, safeName(r.Name), r.Fingerprint)
 	}
 }

@@ -144,7 +144,6 @@ func runPush(c *cli.Context) error {
 	cfg := push.SendConfig{Node: n, Source: src, Channel: ch, NoEncrypt: o.NoEncrypt, K: o.K, Parity: o.Parity, FixedParity: o.Parity >= 0,
 		Rate: o.Rate, MinReceivers: o.MinReceivers, Wait: o.Wait, Carousel: o.Carousel, GiveUp: o.GiveUp, OnEvent: events.event}
 	var report *push.Report
-	var began time.Time
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
 		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
@@ -155,13 +154,12 @@ func runPush(c *cli.Context) error {
 			}
 			stopWaiting := showWaiting(ctx, events, cfg, o.Wait)
 			defer stopWaiting()
-			began = time.Now()
 			report, err = push.Send(ctx, cfg)
 			return err
 		})
 	})
 	events.done()
-	return pushOutcome(c, o, events, report, began, err)
+	return pushOutcome(c, o, events, report, err)
 }
 
 // pushPaths turns '-' into a spooled temp file named by --name.

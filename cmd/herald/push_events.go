@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"sync"
-	"time"
 
 	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/push"
@@ -11,23 +10,28 @@ import (
 
 // jsonEvent is the --json form of a push event (docs/json.md).
 type jsonEvent struct {
-	Event   string   `json:"event"`
-	Time    string   `json:"time"`
-	Session string   `json:"session,omitempty"`
-	Sender  string   `json:"sender,omitempty"`
-	Name    string   `json:"name,omitempty"`
-	Bytes   int64    `json:"bytes,omitempty"`
-	Total   int64    `json:"total,omitempty"`
-	RateBps float64  `json:"rate_bps,omitempty"`
-	Loss    float64  `json:"loss,omitempty"`
-	Repair  int64    `json:"repair_shards,omitempty"`
-	Paths   []string `json:"paths,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	Event   string  `json:"event"`
+	Time    string  `json:"time"`
+	Session string  `json:"session,omitempty"`
+	Sender  string  `json:"sender,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	Bytes   int64   `json:"bytes,omitempty"`
+	Total   int64   `json:"total,omitempty"`
+	RateBps float64 `json:"rate_bps,omitempty"`
+	Loss    float64 `json:"loss,omitempty"`
+	Repair  int64   `json:"repair_shards,omitempty"`
+	// Rejected and Injected (receive): datagrams refused as forged or
+	// malformed, and blocks rebuilt from forged shards (push.Event).
+	Rejected int64    `json:"rejected,omitempty"`
+	Injected int64    `json:"injected,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 func jsonEventOf(e push.Event) jsonEvent {
 	j := jsonEvent{Event: e.Kind.String(), Time: jsonTime(e.Time), Session: e.Session, Sender: e.Sender,
-		Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths}
+		Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths,
+		Rejected: e.Rejected, Injected: e.Injected}
 	if e.Err != nil {
 		j.Error = e.Err.Error()
 	}
@@ -35,20 +39,18 @@ func jsonEventOf(e push.Event) jsonEvent {
 }
 
 // eventPrinter shows the events of push or receive, as text or JSON
-// lines, and remembers what the end of a push needs: how much was sent,
-// when the data started, and who joined. Safe for concurrent use: the
-// receiving engine emits events from several sessions at once.
+// lines, and remembers what the waiting notes need: who joined, and
+// whether the data started. Safe for concurrent use: the receiving
+// engine emits events from several sessions at once.
 type eventPrinter struct {
 	out  io.Writer // locked: JSON lines never interleave
 	view *termui.Progress
 	json bool
 
-	mu        sync.Mutex
-	sent      int64 // bytes sent once, from the last progress event
-	total     int64
-	dataStart time.Time         // first progress event: the data phase began
-	joined    map[string]string // receiver fingerprint -> name (push side)
-	started   chan struct{}     // closed at the first progress event
+	mu      sync.Mutex
+	joined  map[string]string // receiver fingerprint -> name (push side)
+	started chan struct{}     // closed at the first progress event: the data began
+	isStart bool
 }
 
 func newEventPrinter(w io.Writer, asJSON, sender bool) *eventPrinter {
@@ -62,12 +64,9 @@ func (p *eventPrinter) event(e push.Event) {
 	p.mu.Lock()
 	switch e.Kind {
 	case push.EventProgress:
-		if e.Name == "" {
-			p.sent, p.total = e.Bytes, e.Total
-			if p.dataStart.IsZero() {
-				p.dataStart = e.Time
-				close(p.started)
-			}
+		if e.Name == "" && !p.isStart {
+			p.isStart = true
+			close(p.started)
 		}
 	case push.EventJoined:
 		if e.Sender != "" {
@@ -91,13 +90,6 @@ func (p *eventPrinter) note(s string) {
 
 // done ends the progress display.
 func (p *eventPrinter) done() { p.view.Done() }
-
-// progress is what the last progress event said, and when data began.
-func (p *eventPrinter) progress() (sent, total int64, dataStart time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sent, p.total, p.dataStart
-}
 
 // joinedSet is a copy of the receivers that joined so far.
 func (p *eventPrinter) joinedSet() map[string]string {

@@ -74,27 +74,19 @@ func waitingLine(joined map[string]string, cfg push.SendConfig, want int, left t
 	return fmt.Sprintf("waiting: %d joined (%v left of --wait)", len(joined), left)
 }
 
-// pushSummary is what the end of a push reports: the engine's report
-// with what the events said about the data phase.
+// pushSummary is what the end of a push reports.
 type pushSummary struct {
 	r           *push.Report
 	sent        int64         // content bytes sent at least once
-	dataElapsed time.Duration // from the first data to the end
-	waited      time.Duration // registration: from the start to the first data
+	dataElapsed time.Duration // the data phase, from the first data to the end
+	waited      time.Duration // before it: hashing, receivers registering
 	interrupted bool
+	refused     bool // every receiver that answered refused
 }
 
-func summarise(r *push.Report, events *eventPrinter, began time.Time, err error, interrupted bool) pushSummary {
-	sent, _, dataStart := events.progress()
-	s := pushSummary{r: r, sent: sent, interrupted: interrupted}
-	if err == nil {
-		s.sent = r.Bytes // a finished push sent every byte
-	}
-	if !dataStart.IsZero() {
-		s.waited = max(0, dataStart.Sub(began))
-		s.dataElapsed = max(0, r.Elapsed-s.waited)
-	}
-	return s
+func summarise(r *push.Report, err error, interrupted bool) pushSummary {
+	return pushSummary{r: r, sent: r.Sent, dataElapsed: r.Elapsed, waited: r.Waited, interrupted: interrupted,
+		refused: errors.Is(err, push.ErrRefusedByAll)}
 }
 
 // rate is the data phase's goodput in bit/s.
@@ -105,25 +97,12 @@ func (s pushSummary) rate() float64 {
 	return float64(s.sent) * 8 / s.dataElapsed.Seconds()
 }
 
-// allRefused reports whether every receiver that answered refused.
-func allRefused(r *push.Report) bool {
-	if r == nil || len(r.Receivers) == 0 {
-		return false
-	}
-	for _, rr := range r.Receivers {
-		if rr.Status != "refused" && rr.Status != "no answer" {
-			return false
-		}
-	}
-	return slices.ContainsFunc(r.Receivers, func(rr push.ReceiverReport) bool { return rr.Status == "refused" })
-}
-
 // pushOutcome prints the report and maps how the push ended to the
 // documented exit code.
-func pushOutcome(c *cli.Context, o pushOptions, events *eventPrinter, r *push.Report, began time.Time, err error) error {
+func pushOutcome(c *cli.Context, o pushOptions, events *eventPrinter, r *push.Report, err error) error {
 	interrupted := c.Context.Err() != nil && errors.Is(err, context.Canceled)
 	if r != nil {
-		s := summarise(r, events, began, err, interrupted)
+		s := summarise(r, err, interrupted)
 		if o.JSON {
 			printReportJSON(events.out, s, err)
 		} else {
@@ -132,14 +111,17 @@ func pushOutcome(c *cli.Context, o pushOptions, events *eventPrinter, r *push.Re
 	}
 	switch {
 	case interrupted:
-		sent, total, _ := events.progress()
 		pct := int64(0)
-		if total > 0 {
-			pct = sent * 100 / total
+		if r != nil && r.Bytes > 0 {
+			pct = r.Sent * 100 / r.Bytes
 		}
 		return withExit(exitInterrupted, fmt.Errorf("interrupted: %d %% sent; push again to resume", pct))
-	case allRefused(r):
-		return withExit(exitRefused, fmt.Errorf("refused by every receiver that answered (%s)", refusalReasons(r)))
+	case errors.Is(err, push.ErrRefusedByAll):
+		reasons := "no reason given"
+		if r != nil {
+			reasons = refusalReasons(r)
+		}
+		return withExit(exitRefused, fmt.Errorf("refused by every receiver that answered (%s)", reasons))
 	case errors.Is(err, push.ErrNoReceivers):
 		return withExit(exitTimeout, err)
 	case err != nil:
@@ -177,7 +159,7 @@ func printReport(out io.Writer, s pushSummary) {
 		if rr.Reason != "" {
 			status += " (" + rr.Reason + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", termui.OrDash(rr.Name), rr.Fingerprint, status, s.receiverTime(rr), rr.Loss*100)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", termui.OrDash(safeName(rr.Name)), rr.Fingerprint, safeLine(status), receiverTime(rr), rr.Loss*100)
 	}
 	w.Flush()
 	var b strings.Builder
@@ -193,7 +175,7 @@ func printReport(out io.Writer, s pushSummary) {
 		fmt.Fprintf(&b, " after %v waiting for receivers", s.waited.Round(10*time.Millisecond))
 	}
 	switch {
-	case allRefused(r):
+	case s.refused:
 		fmt.Fprintf(&b, ", refused by all %d receivers", len(r.Receivers))
 	case r.Expected > 0:
 		fmt.Fprintf(&b, ", %d of %d expected receivers complete", r.Completed, r.Expected)
@@ -210,11 +192,11 @@ func printReport(out io.Writer, s pushSummary) {
 }
 
 // receiverTime is how long the receiver took once the data started.
-func (s pushSummary) receiverTime(rr push.ReceiverReport) string {
+func receiverTime(rr push.ReceiverReport) string {
 	if rr.Elapsed <= 0 {
 		return "-"
 	}
-	return max(rr.Elapsed-s.waited, 0).Round(10 * time.Millisecond).String()
+	return rr.Elapsed.Round(10 * time.Millisecond).String()
 }
 
 // receiverJSON is one receiver of `herald push --json`'s final report.
@@ -254,7 +236,7 @@ func (s pushSummary) outcome(err error) string {
 	switch {
 	case s.interrupted:
 		return "interrupted"
-	case allRefused(s.r):
+	case s.refused:
 		return "refused"
 	case errors.Is(err, push.ErrNoReceivers):
 		return "no receivers"
@@ -271,9 +253,9 @@ func printReportJSON(out io.Writer, s pushSummary, err error) {
 	now := jsonTime(time.Now())
 	for _, rr := range r.Receivers {
 		writeJSON(out, receiverJSON{Event: "receiver", Time: now, Session: r.Session, Name: rr.Name, Fingerprint: rr.Fingerprint,
-			Status: rr.Status, Percent: rr.Percent, Seconds: max(rr.Elapsed-s.waited, 0).Seconds(), Loss: rr.Loss, Reason: rr.Reason})
+			Status: rr.Status, Percent: rr.Percent, Seconds: rr.Elapsed.Seconds(), Loss: rr.Loss, Reason: rr.Reason})
 	}
 	writeJSON(out, reportJSON{Event: "report", Time: now, Session: r.Session, Outcome: s.outcome(err), Bytes: r.Bytes, SentBytes: s.sent,
-		Seconds: r.Elapsed.Seconds(), DataSeconds: s.dataElapsed.Seconds(), RateBps: s.rate(), WireBytes: r.WireBytes,
+		Seconds: (r.Waited + r.Elapsed).Seconds(), DataSeconds: s.dataElapsed.Seconds(), RateBps: s.rate(), WireBytes: r.WireBytes,
 		Repair: r.Repair, Expected: r.Expected, Completed: r.Completed, OK: err == nil && r.OK()})
 }

@@ -39,6 +39,14 @@ its environment. Commands run one at a time, at most 30s each, at most 64 waitin
 --dir is created if it does not exist. One receive runs per identity (home): a
 second one says which process holds <home>/receive.lock.
 
+A push is written into a hidden staging folder, DIR/.herald-<id>, and moved
+into place when every block verified. If it stops early (sender gone, disk
+full, Ctrl-C) the folder stays so the next push of the same content resumes;
+folders untouched for 7 days are removed when receive starts, and --clean
+removes them all now. A re-push of a name the same sender placed replaces it
+(the old copy is kept as "NAME (previous)"); a name from anyone else gets
+"NAME (1)". The same content from the same sender is never placed twice.
+
 Exit codes (with --once): 0 complete, 1 failed or another receive holds the lock,
 2 --dir is a file, 3 --iface unknown, 4 refused by trust settings.
 
@@ -52,6 +60,7 @@ Examples:
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
+			&cli.BoolFlag{Name: "clean", Usage: "remove the staging folders of unfinished pushes in --dir (they can no longer resume) and exit"},
 			&cli.StringFlag{Name: "exec", EnvVars: []string{"HERALD_EXEC"}, Usage: "command to run after each completed push, with the paths"},
 			&cli.DurationFlag{Name: "sender-timeout", EnvVars: []string{"HERALD_SENDER_TIMEOUT"}, Value: 30 * time.Second,
 				Usage: "give up on a push whose sender has been silent this long (staging is kept for resume)"},
@@ -69,6 +78,7 @@ type receiveOptions struct {
 	AcceptAny     bool
 	Once          bool
 	Overwrite     bool
+	Clean         bool     // remove unfinished pushes' staging folders and exit
 	Exec          []string // --exec split into words; nil: none
 	SenderTimeout time.Duration
 	JSON          bool
@@ -76,7 +86,7 @@ type receiveOptions struct {
 
 func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 	o := receiveOptions{Dir: c.String("dir"), From: splitList(c.StringSlice("from")), AcceptAny: c.Bool("accept-any"),
-		Once: c.Bool("once"), Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"), JSON: jsonOutput(c)}
+		Once: c.Bool("once"), Overwrite: c.Bool("overwrite"), Clean: c.Bool("clean"), SenderTimeout: c.Duration("sender-timeout"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return o, err
 	}
@@ -108,6 +118,16 @@ const receiveLockName = "receive.lock"
 func runReceive(c *cli.Context) error {
 	o, err := receiveOptionsFrom(c)
 	if err != nil {
+		return err
+	}
+	if o.Clean {
+		removed, err := push.CleanStaging(o.Dir, 0, time.Now())
+		for _, p := range removed {
+			fmt.Fprintf(c.App.Writer, "removed %s\n", safeLine(p))
+		}
+		if err == nil && len(removed) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "no unfinished pushes in %s\n", o.Dir)
+		}
 		return err
 	}
 	if err := ensureDir(c, o.Dir); err != nil {

@@ -96,7 +96,7 @@ func runSend(c *cli.Context) error {
 	if jsonOutput(c) {
 		return writeJSON(c.App.Writer, deliveredJSON{Event: "delivered", Time: jsonTime(time.Now()), ID: e.ID, To: to.Name, Fingerprint: to.Fingerprint})
 	}
-	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeText(to.Name), to.Fingerprint)
+	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeName(to.Name), to.Fingerprint)
 	return nil
 }
 

@@ -72,6 +72,6 @@ func changeTrust(c *cli.Context, op func(*identity.TrustStore, string) (identity
 	if err != nil {
 		return fmt.Errorf("%w (list known peers with 'herald peers --known')", err)
 	}
-	fmt.Fprintf(c.App.Writer, format, p.Name, p.Fingerprint)
+	fmt.Fprintf(c.App.Writer, format, safeName(p.Name), p.Fingerprint)
 	return nil
 }

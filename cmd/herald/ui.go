@@ -35,6 +35,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", EnvVars: []string{"HERALD_UI_LISTEN"}, Usage: "HOST:PORT to serve on (default: loopback, free port)"},
 			&cli.BoolFlag{Name: "no-open", EnvVars: []string{"HERALD_UI_NO_OPEN"}, Usage: "do not open a browser"},
+			&cli.StringFlag{Name: "channel", EnvVars: []string{"HERALD_CHANNEL"}, Usage: "channel the page sends to by default (default: your default channel)"},
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder received pushes are placed in"},
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender, not only trusted ones"},
 		},
@@ -46,11 +47,15 @@ func runUI(c *cli.Context) error {
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return err
 	}
-	n, err := openNode(c)
+	n, ch, err := openNodeOnChannel(c)
 	if err != nil {
 		return err
 	}
-	srv, err := webui.New(webui.Config{Node: n, Listen: c.String("listen"), Dir: c.String("dir"),
+	channel := "" // the page follows the node's default channel, which joining may change
+	if c.String("channel") != "" {
+		channel = ch.Name
+	}
+	srv, err := webui.New(webui.Config{Node: n, Listen: c.String("listen"), Dir: c.String("dir"), Channel: channel,
 		AcceptAny: c.Bool("accept-any"), Logger: n.Logger})
 	if errors.Is(err, webui.ErrConfig) {
 		return withExit(exitUsage, err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/push"
 )
 
@@ -25,7 +26,13 @@ type Progress struct {
 	lastLine time.Time
 	barShown bool // a bar is drawn on the current terminal line
 	now      func() time.Time
+	// sessions is when each push being received started, for its own
+	// rate and ETA rather than the process's; bounded by maxSessions.
+	sessions map[string]time.Time
 }
+
+// maxSessions bounds Progress.sessions; past it the table starts afresh.
+const maxSessions = 64
 
 // NewProgress shows events on w, which is the terminal t describes (a
 // bar) or not (lines); sender selects the pushing side's view.
@@ -35,33 +42,57 @@ func NewProgress(w io.Writer, t Terminal, sender bool) *Progress {
 	if sender {
 		label = "push"
 	}
-	return &Progress{w: w, tty: tty, width: width, sender: sender, label: label, start: time.Now(), now: time.Now}
+	return &Progress{w: w, tty: tty, width: width, sender: sender, label: label, start: time.Now(), now: time.Now,
+		sessions: map[string]time.Time{}}
 }
 
-// Event shows one push event.
+// Event shows one push event. Every string that came off the wire is
+// escaped for the terminal (textsafe).
 func (v *Progress) Event(e push.Event) {
 	switch e.Kind {
 	case push.EventProgress:
 		if e.Name != "" { // a note, e.g. resuming
-			v.Line(e.Name)
+			v.Line(textsafe.Line(e.Name))
 			return
 		}
 		v.bar(e)
 	case push.EventOffered:
-		v.Line(fmt.Sprintf("push offered by %s (%s), %s", OrDash(e.Name), e.Sender, HumanBytes(e.Total)))
+		v.Line(fmt.Sprintf("push offered by %s (%s), %s", OrDash(textsafe.Name(e.Name)), e.Sender, HumanBytes(e.Total)))
 	case push.EventRefused:
-		v.Line(fmt.Sprintf("refused push from %s: %v", e.Sender, e.Err))
+		v.Line(fmt.Sprintf("refused push from %s: %s", e.Sender, textsafe.Line(fmt.Sprint(e.Err))))
 	case push.EventJoined:
 		if v.sender {
-			v.Line(fmt.Sprintf("receiver joined: %s (%s)", OrDash(e.Name), e.Sender))
-		} else {
-			v.Line("receiving " + HumanBytes(e.Total))
+			v.Line(fmt.Sprintf("receiver joined: %s (%s)", OrDash(textsafe.Name(e.Name)), e.Sender))
+			return
 		}
+		v.mu.Lock()
+		if len(v.sessions) >= maxSessions {
+			clear(v.sessions)
+		}
+		v.sessions[e.Session] = v.now()
+		v.mu.Unlock()
+		v.Line("receiving " + HumanBytes(e.Total))
 	case push.EventComplete:
-		v.Line("complete: " + strings.Join(e.Paths, ", "))
+		paths := make([]string, len(e.Paths))
+		for i, p := range e.Paths {
+			paths[i] = textsafe.Line(p)
+		}
+		v.Line("complete: " + strings.Join(paths, ", ") + ForgedNote(e))
+		if e.Name != "" {
+			v.Line("  " + textsafe.Line(e.Name))
+		}
 	case push.EventFailed:
-		v.Line(fmt.Sprintf("failed: %v", e.Err))
+		v.Line("failed: " + textsafe.Line(fmt.Sprint(e.Err)) + ForgedNote(e))
 	}
+}
+
+// ForgedNote says, when anything was, how many datagrams a receiver
+// refused as forged or malformed and how many blocks forged shards spoiled.
+func ForgedNote(e push.Event) string {
+	if e.Rejected == 0 && e.Injected == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (refused %d forged/malformed datagrams, %d blocks spoiled by forged shards)", e.Rejected, e.Injected)
 }
 
 // Line prints s on a line of its own, clearing a bar drawn before.
@@ -95,7 +126,11 @@ func (v *Progress) bar(e push.Event) {
 	if e.Total > 0 {
 		frac = min(1, float64(e.Bytes)/float64(e.Total))
 	}
-	elapsed := now.Sub(v.start).Seconds()
+	start := v.start
+	if t, ok := v.sessions[e.Session]; ok {
+		start = t // rate and ETA of this push, not of the process
+	}
+	elapsed := now.Sub(start).Seconds()
 	rate := e.Rate
 	if !v.sender && elapsed > 0 {
 		rate = float64(e.Bytes) * 8 / elapsed
@@ -108,6 +143,7 @@ func (v *Progress) bar(e push.Event) {
 	if v.sender {
 		stats += fmt.Sprintf(" repair %d", e.Repair)
 	}
+	stats += ForgedNote(e)
 	if !v.tty {
 		if now.Sub(v.lastLine) >= time.Second {
 			v.lastLine = now

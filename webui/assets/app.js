@@ -421,6 +421,7 @@ function connect() {
     if (s.inbox) { state.inbox = u.inbox || []; renderInbox(); }
     if (s.messages) applyMessages(u.messages || [], first);
     first = false;
+    if (!document.body.dataset.updates) document.body.dataset.firstUpdateMs = String(Math.round(performance.now()));
     document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
   };
 }

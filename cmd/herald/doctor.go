@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/internal/netcheck"
+)
+
+func doctorCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "doctor",
+		Usage: "check what stops multicast on this host and with the peers it hears",
+		Description: "Checks the interface (MULTICAST flag, MTU), the route for the control group, rp_filter,\n" +
+			"the firewall (nftables), the receive buffer limit, then listens for --wait: IGMP/MLD\n" +
+			"querier, each peer heard by multicast or only by unicast, peers that do not hear our\n" +
+			"multicast, clock offsets against the ±2 min replay window, and static peers (--peer).\n" +
+			"Each check says PASS, WARN or FAIL, and how to fix it. Exit code 0 when nothing failed.\n" +
+			"Run it as root to read the firewall and hear IGMP queries.\n\n" +
+			"Examples:\n" +
+			"   sudo herald doctor\n" +
+			"   herald --iface eth0 --peer 198.18.0.7 doctor --wait 10s --json",
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "wait", EnvVars: []string{"HERALD_WAIT"}, Value: netcheck.DefaultWindow,
+				Usage: "how long to listen for peers and IGMP queries"},
+			jsonFlag(),
+		},
+		Action: runDoctor,
+	}
+}
+
+func runDoctor(c *cli.Context) error {
+	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return err
+	}
+	if c.Duration("wait") <= 0 {
+		return usageErrorf("--wait must be positive, e.g. --wait 5s")
+	}
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	results, err := netcheck.Run(c.Context, netcheck.Config{Node: n, Iface: c.String("iface"), Window: c.Duration("wait")})
+	if err != nil {
+		return err
+	}
+	if err := printDoctor(c, results); err != nil {
+		return err
+	}
+	if netcheck.Failed(results) {
+		return withExit(exitError, fmt.Errorf("doctor: %d check(s) failed; each FAIL above says how to fix it", countFailed(results)))
+	}
+	return nil
+}
+
+func countFailed(rs []netcheck.Result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status == netcheck.Fail {
+			n++
+		}
+	}
+	return n
+}
+
+// printDoctor prints one line per check and its fix below it, or JSON
+// lines.
+func printDoctor(c *cli.Context, results []netcheck.Result) error {
+	w := c.App.Writer
+	if jsonOutput(c) {
+		for _, r := range results {
+			if err := writeJSON(w, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range results {
+		fmt.Fprintf(w, "%-4s  %-11s %s\n", r.Status, r.Check, r.Detail)
+		if r.Fix != "" {
+			fmt.Fprintf(w, "      %-11s fix: %s\n", "", r.Fix)
+		}
+	}
+	return nil
+}
