@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +142,8 @@ func interruptPush(t *testing.T) result {
 	go func() {
 		code <- runApp(ctx, app, []string{"herald", "--home", t.TempDir(), "push", "--no-encrypt", "--rate", "4M", "--min-receivers", "1", big})
 	}()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stdout.String(), "push "); time.Sleep(20 * time.Millisecond) {
+	progress := regexp.MustCompile(`(?m)^push +\d+%`)
+	for deadline := time.Now().Add(20 * time.Second); !progress.MatchString(stdout.String()); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no progress within 20s:\n%s%s", stdout.String(), stderr.String())
 		}
@@ -165,5 +167,49 @@ func TestLoopbackIfaceWarned(t *testing.T) {
 	res := cliRun{args: []string{"--home", t.TempDir(), "--iface", "lo", "peers", "--wait", "300ms"}}.exec(t)
 	if !strings.Contains(res.stderr, "--iface lo is the loopback interface") {
 		t.Fatalf("no loopback warning (exit %d):\n%s", res.code, res.stderr)
+	}
+}
+
+// A sender's own receive (another process on the same home) is not one
+// of its receivers: the push finds nobody rather than a receiver "-".
+func TestOwnReceiveIsNotAReceiver(t *testing.T) {
+	home := t.TempDir()
+	herald(t, "--home", home, "--name", "teacher", "id")
+	net := multicast.NewMemNet(21)
+	ctx, cancel := context.WithCancel(context.Background())
+	own, err := node.Open(node.Config{Home: home, Network: net.Host(multicast.Link{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		own.RunWith(ctx, func(ctx context.Context) error {
+			return push.Receive(ctx, push.ReceiveConfig{Node: own, Dir: t.TempDir(), AcceptAny: true})
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(file, []byte("lesson"), 0o644)
+	res := cliRun{args: []string{"--home", home, "push", "--no-encrypt", "--wait", "1s", file}, network: net.Host(multicast.Link{})}.exec(t)
+	if res.code != exitTimeout || strings.Contains(res.stdout, "receiver joined:") || !strings.Contains(res.stdout, "no receiver joined") {
+		t.Fatalf("exit %d (want %d, nobody else listens)\n%s%s", res.code, exitTimeout, res.stdout, res.stderr)
+	}
+}
+
+// receive --dir creates a folder that does not exist yet, and says so.
+func TestReceiveCreatesDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lessons", "week1")
+	cli := startCLI(t, multicast.NewMemNet(22).Host(multicast.Link{}), nil, "--home", t.TempDir(), "receive", "--dir", dir)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(cli.stderr.String(), "waiting for pushes"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("receive did not start:\n%s", cli.stderr.String())
+		}
+	}
+	if code := cli.stop(); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, cli.stderr.String())
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() || !strings.Contains(cli.stderr.String(), "created "+dir) {
+		t.Fatalf("--dir not created (%v) or not said:\n%s", err, cli.stderr.String())
 	}
 }

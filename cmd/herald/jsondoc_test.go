@@ -16,7 +16,7 @@ func TestJSONDocCoversFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	types := []any{idJSON{}, peerRow{}, channelJSON{}, jsonEvent{}, receiverJSON{}, reportJSON{}, messageJSON{},
-		announcedJSON{}, deliveredJSON{}, configEntry{}, configPathJSON{}, versionJSON{}}
+		announcedJSON{}, deliveredJSON{}, configEntry{}, configPathJSON{}, versionJSON{}, pushJSON{}}
 	for _, v := range types {
 		typ := reflect.TypeOf(v)
 		name := strings.TrimPrefix(typ.String(), "main.")

@@ -128,6 +128,14 @@ func hasDocType(v any, typ string) bool {
 			}
 		}
 		return ok
+	case "array of object":
+		a, ok := v.([]any)
+		for _, e := range a {
+			if _, isObj := e.(map[string]any); !isObj {
+				return false
+			}
+		}
+		return ok
 	case "string, number or bool":
 		switch v.(type) {
 		case string, float64, bool:
@@ -213,11 +221,17 @@ func TestJSONSchemaPerCommand(t *testing.T) {
 		os.WriteFile(file, []byte(strings.Repeat("herald ", 30_000)), 0o644)
 		net := multicast.NewMemNet(12)
 		receiverOn(t, net)
-		res := cliRun{args: []string{"--home", t.TempDir(), "push", "--json", "--no-encrypt", "--min-receivers", "1", "--wait", "5s", file},
+		phome := t.TempDir()
+		res := cliRun{args: []string{"--home", phome, "push", "--json", "--no-encrypt", "--min-receivers", "1", "--wait", "5s", file},
 			network: net.Host(multicast.Link{})}.exec(t)
 		if res.code != exitOK {
 			t.Fatalf("push: exit %d\n%s", res.code, res.stderr)
 		}
+		log := herald(t, "--home", phome, "history", "--pushes", "--json").stdout
+		if !strings.Contains(log, `"direction":"sent"`) || !strings.Contains(log, `"status":"complete"`) {
+			t.Errorf("the pushes log lacks the push:\n%s", log)
+		}
+		checkOutput(t, log, always("pushJSON"))
 		for _, want := range []string{`"event":"joined"`, `"event":"progress"`, `"event":"receiver"`, `"event":"report"`} {
 			if !strings.Contains(res.stdout, want) {
 				t.Errorf("push --json printed no %s line", want)
@@ -227,7 +241,8 @@ func TestJSONSchemaPerCommand(t *testing.T) {
 	})
 	t.Run("receive", func(t *testing.T) {
 		net := multicast.NewMemNet(13)
-		cli := startCLI(t, net.Host(multicast.Link{}), nil, "--home", t.TempDir(), "receive", "--json", "--once", "--accept-any", "--dir", t.TempDir())
+		rhome := t.TempDir()
+		cli := startCLI(t, net.Host(multicast.Link{}), nil, "--home", rhome, "receive", "--json", "--once", "--accept-any", "--dir", t.TempDir())
 		file := filepath.Join(t.TempDir(), "notes.txt")
 		os.WriteFile(file, []byte("lesson"), 0o644)
 		sender, err := node.Open(node.Config{Home: t.TempDir(), Name: "teacher", Network: net.Host(multicast.Link{})})
@@ -247,6 +262,14 @@ func TestJSONSchemaPerCommand(t *testing.T) {
 			t.Fatalf("library push: %v", err)
 		}
 		checkOutput(t, cli.waitOutput(t, `"event":"complete"`), pushTypes)
+		if code := cli.stop(); code != exitOK {
+			t.Fatalf("receive --once: exit %d\n%s", code, cli.stderr.String())
+		}
+		log := herald(t, "--home", rhome, "history", "--pushes", "--json").stdout
+		if !strings.Contains(log, `"direction":"received"`) || !strings.Contains(log, `"paths":["notes.txt"]`) {
+			t.Errorf("the pushes log lacks the received push:\n%s", log)
+		}
+		checkOutput(t, log, always("pushJSON"))
 	})
 	t.Run("listen and history", func(t *testing.T) {
 		net := multicast.NewMemNet(14)

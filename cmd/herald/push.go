@@ -159,7 +159,7 @@ func runPush(c *cli.Context) error {
 		})
 	})
 	events.done()
-	return pushOutcome(c, o, events, report, err)
+	return pushOutcome(c, n, o, events, report, err)
 }
 
 // pushPaths turns '-' into a spooled temp file named by --name.

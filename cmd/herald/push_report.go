@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/internal/termui"
+	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/push"
 )
 
@@ -99,10 +100,11 @@ func (s pushSummary) rate() float64 {
 
 // pushOutcome prints the report and maps how the push ended to the
 // documented exit code.
-func pushOutcome(c *cli.Context, o pushOptions, events *eventPrinter, r *push.Report, err error) error {
+func pushOutcome(c *cli.Context, n *node.Node, o pushOptions, events *eventPrinter, r *push.Report, err error) error {
 	interrupted := c.Context.Err() != nil && errors.Is(err, context.Canceled)
 	if r != nil {
 		s := summarise(r, err, interrupted)
+		recordPushSent(n, c.App.ErrWriter, r, s.outcome(err))
 		if o.JSON {
 			printReportJSON(events.out, s, err)
 		} else {
@@ -149,6 +151,10 @@ func refusalReasons(r *push.Report) string {
 // printReport prints the per-receiver table and a summary line.
 func printReport(out io.Writer, s pushSummary) {
 	r := s.r
+	if len(r.Receivers) == 0 {
+		fmt.Fprintf(out, "nothing sent of %s: no receiver joined in %v\n", termui.HumanBytes(r.Bytes), s.waited.Round(10*time.Millisecond))
+		return
+	}
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RECEIVER\tFINGERPRINT\tSTATUS\tTIME\tLOSS")
 	for _, rr := range r.Receivers {

@@ -169,9 +169,12 @@ func runReceive(c *cli.Context) error {
 			events.event(e)
 			switch e.Kind {
 			case push.EventComplete:
+				recordPushReceived(n, c.App.ErrWriter, e)
 				if o.Exec != nil {
 					hooks.Run(receiveHook(o, e))
 				}
+			case push.EventFailed:
+				recordPushReceived(n, c.App.ErrWriter, e)
 			case push.EventRefused:
 				mu.Lock()
 				refused = e.Err
