@@ -47,10 +47,11 @@ func showWaiting(ctx context.Context, events *eventPrinter, cfg push.SendConfig,
 			case <-events.started:
 				return
 			case now := <-tick.C:
-				if now.After(deadline) {
-					return
+				joined := events.joinedSet()
+				if now.After(deadline) || len(joined) >= max(want, 1) {
+					return // the push is about to start
 				}
-				events.note(waitingLine(events.joinedSet(), cfg, want, deadline.Sub(now)))
+				events.note(waitingLine(joined, cfg, want, deadline.Sub(now)))
 			}
 		}
 	})
@@ -182,7 +183,7 @@ func printReport(out io.Writer, s pushSummary) {
 	}
 	switch {
 	case s.refused:
-		fmt.Fprintf(&b, ", refused by all %d receivers", len(r.Receivers))
+		fmt.Fprintf(&b, ", refused by every receiver (%d)", len(r.Receivers))
 	case r.Expected > 0:
 		fmt.Fprintf(&b, ", %d of %d expected receivers complete", r.Completed, r.Expected)
 	default:
