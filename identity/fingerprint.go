@@ -64,3 +64,15 @@ func fingerprintSymbols(ref string) (string, bool) {
 	}
 	return s, true
 }
+
+// ParseFingerprint reads a complete fingerprint as a person may type it
+// (any case, dashes or not, Crockford's look-alike letters) and returns
+// it in the canonical form Fingerprint prints; ok is false for anything
+// else, a prefix included.
+func ParseFingerprint(ref string) (fp string, ok bool) {
+	s, ok := fingerprintSymbols(ref)
+	if !ok || len(s) != fingerprintChars {
+		return "", false
+	}
+	return groupFingerprint(s), true
+}

@@ -221,7 +221,7 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		return
 	}
 	s.background(ctx, func() {
-		peers, err := resolvePeers(ctx, s.node, []string{ref}, 0)
+		peers, err := resolvePeers(ctx, s.node, s.pres, []string{ref}, 0)
 		if err != nil {
 			s.ui.println(fmt.Sprintf("/msg %s: %v", ref, err))
 			return

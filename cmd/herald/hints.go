@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/herald-lan/herald/internal/recipient"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/push"
 )
@@ -25,6 +26,8 @@ func hintFor(err error) string {
 		return "--group takes a multicast address (239.0.0.0/8, ff1x::/16) with a non-zero port"
 	case errors.Is(err, push.ErrOpenChannel):
 		return "name recipients with --to, join a channel ('herald channel join CODE') and push with --channel, or pass --no-encrypt"
+	case errors.Is(err, recipient.ErrNotSeen):
+		return "the recipient must run 'herald receive', 'listen' or 'chat' on this LAN; 'herald peers' lists who is heard"
 	case errors.Is(err, push.ErrNoReceivers):
 		return "each receiver must run 'herald receive' on this LAN and trust you ('herald trust FINGERPRINT'); --wait DUR waits longer"
 	}

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/history"
+	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/node"
 )
 
@@ -82,8 +82,8 @@ func runHistory(c *cli.Context) error {
 			q.Peer = p.Fingerprint
 		case strings.EqualFold(ref, n.ID.Name):
 			q.Peer = n.ID.Fingerprint()
-		case fullFingerprint.MatchString(strings.ToUpper(ref)):
-			q.Peer = strings.ToUpper(ref) // a peer since forgotten still has history
+		case isFullFingerprint(ref):
+			q.Peer, _ = identity.ParseFingerprint(ref) // a peer since forgotten still has history
 		default:
 			return fmt.Errorf("--peer %q: %w (see 'herald peers --known')", ref, err)
 		}
@@ -105,8 +105,7 @@ func runHistory(c *cli.Context) error {
 	return nil
 }
 
-// fullFingerprint is the shape of identity.Fingerprint's output.
-var fullFingerprint = regexp.MustCompile(`^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$`)
+func isFullFingerprint(ref string) bool { _, ok := identity.ParseFingerprint(ref); return ok }
 
 func historyPath(n *node.Node) string { return filepath.Join(n.Home, history.FileName) }
 

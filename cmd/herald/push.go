@@ -15,6 +15,7 @@ import (
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/internal/group"
+	"github.com/herald-lan/herald/internal/recipient"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
@@ -148,7 +149,7 @@ func runPush(c *cli.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
 		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
 			if len(o.To) > 0 {
-				if cfg.Recipients, err = resolvePeersSeen(ctx, n, pres, o.To, o.Wait); err != nil {
+				if cfg.Recipients, err = resolvePeers(ctx, n, pres, o.To, o.Wait); err != nil {
 					return err
 				}
 			}
@@ -208,61 +209,15 @@ func splitList(refs []string) []string {
 	return out
 }
 
-// resolvePeers finds each recipient's keys in the trust store, waiting
-// for presence beacons up to wait for peers not seen before.
-func resolvePeers(ctx context.Context, n *node.Node, refs []string, wait time.Duration) ([]identity.Peer, error) {
-	return resolvePeersSeen(ctx, n, nil, refs, wait)
-}
-
-// resolvePeersSeen is resolvePeers that also accepts a peer presence
-// has seen (pres may be nil), named by its full fingerprint.
-func resolvePeersSeen(ctx context.Context, n *node.Node, pres *presence.Presence, refs []string, wait time.Duration) ([]identity.Peer, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		var peers []identity.Peer
-		var missing error
-		for _, ref := range refs {
-			p, err := n.Trust.Resolve(ref)
-			if err != nil {
-				p, err = byFullFingerprint(pres, ref, err)
-			}
-			if err == nil && p.State() == identity.Changed {
-				return nil, withExit(exitTrust, fmt.Errorf("%s: key changed; refusing to seal to it", ref))
-			}
-			if err != nil || p.BoxPub == ([32]byte{}) {
-				missing = fmt.Errorf("recipient %q not seen on the LAN (is 'herald receive' running there? see 'herald peers'): %v", ref, err)
-				break
-			}
-			peers = append(peers, p)
-		}
-		if missing == nil {
-			return peers, nil
-		}
-		if errors.Is(missing, identity.ErrAmbiguous) || time.Now().After(deadline) {
-			return nil, withExit(exitUsage, missing)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+// resolvePeers resolves --to references with recipient.Resolve (heard
+// may be nil: the trust store only); a recipient not found is a usage
+// error.
+func resolvePeers(ctx context.Context, n *node.Node, heard recipient.Heard, refs []string, wait time.Duration) ([]identity.Peer, error) {
+	peers, err := recipient.Resolve(ctx, n.Trust, heard, refs, wait)
+	if errors.Is(err, recipient.ErrNotSeen) {
+		return nil, withExit(exitUsage, err)
 	}
-}
-
-// byFullFingerprint finds a peer on the LAN by its complete fingerprint
-// when the trust store has no record of it (for instance because its
-// name collides with a known peer's). A name never resolves this way.
-func byFullFingerprint(pres *presence.Presence, ref string, notFound error) (identity.Peer, error) {
-	want := strings.ToUpper(strings.ReplaceAll(ref, "-", ""))
-	if pres == nil || len(want) != 20 {
-		return identity.Peer{}, notFound
-	}
-	for _, p := range pres.Peers() {
-		if strings.ReplaceAll(p.Fingerprint, "-", "") == want {
-			return identity.Peer{Name: p.Name, SignPub: p.SignPub, BoxPub: p.BoxPub, Fingerprint: p.Fingerprint}, nil
-		}
-	}
-	return identity.Peer{}, notFound
+	return peers, err
 }
 
 // parseRate reads "auto", "500M", "1G", "100k" or a plain number (bit/s).

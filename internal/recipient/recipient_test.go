@@ -1,0 +1,45 @@
+package recipient
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/presence"
+)
+
+type heardList []presence.PeerInfo
+
+func (h heardList) Peers() []presence.PeerInfo { return h }
+
+func TestResolve(t *testing.T) {
+	store, err := identity.OpenTrustStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobPub, _, _ := ed25519.GenerateKey(nil)
+	if _, err := store.Observe("bob", bobPub, [32]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	strangerPub, _, _ := ed25519.GenerateKey(nil)
+	strangerFP := identity.Fingerprint(strangerPub)
+	heard := heardList{{Name: "bob", Fingerprint: strangerFP, SignPub: strangerPub, BoxPub: [32]byte{2}}}
+	ctx := context.Background()
+
+	got, err := Resolve(ctx, store, heard, []string{"bob", strings.ToLower(strangerFP)}, 0)
+	if err != nil || len(got) != 2 || !got[0].SignPub.Equal(bobPub) || got[1].Fingerprint != strangerFP {
+		t.Fatalf("Resolve = %+v, %v; want bob from the store and the stranger by full fingerprint", got, err)
+	}
+	// A name heard on the LAN is not enough: anyone can claim it.
+	if _, err := Resolve(ctx, store, heard, []string{"carol"}, 0); !errors.Is(err, ErrNotSeen) {
+		t.Fatalf("unknown name: %v, want ErrNotSeen", err)
+	}
+	start := time.Now()
+	if _, err := Resolve(ctx, store, nil, []string{strangerFP}, 300*time.Millisecond); !errors.Is(err, ErrNotSeen) || time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("not heard: %v after %v, want ErrNotSeen after the wait", err, time.Since(start))
+	}
+}
