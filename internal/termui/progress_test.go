@@ -21,7 +21,12 @@ func TestProgressTwoConcurrentPushes(t *testing.T) {
 			v := NewProgress(&out, term, false)
 			clock := time.Unix(0, 0)
 			var mu sync.Mutex
-			v.now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(700 * time.Millisecond); return clock }
+			v.now = func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				clock = clock.Add(700 * time.Millisecond)
+				return clock
+			}
 			var wg sync.WaitGroup
 			for _, session := range []string{"aaaa", "bbbb"} {
 				wg.Go(func() {
