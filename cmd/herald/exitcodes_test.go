@@ -136,8 +136,7 @@ func interruptPush(t *testing.T) result {
 	receiverOn(t, net)
 	var stdout, stderr syncbuf.Buffer
 	app := newApp(&stdout, &stderr)
-	app.Metadata[metaNetwork] = net.Host(multicast.Link{})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(withNetwork(context.Background(), net.Host(multicast.Link{})))
 	defer cancel()
 	code := make(chan int, 1)
 	go func() {

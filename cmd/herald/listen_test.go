@@ -124,8 +124,7 @@ func startCLI(t *testing.T, network multicast.Network, stdin io.Reader, args ...
 		stdin = strings.NewReader("")
 	}
 	app.Reader = stdin
-	app.Metadata[metaNetwork] = network
-	ctx, cancel := context.WithTimeout(context.Background(), 2*msgWait)
+	ctx, cancel := context.WithTimeout(withNetwork(context.Background(), network), 2*msgWait)
 	b.cancel = cancel
 	go func() { b.code <- runApp(ctx, app, append([]string{"herald"}, args...)) }()
 	t.Cleanup(func() { b.stop() })

@@ -16,10 +16,6 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
-// metaNetwork is the App.Metadata key under which tests and the demo put
-// a multicast.Network (a MemNet host) to use instead of real UDP.
-const metaNetwork = "herald.network"
-
 // globalFlags are the flags every command shares; they go before the
 // command name. Each has an environment variable.
 func globalFlags() []cli.Flag {
@@ -117,8 +113,7 @@ func nodeConfig(c *cli.Context) (node.Config, error) {
 // testNetwork is the simulated network tests and the demo run the
 // commands on instead of real UDP, or nil.
 func testNetwork(c *cli.Context) multicast.Network {
-	network, _ := c.App.Metadata[metaNetwork].(multicast.Network)
-	return network
+	return envOf(c).network
 }
 
 // parseGroup reads --group: ADDR:PORT, [V6ADDR]:PORT, or an address alone
