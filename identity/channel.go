@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -16,6 +17,7 @@ import (
 // different purposes are independent.
 const (
 	channelIDInfo     = "herald channel id v1"
+	channelSeedInfo   = "herald channel seed v2"
 	channelKeyInfoFmt = "herald channel %s v1"
 	// PurposeMessage keys announcements and chat on the channel.
 	PurposeMessage = "message"
@@ -34,27 +36,66 @@ const (
 	PassphraseThreads    = 4
 )
 
+// SeedLen is the length of a version-2 channel's seed: 128 bits, what
+// resists offline guessing (the channel ID is public and checks a guess).
+const SeedLen = 16
+
 // Channel is a named group secret: whoever holds Secret can read and
 // write the channel. The zero secret is the open channel, readable by
-// anyone. A Channel is a plain value, safe to copy and share.
+// anyone. Owners are the keys whose pushes and announcements members
+// trust on this channel (SPEC.md §8). A Channel is a plain value; copy
+// Owners before changing it.
 type Channel struct {
 	Name   string
 	Secret [32]byte
+	// Seed is what Secret derives from in a version-2 channel (made by
+	// NewChannel, written in its join code); zero for channels from a
+	// version-1 join code or a passphrase.
+	Seed [SeedLen]byte
+	// Owners are canonical fingerprints; the first is written into the
+	// join code.
+	Owners []string
 }
 
-// NewChannel makes a channel with a fresh random secret. The name is
-// lower-cased and must satisfy NormalizeChannelName; "open" is reserved.
-func NewChannel(name string) (Channel, error) {
+// NewChannel makes a channel from a fresh random seed, owned by owner
+// (a fingerprint; "" for none). The name is lower-cased and must satisfy
+// NormalizeChannelName; "open" is reserved.
+func NewChannel(name, owner string) (Channel, error) {
 	name, err := normalizeSecretChannelName(name)
 	if err != nil {
 		return Channel{}, err
 	}
-	c := Channel{Name: name}
-	if _, err := rand.Read(c.Secret[:]); err != nil {
+	var seed [SeedLen]byte
+	if _, err := rand.Read(seed[:]); err != nil {
 		return Channel{}, fmt.Errorf("identity: channel secret: %w", err)
+	}
+	c := channelFromSeed(name, seed)
+	if owner != "" {
+		fp, err := ParseFingerprint(owner)
+		if err != nil {
+			return Channel{}, err
+		}
+		c.Owners = []string{fp}
 	}
 	return c, nil
 }
+
+// channelFromSeed derives a version-2 channel: Secret =
+// HKDF-SHA256(seed, salt empty, info "herald channel seed v2", 32).
+func channelFromSeed(name string, seed [SeedLen]byte) Channel {
+	c := Channel{Name: name, Seed: seed}
+	r := hkdf.New(sha256.New, seed[:], nil, []byte(channelSeedInfo))
+	if _, err := io.ReadFull(r, c.Secret[:]); err != nil {
+		panic("identity: hkdf: " + err.Error())
+	}
+	return c
+}
+
+// HasSeed reports a version-2 channel, whose join code names an owner.
+func (c Channel) HasSeed() bool { return c.Seed != [SeedLen]byte{} }
+
+// IsOwner reports whether the key with fingerprint fp owns the channel.
+func (c Channel) IsOwner(fp string) bool { return slices.Contains(c.Owners, fp) }
 
 // ChannelFromPassphrase derives a channel everyone typing the same name
 // and passphrase agrees on: Secret = argon2id(pass, salt =

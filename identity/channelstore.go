@@ -1,76 +1,200 @@
 package identity
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 const (
 	channelsFile = "channels.json"
-	channelsV1   = 1
+	channelsLock = ".channels.lock"
+	channelsV1   = 1 // name and secret
+	channelsV2   = 2 // plus seed and owners
 	// MaxChannels bounds the joined channels; only the user adds them, but
 	// every packet is matched against them.
 	MaxChannels = 256
+	// MaxOwners bounds the owners of one channel.
+	MaxOwners = 16
 )
 
 // ChannelStore is the list of joined channels, kept in channels.json in
 // the home in the order they were joined. The open channel is always
-// available and never stored. Safe for concurrent use within one process.
+// available and never stored. Like TrustStore, writes are lock, re-read,
+// change, write, and every process sees another's join or leave within
+// reloadEvery. Safe for concurrent use.
 type ChannelStore struct {
-	path     string
+	path, lockPath string
+	reloadEvery    time.Duration
+	writeMu        sync.Mutex // taken before mu
+
 	mu       sync.Mutex
 	channels []Channel
+	ids      [][8]byte // ids[i] = channels[i].ID()
+	stamp    fileStamp
+	checked  time.Time
 }
 
-type channelsFileV1 struct {
+type channelsFileV2 struct {
 	Version  int         `json:"version"`
-	Channels []channelV1 `json:"channels"`
+	Channels []channelV2 `json:"channels"`
 }
 
-type channelV1 struct {
-	Name   string `json:"name"`
-	Secret []byte `json:"secret"` // 32 bytes, base64
+type channelV2 struct {
+	Name   string   `json:"name"`
+	Secret []byte   `json:"secret"`           // 32 bytes, base64
+	Seed   []byte   `json:"seed,omitempty"`   // 16 bytes, version-2 channels
+	Owners []string `json:"owners,omitempty"` // fingerprints
 }
 
-// OpenChannelStore loads channels.json from home; a missing file means
-// no channels joined.
+// OpenChannelStore loads channels.json from home (version 1 or 2); a
+// missing file means no channels joined.
 func OpenChannelStore(home string) (*ChannelStore, error) {
 	if err := ensureHome(home); err != nil {
 		return nil, err
 	}
-	s := &ChannelStore{path: filepath.Join(home, channelsFile)}
-	var f channelsFileV1
-	ok, err := loadJSON(s.path, &f)
-	if err != nil || !ok {
-		return s, err
-	}
-	if err := checkVersion(s.path, f.Version, channelsV1); err != nil {
+	s := &ChannelStore{path: filepath.Join(home, channelsFile), lockPath: filepath.Join(home, channelsLock), reloadEvery: reloadEvery}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reloadLocked(true); err != nil {
 		return nil, err
 	}
-	if len(f.Channels) > MaxChannels {
-		return nil, fmt.Errorf("%w: %s lists %d channels, at most %d", ErrCorrupt, s.path, len(f.Channels), MaxChannels)
-	}
-	for _, fc := range f.Channels {
-		name, err := normalizeSecretChannelName(fc.Name)
-		if err != nil || len(fc.Secret) != 32 || s.indexLocked(name) >= 0 {
-			return nil, fmt.Errorf("%w: %s: channel %q invalid or listed twice", ErrCorrupt, s.path, fc.Name)
-		}
-		c := Channel{Name: name}
-		copy(c.Secret[:], fc.Secret)
-		s.channels = append(s.channels, c)
-	}
 	return s, nil
+}
+
+func readChannelsFile(path string) ([]Channel, error) {
+	var f channelsFileV2
+	ok, err := loadJSON(path, &f)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if f.Version != channelsV1 {
+		if err := checkVersion(path, f.Version, channelsV2); err != nil {
+			return nil, err
+		}
+	}
+	if len(f.Channels) > MaxChannels {
+		return nil, fmt.Errorf("%w: %s lists %d channels, at most %d", ErrCorrupt, path, len(f.Channels), MaxChannels)
+	}
+	var out []Channel
+	for _, fc := range f.Channels {
+		c, err := decodeChannel(fc)
+		if err == nil && slices.ContainsFunc(out, func(o Channel) bool { return o.Name == c.Name }) {
+			err = fmt.Errorf("listed twice")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: channel %q: %v", ErrCorrupt, path, fc.Name, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func decodeChannel(fc channelV2) (Channel, error) {
+	name, err := normalizeSecretChannelName(fc.Name)
+	if err != nil {
+		return Channel{}, err
+	}
+	if len(fc.Secret) != 32 || (fc.Seed != nil && len(fc.Seed) != SeedLen) || len(fc.Owners) > MaxOwners {
+		return Channel{}, fmt.Errorf("secret must be 32 bytes, seed %d, at most %d owners", SeedLen, MaxOwners)
+	}
+	c := Channel{Name: name}
+	if fc.Seed != nil {
+		c = channelFromSeed(name, [SeedLen]byte(fc.Seed))
+		if !slices.Equal(c.Secret[:], fc.Secret) {
+			return Channel{}, fmt.Errorf("secret does not derive from seed")
+		}
+	}
+	copy(c.Secret[:], fc.Secret)
+	for _, o := range fc.Owners {
+		fp, err := ParseFingerprint(o)
+		if err != nil {
+			return Channel{}, err
+		}
+		if !slices.Contains(c.Owners, fp) {
+			c.Owners = append(c.Owners, fp)
+		}
+	}
+	return c, nil
+}
+
+func encodeChannel(c Channel) channelV2 {
+	e := channelV2{Name: c.Name, Secret: slices.Clone(c.Secret[:]), Owners: slices.Clone(c.Owners)}
+	if c.HasSeed() {
+		e.Seed = slices.Clone(c.Seed[:])
+	}
+	return e
+}
+
+func (s *ChannelStore) refreshLocked() {
+	if time.Since(s.checked) < s.reloadEvery {
+		return
+	}
+	_ = s.reloadLocked(false)
+}
+
+func (s *ChannelStore) reloadLocked(force bool) error {
+	s.checked = time.Now()
+	stamp := stampOf(s.path)
+	if !force && stamp.same(s.stamp) {
+		return nil
+	}
+	channels, err := readChannelsFile(s.path)
+	if err != nil {
+		return err
+	}
+	s.adoptLocked(channels, stamp)
+	return nil
+}
+
+func (s *ChannelStore) adoptLocked(channels []Channel, stamp fileStamp) {
+	s.channels, s.stamp = channels, stamp
+	s.ids = make([][8]byte, len(channels))
+	for i, c := range channels {
+		s.ids[i] = c.ID()
+	}
 }
 
 func (s *ChannelStore) indexLocked(name string) int {
 	return slices.IndexFunc(s.channels, func(c Channel) bool { return c.Name == name })
 }
 
-// Add joins c and saves. Joining the same channel twice is a no-op;
-// a different secret under a joined name is ErrChannelExists (Remove
-// first). The open channel cannot be added: it is always there.
+// update is the one writer of channels.json: lock, re-read, let op
+// compute the new list from the current one, write it, adopt it.
+func (s *ChannelStore) update(op func(cur []Channel) ([]Channel, error)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	unlock, err := lockFile(s.lockPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reloadLocked(true); err != nil {
+		return err
+	}
+	next, err := op(slices.Clone(s.channels))
+	if err != nil {
+		return err
+	}
+	f := channelsFileV2{Version: channelsV2, Channels: make([]channelV2, len(next))}
+	for i, c := range next {
+		f.Channels[i] = encodeChannel(c)
+	}
+	if err := saveJSON(s.path, f, true); err != nil {
+		return fmt.Errorf("identity: save channels %s: %w", s.path, err)
+	}
+	s.adoptLocked(next, stampOf(s.path))
+	return nil
+}
+
+// Add joins c and saves. Joining the same channel again adds the owners
+// c names; a different secret under a joined name is ErrChannelExists
+// (Remove first). The open channel cannot be added: it is always there.
 func (s *ChannelStore) Add(c Channel) error {
 	name, err := normalizeSecretChannelName(c.Name)
 	if err != nil {
@@ -79,19 +203,27 @@ func (s *ChannelStore) Add(c Channel) error {
 	if c.IsOpen() {
 		return fmt.Errorf("%w: channel %q has no secret", ErrBadName, name)
 	}
-	c.Name = name
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i := s.indexLocked(name); i >= 0 {
-		if s.channels[i].Secret == c.Secret {
-			return nil
+	c.Name, c.Owners = name, slices.Clone(c.Owners)
+	return s.update(func(cur []Channel) ([]Channel, error) {
+		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
+		switch {
+		case i >= 0 && cur[i].Secret != c.Secret:
+			return nil, fmt.Errorf("%w: %q; leave it first", ErrChannelExists, name)
+		case i >= 0:
+			for _, o := range c.Owners {
+				if !slices.Contains(cur[i].Owners, o) {
+					cur[i].Owners = append(slices.Clone(cur[i].Owners), o)
+				}
+			}
+			if !cur[i].HasSeed() {
+				cur[i].Seed = c.Seed
+			}
+			return cur, nil
+		case len(cur) >= MaxChannels:
+			return nil, fmt.Errorf("identity: already %d channels joined, leave one first", MaxChannels)
 		}
-		return fmt.Errorf("%w: %q; leave it first", ErrChannelExists, name)
-	}
-	if len(s.channels) >= MaxChannels {
-		return fmt.Errorf("identity: already %d channels joined, leave one first", MaxChannels)
-	}
-	return s.saveLocked(append(slices.Clip(s.channels), c))
+		return append(cur, c), nil
+	})
 }
 
 // Remove leaves the named channel and saves.
@@ -100,27 +232,56 @@ func (s *ChannelStore) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := s.indexLocked(name)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrUnknownChannel, name)
-	}
-	return s.saveLocked(slices.Delete(slices.Clone(s.channels), i, i+1))
+	return s.update(func(cur []Channel) ([]Channel, error) {
+		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
+		}
+		return slices.Delete(cur, i, i+1), nil
+	})
 }
 
-// saveLocked writes next and adopts it only if the write succeeded, so
-// memory never claims what the disk does not hold.
-func (s *ChannelStore) saveLocked(next []Channel) error {
-	f := channelsFileV1{Version: channelsV1, Channels: make([]channelV1, len(next))}
-	for i, c := range next {
-		f.Channels[i] = channelV1{Name: c.Name, Secret: slices.Clone(c.Secret[:])}
+// AddOwner makes the key with fingerprint fp an owner of the named
+// channel on this node (members then accept its pushes there).
+func (s *ChannelStore) AddOwner(name, fp string) error {
+	return s.changeOwners(name, fp, true)
+}
+
+// RemoveOwner stops treating fp as an owner of the named channel.
+func (s *ChannelStore) RemoveOwner(name, fp string) error {
+	return s.changeOwners(name, fp, false)
+}
+
+func (s *ChannelStore) changeOwners(name, fp string, add bool) error {
+	name, err := NormalizeChannelName(name)
+	if err != nil {
+		return err
 	}
-	if err := saveJSON(s.path, f, true); err != nil {
-		return fmt.Errorf("identity: save channels %s: %w", s.path, err)
+	if fp, err = ParseFingerprint(fp); err != nil {
+		return err
 	}
-	s.channels = next
-	return nil
+	return s.update(func(cur []Channel) ([]Channel, error) {
+		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
+		}
+		owners := slices.Clone(cur[i].Owners)
+		j := slices.Index(owners, fp)
+		switch {
+		case add && j >= 0:
+			return cur, nil
+		case add && len(owners) >= MaxOwners:
+			return nil, fmt.Errorf("identity: channel %q already has %d owners", name, MaxOwners)
+		case add:
+			owners = append(owners, fp)
+		case j < 0:
+			return nil, fmt.Errorf("%w: %s is not an owner of %q", ErrUnknownPeer, fp, name)
+		default:
+			owners = slices.Delete(owners, j, j+1)
+		}
+		cur[i].Owners = owners
+		return cur, nil
+	})
 }
 
 // Get returns the joined channel of that name (any case); "open" is
@@ -135,10 +296,29 @@ func (s *ChannelStore) Get(name string) (Channel, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refreshLocked()
 	if i := s.indexLocked(name); i >= 0 {
 		return s.channels[i], true
 	}
 	return Channel{}, false
+}
+
+// ByID returns the joined channel with channel ID id.
+func (s *ChannelStore) ByID(id [8]byte) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshLocked()
+	if i := slices.Index(s.ids, id); i >= 0 {
+		return s.channels[i], true
+	}
+	return Channel{}, false
+}
+
+// OwnerOf reports whether signPub owns the joined channel with ID id:
+// such a key's pushes and announcements on that channel are trusted.
+func (s *ChannelStore) OwnerOf(id [8]byte, signPub ed25519.PublicKey) bool {
+	c, ok := s.ByID(id)
+	return ok && len(signPub) == ed25519.PublicKeySize && c.IsOwner(Fingerprint(signPub))
 }
 
 // List returns the joined channels in the order they were joined (the
@@ -146,16 +326,37 @@ func (s *ChannelStore) Get(name string) (Channel, bool) {
 func (s *ChannelStore) List() []Channel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refreshLocked()
 	return slices.Clone(s.channels)
 }
 
-// Default is the channel used when none is named: the first one joined,
-// else the open channel.
+// Default is the channel used when none is named: the first in the list
+// (the first joined, unless MakeDefault moved another to the front), else
+// the open channel.
 func (s *ChannelStore) Default() Channel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refreshLocked()
 	if len(s.channels) > 0 {
 		return s.channels[0]
 	}
 	return OpenChannel()
+}
+
+// MakeDefault moves the named channel to the front of the list, where
+// Default finds it: `herald channel new` makes the channel it creates the
+// one push, announce and chat use when no channel is named.
+func (s *ChannelStore) MakeDefault(name string) error {
+	name, err := NormalizeChannelName(name)
+	if err != nil {
+		return err
+	}
+	return s.update(func(cur []Channel) ([]Channel, error) {
+		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
+		}
+		c := cur[i]
+		return append([]Channel{c}, slices.Delete(cur, i, i+1)...), nil
+	})
 }

@@ -16,8 +16,8 @@ func TestChannelStore(t *testing.T) {
 	if d := s.Default(); !d.IsOpen() {
 		t.Fatalf("default with nothing joined is %+v, want open", d)
 	}
-	lab, _ := NewChannel("lab")
-	ops, _ := NewChannel("ops")
+	lab, _ := NewChannel("lab", "")
+	ops, _ := NewChannel("ops", "")
 	relabeled := lab
 	relabeled.Secret[0] ^= 1
 	upper := ops
@@ -44,13 +44,13 @@ func TestChannelStore(t *testing.T) {
 			}
 		})
 	}
-	if got := s.List(); len(got) != 2 || got[0] != lab || got[1] != ops {
+	if got := s.List(); len(got) != 2 || !sameChannel(got[0], lab) || !sameChannel(got[1], ops) {
 		t.Fatalf("List = %+v, want [lab ops]", got)
 	}
-	if d := s.Default(); d != lab {
+	if d := s.Default(); !sameChannel(d, lab) {
 		t.Fatalf("Default = %q, want the first joined", d.Name)
 	}
-	if c, ok := s.Get("OPS"); !ok || c != ops {
+	if c, ok := s.Get("OPS"); !ok || !sameChannel(c, ops) {
 		t.Fatalf("Get(OPS) = %+v %v", c, ok)
 	}
 	if c, ok := s.Get("Open"); !ok || !c.IsOpen() {
@@ -64,17 +64,17 @@ func TestChannelStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.List(); len(got) != 2 || got[0] != lab || got[1] != ops {
+	if got := r.List(); len(got) != 2 || !sameChannel(got[0], lab) || !sameChannel(got[1], ops) {
 		t.Fatalf("after reopen: %+v", got)
 	}
 	if err := r.Remove("LAB"); err != nil {
 		t.Fatal(err)
 	}
-	if d := r.Default(); d != ops {
+	if d := r.Default(); !sameChannel(d, ops) {
 		t.Fatalf("default after leaving lab = %q", d.Name)
 	}
 	r2, _ := OpenChannelStore(home)
-	if got := r2.List(); len(got) != 1 || got[0] != ops {
+	if got := r2.List(); len(got) != 1 || !sameChannel(got[0], ops) {
 		t.Fatalf("removal not persisted: %+v", got)
 	}
 	if info, _ := os.Stat(filepath.Join(home, channelsFile)); info.Mode().Perm() != 0o600 {
@@ -85,7 +85,7 @@ func TestChannelStore(t *testing.T) {
 func TestChannelStoreKeepsMemoryAndDiskInStep(t *testing.T) {
 	home := t.TempDir()
 	s, _ := OpenChannelStore(home)
-	lab, _ := NewChannel("lab")
+	lab, _ := NewChannel("lab", "")
 	// A directory where the file should be makes the save fail.
 	if err := os.Mkdir(filepath.Join(home, channelsFile), 0o700); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,9 @@ func TestOpenChannelStoreRejects(t *testing.T) {
 	}{
 		{"group readable", `{"version":1}`, 0o640, ErrInsecurePermissions},
 		{"not json", `{`, 0o600, ErrCorrupt},
-		{"future version", `{"version":2}`, 0o600, ErrCorrupt},
+		{"future version", `{"version":3}`, 0o600, ErrCorrupt},
+		{"seed does not give the secret", `{"version":2,"channels":[{"name":"a","secret":"` + b64(make([]byte, 32)) + `","seed":"` + b64(make([]byte, 16)) + `"}]}`, 0o600, ErrCorrupt},
+		{"bad owner", `{"version":2,"channels":[{"name":"a","secret":"` + b64(make([]byte, 32)) + `","owners":["K7QF"]}]}`, 0o600, ErrCorrupt},
 		{"short secret", `{"version":1,"channels":[{"name":"a","secret":"AAAA"}]}`, 0o600, ErrCorrupt},
 		{"reserved name", `{"version":1,"channels":[{"name":"open","secret":"` + b64(make([]byte, 32)) + `"}]}`, 0o600, ErrCorrupt},
 		{"listed twice", `{"version":1,"channels":[{"name":"a","secret":"` + b64(make([]byte, 32)) + `"},{"name":"A","secret":"` + b64(make([]byte, 32)) + `"}]}`, 0o600, ErrCorrupt},

@@ -14,13 +14,18 @@ var (
 	ErrBadName = errors.New("identity: invalid name")
 	// ErrBadKey: a public key has the wrong length.
 	ErrBadKey = errors.New("identity: invalid key")
-	// ErrKeyChanged: a known name was presented with a different key.
+	// ErrKeyChanged: a trusted peer's name was presented with another key.
 	ErrKeyChanged = errors.New("identity: key changed for known name")
+	// ErrBadFingerprint: a string is not a full fingerprint.
+	ErrBadFingerprint = errors.New("identity: invalid fingerprint")
+	// ErrBadIdentityLine: a public identity line (Identity.Export) is
+	// malformed or its signature does not verify.
+	ErrBadIdentityLine = errors.New("identity: invalid identity line")
 	// ErrUnknownPeer: no peer matches a reference.
 	ErrUnknownPeer = errors.New("identity: no such peer")
 	// ErrAmbiguous: more than one peer matches a reference.
 	ErrAmbiguous = errors.New("identity: ambiguous peer reference")
-	// ErrStoreFull: the trust store holds MaxPeers peers, none evictable.
+	// ErrStoreFull: the trust store already trusts MaxPeers keys.
 	ErrStoreFull = errors.New("identity: trust store full")
 	// ErrBadJoinCode: a join code is malformed or its checksum fails.
 	ErrBadJoinCode = errors.New("identity: invalid join code")

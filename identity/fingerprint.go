@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 )
 
@@ -65,14 +66,29 @@ func fingerprintSymbols(ref string) (string, bool) {
 	return s, true
 }
 
-// ParseFingerprint reads a complete fingerprint as a person may type it
-// (any case, dashes or not, Crockford's look-alike letters) and returns
-// it in the canonical form Fingerprint prints; ok is false for anything
-// else, a prefix included.
-func ParseFingerprint(ref string) (fp string, ok bool) {
-	s, ok := fingerprintSymbols(ref)
-	if !ok || len(s) != fingerprintChars {
-		return "", false
+// ParseFingerprint reads a full fingerprint as a person types it (any
+// case, dashes and spaces optional, O read as 0, I and L as 1) and
+// returns it in canonical form, "K7QF-2MXA-9D3B-WZ4E-H6TN". Anything
+// else, a prefix included, is an error matching ErrBadFingerprint. It is
+// the one parser of fingerprints: every command that takes one calls it.
+func ParseFingerprint(s string) (string, error) {
+	symbols, ok := canonicalCrockford(s)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w: %q has a character outside 0-9, A-Z (without U)", ErrBadFingerprint, s)
+	case len(symbols) != fingerprintChars:
+		return "", fmt.Errorf("%w: %q has %d characters, a fingerprint has %d", ErrBadFingerprint, s, len(symbols), fingerprintChars)
 	}
-	return groupFingerprint(s), true
+	// The last character carries 5 of the 100 bits, all significant, so
+	// every 20-character string is some fingerprint.
+	return groupFingerprint(symbols), nil
+}
+
+// shortFingerprint is the first group of a fingerprint: enough to tell
+// apart the few keys a room shows under one name, never enough to trust.
+func shortFingerprint(fp string) string {
+	if len(fp) < fingerprintGroupLen {
+		return fp
+	}
+	return fp[:fingerprintGroupLen]
 }

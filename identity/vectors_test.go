@@ -24,6 +24,10 @@ type vectors struct {
 	ChannelKeyPush    string `json:"channel_key_push"`
 	OpenChannelID     string `json:"open_channel_id"`
 	JoinCode          string `json:"join_code"`
+	V2Seed            string `json:"v2_seed"`
+	V2Secret          string `json:"v2_secret"`
+	V2Owner           string `json:"v2_owner"`
+	V2JoinCode        string `json:"v2_join_code"`
 	PassphraseName    string `json:"passphrase_name"`
 	Passphrase        string `json:"passphrase"`
 	PassphraseSecret  string `json:"passphrase_secret"`

@@ -11,7 +11,6 @@ import (
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/node"
-	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -140,33 +139,33 @@ func (e *Engine) Stats() Stats {
 
 // sender is who signed a packet, as a person should see it.
 type sender struct {
-	name  string
+	name  string // identity.Label: a name, disambiguated when shared
 	fp    string
 	trust identity.TrustState
 }
 
-// who looks a signing key up: this node, the trust store, then the live
-// peer table, which alone knows a key is Changed (a name bound to
-// another key) since such keys are never recorded.
-func (e *Engine) who(key [protocol.SenderLen]byte) sender {
+// who looks a signing key up: this node, then the trust store, which
+// knows every key heard (live peers' beacons included) and which keys
+// claim a trusted peer's name (Changed). On a channel the key owns
+// (channel, all zero for none or a private message), it is Trusted
+// (SPEC.md §8: owners).
+func (e *Engine) who(key [protocol.SenderLen]byte, channel [8]byte) sender {
 	pub := ed25519.PublicKey(key[:])
 	if e.node.ID.SignPub.Equal(pub) {
 		return sender{e.node.ID.Name, e.node.ID.Fingerprint(), identity.Trusted}
 	}
-	var live presence.PeerInfo
-	var isLive bool
+	claimed := ""
 	if e.cfg.Peers != nil {
-		live, isLive = e.cfg.Peers.Lookup(pub)
-		if isLive && live.Trust == presence.TrustChanged {
-			return sender{live.Name, live.Fingerprint, identity.Changed}
+		if live, ok := e.cfg.Peers.Lookup(pub); ok {
+			claimed = live.Name
 		}
 	}
+	s := sender{name: e.node.Trust.Label(pub, claimed), fp: identity.Fingerprint(pub), trust: identity.Unknown}
 	if p, ok := e.node.Trust.Lookup(pub); ok {
-		return sender{p.Name, p.Fingerprint, p.State()}
+		s.trust = p.State()
 	}
-	s := sender{fp: identity.Fingerprint(pub), trust: identity.Unknown}
-	if isLive {
-		s.name = live.Name
+	if s.trust != identity.Trusted && channel != ([8]byte{}) && e.node.Channels.OwnerOf(channel, pub) {
+		s.trust = identity.Trusted
 	}
 	return s
 }
@@ -179,4 +178,26 @@ func (e *Engine) deliver(m Message) {
 	default:
 		e.stats.overflow.Add(1)
 	}
+}
+
+// channelFor finds the channel of a group message. An engine showing the
+// node's channels (Config.Channels nil) follows the channel store as it
+// changes, so a `herald channel join` or `leave` reaches a running listen
+// (SPEC.md §8); keys are derived once per channel and cached on Run's
+// goroutine.
+func (e *Engine) channelFor(id [8]byte) (channelKey, bool) {
+	if e.cfg.Channels != nil || id == ([8]byte{}) {
+		ck, ok := e.channels[id]
+		return ck, ok
+	}
+	c, ok := e.node.Channels.ByID(id)
+	if !ok {
+		return channelKey{}, false
+	}
+	ck, ok := e.channels[id]
+	if !ok {
+		ck = channelKey{name: c.Name, key: c.Key(identity.PurposeMessage)}
+		e.channels[id] = ck
+	}
+	return ck, true
 }

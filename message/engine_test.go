@@ -194,8 +194,9 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 	t.Run("changed key", func(t *testing.T) {
-		// rx met the real alice; an impostor now uses her name.
-		if _, err := rx.node.Trust.Observe("alice", alice.node.ID.SignPub, alice.node.ID.BoxPub); err != nil {
+		// rx trusts the real alice; an impostor now uses her name. Its
+		// message is shown, marked changed, never as alice.
+		if _, err := rx.node.Trust.TrustKey("alice", alice.node.ID.SignPub, alice.node.ID.BoxPub); err != nil {
 			t.Fatal(err)
 		}
 		impostor := l.peer("alice", peerOpts{presence: true, cfg: Config{Channels: chans, Repeats: -1}})
@@ -207,23 +208,27 @@ func TestRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, "changed key counted", func() bool { return rx.eng.Stats().ChangedKey >= 1 })
-		// The real alice still gets through, named and seen.
+		got := rx.waitFor(t, 2)
+		if m := got[1]; m.Text != "I am alice" || m.Trust != identity.Changed || m.Sender == "alice" || !strings.HasPrefix(m.Sender, "alice·") {
+			t.Fatalf("impostor shown as %q from %q (%v); want changed and disambiguated", m.Text, m.Sender, m.Trust)
+		}
+		// The real alice still gets through, named and trusted.
 		if _, err := alice.eng.Post(l.ctx, Post{Channel: ch, Text: "really alice"}); err != nil {
 			t.Fatal(err)
 		}
-		got := rx.waitFor(t, 2)
-		if m := got[1]; m.Text != "really alice" || m.Sender != "alice" || m.Trust != identity.Seen {
+		got = rx.waitFor(t, 3)
+		if m := got[2]; m.Text != "really alice" || !strings.HasPrefix(m.Sender, "alice") || m.Trust != identity.Trusted {
 			t.Fatalf("genuine alice shown as %q from %q (%v)", m.Text, m.Sender, m.Trust)
 		}
 	})
 	time.Sleep(50 * time.Millisecond)
 	for _, m := range rx.messages() {
-		if m.Text != "said once" && m.Text != "really alice" {
+		if m.Text != "said once" && m.Text != "really alice" && m.Text != "I am alice" {
 			t.Errorf("refused message shown: %q", m.Text)
 		}
 	}
-	if n := len(rx.messages()); n != 2 {
-		t.Errorf("showed %d messages, want 2", n)
+	if n := len(rx.messages()); n != 3 {
+		t.Errorf("showed %d messages, want 3", n)
 	}
 }
 

@@ -198,7 +198,7 @@ func (r *rawSender) capture(t testing.TB, typ protocol.Type, count int) [][]byte
 
 func mustChannel(t testing.TB, name string) identity.Channel {
 	t.Helper()
-	ch, err := identity.NewChannel(name)
+	ch, err := identity.NewChannel(name, "")
 	if err != nil {
 		t.Fatal(err)
 	}

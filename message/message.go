@@ -40,12 +40,13 @@ type Message struct {
 	Private  bool
 	Priority bool
 	Retained bool
-	// Sender is the name the trust store bound to the key, else the name
-	// a live peer with that key claims, else empty. A label, never an
-	// identity: Fingerprint is.
+	// Sender is identity.Label of the key: the name it claims, with a
+	// short fingerprint when several keys use that name; the fingerprint
+	// alone for a key never heard. A label, never an identity:
+	// Fingerprint is.
 	Sender      string
 	Fingerprint string
 	SenderKey   ed25519.PublicKey
-	Trust       identity.TrustState // Unknown, Seen or Trusted; Changed is never delivered
+	Trust       identity.TrustState // Trusted also for a channel owner; Changed: claims a trusted peer's name
 	Text        string
 }

@@ -20,7 +20,7 @@ func (e *Engine) handleGroup(pkt node.Packet) {
 		e.stats.malformed.Add(1)
 		return
 	}
-	ch, ok := e.channels[m.Channel]
+	ch, ok := e.channelFor(m.Channel)
 	if !ok {
 		e.stats.notForUs.Add(1)
 		return
@@ -48,7 +48,7 @@ func (e *Engine) handleGroup(pkt node.Packet) {
 		kind = KindAnnounce
 	}
 	e.show(key, text, sent, Message{Kind: kind, Channel: ch.name,
-		Priority: m.Flags&protocol.GroupPriorityHigh != 0, Retained: m.Flags&protocol.GroupRetained != 0})
+		Priority: m.Flags&protocol.GroupPriorityHigh != 0, Retained: m.Flags&protocol.GroupRetained != 0}, m.Channel)
 }
 
 // handlePrivate takes one verified private fragment or receipt.
@@ -101,7 +101,7 @@ func (e *Engine) handlePrivate(pkt node.Packet) {
 	if !done {
 		return
 	}
-	if e.show(key, text, sent, Message{Kind: KindPrivate, Private: true}) {
+	if e.show(key, text, sent, Message{Kind: KindPrivate, Private: true}, [8]byte{}) {
 		e.sendReceipt(pkt.Sender, m.BoxKey, m.Message)
 	}
 }
@@ -120,10 +120,6 @@ func (e *Engine) admit(key msgKey, s shape) (*partial, bool) {
 			return nil, false
 		}
 		return p, true
-	}
-	if e.who(key.sender).trust == identity.Changed {
-		e.stats.changedKey.Add(1)
-		return nil, false
 	}
 	if !e.limiter.allow(key.sender, e.node.Now()) {
 		e.stats.rateLimited.Add(1)
@@ -163,18 +159,18 @@ func (e *Engine) accept(p *partial, key msgKey, s shape, sentMs uint64, index by
 	return string(block[:s.frag.Length]), p.sent, true
 }
 
-// show completes a message: it must be text, and its sender must not
-// have turned out to be a changed key meanwhile. It reports whether the
-// message was delivered or counted as lost to a full queue.
-func (e *Engine) show(key msgKey, text string, sentMs uint64, m Message) bool {
+// show completes a message: it must be text. A message from a key that
+// claims a trusted peer's name is shown as Changed (and counted), never
+// dropped for its name (SPEC.md §8). It reports whether the message was
+// delivered or counted as lost to a full queue.
+func (e *Engine) show(key msgKey, text string, sentMs uint64, m Message, channel [8]byte) bool {
 	if !utf8.ValidString(text) {
 		e.stats.malformed.Add(1)
 		return false
 	}
-	from := e.who(key.sender)
+	from := e.who(key.sender, channel)
 	if from.trust == identity.Changed {
 		e.stats.changedKey.Add(1)
-		return false
 	}
 	m.Time = e.node.Now()
 	m.Sent = time.UnixMilli(int64(sentMs))

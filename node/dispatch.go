@@ -45,7 +45,10 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 		}
 		return
 	}
-	if s.Type == protocol.TypeBeacon {
+	if s.Type == protocol.TypeProbe {
+		n.answerProbe(s, m.Src, m.N)
+	}
+	if s.Type == protocol.TypeBeacon && s.Sender != n.self { // another process of ours is no peer
 		if b, err := protocol.ParseBeacon(s.Body); err == nil {
 			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
 			n.versions.noteBeacon(m.Src.Addr().Unmap(), s.Sender, b) // names peers in version warnings

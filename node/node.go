@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -47,6 +48,8 @@ type Node struct {
 	skewWarned time.Time    // last clock-skew warning; handled under handleMu
 	versions   versionWatch // protocol versions heard (SPEC.md §3.5); handled under handleMu
 
+	replaySaveFailing atomic.Bool // a replay-state save failed and was reported
+
 	// handleMu lets one reader at a time run handle, so the control and
 	// unicast readers keep the single-reader guarantees of the package doc.
 	handleMu sync.Mutex
@@ -56,6 +59,7 @@ type Node struct {
 	unicastOn bool
 	unicastAt netip.AddrPort
 	ucast     *net.UDPConn
+	probes    []probeTally // under handleMu (probe.go)
 }
 
 type runState int
@@ -170,19 +174,18 @@ func (n *Node) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	return conn, nil
 }
 
-// SenderTrust says who signed with pub as a person should see it: the
-// name the key was first seen with (empty if never seen), its
-// fingerprint, and whether the user trusts it. This node's own key is
-// trusted under its own name.
-func (n *Node) SenderTrust(pub ed25519.PublicKey) (name string, fp string, trusted bool) {
+// SenderTrust says who signed with pub as a person should see it: its
+// label (identity.Label: the name it claims, disambiguated when several
+// keys use it; the fingerprint for a key never heard), its fingerprint,
+// and whether the user trusts it. This node's own key is trusted under
+// its own name.
+func (n *Node) SenderTrust(pub ed25519.PublicKey) (label string, fp string, trusted bool) {
 	if n.ID.SignPub.Equal(pub) {
 		return n.ID.Name, n.ID.Fingerprint(), true
-	}
-	if p, ok := n.Trust.Lookup(pub); ok {
-		return p.Name, p.Fingerprint, p.Trusted
 	}
 	if len(pub) != ed25519.PublicKeySize {
 		return "", "", false
 	}
-	return "", identity.Fingerprint(pub), false
+	p, ok := n.Trust.Lookup(pub)
+	return n.Trust.Label(pub, ""), identity.Fingerprint(pub), ok && p.Trusted
 }

@@ -409,7 +409,7 @@ func TestSenderTrust(t *testing.T) {
 		{"self", n.ID.SignPub, "alice", true},
 		{"seen", known, "bob", false},
 		{"trusted", trusted, "carol", true},
-		{"stranger", stranger, "", false},
+		{"stranger", stranger, identity.Fingerprint(stranger), false}, // a key never heard shows as its fingerprint
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,7 @@ func (n *Node) saveReplayState() {
 	merged := n.Replay.MergeState(old, n.Replay.AppendState(nil))
 	tmp, err := os.CreateTemp(n.Home, replayStateFile+".*")
 	if err != nil {
+		n.warnReplaySave(path, err)
 		return
 	}
 	_, err = tmp.Write(merged)
@@ -66,7 +67,19 @@ func (n *Node) saveReplayState() {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		n.Logger.Warn("node: replay state not saved", "file", path, "err", err)
+	}
+	n.warnReplaySave(path, err)
+}
+
+// warnReplaySave logs the first failure to save, and nothing more until
+// a save succeeds: a read-only home must not fill a service's log.
+func (n *Node) warnReplaySave(path string, err error) {
+	if err == nil {
+		n.replaySaveFailing.Store(false)
+		return
+	}
+	if !n.replaySaveFailing.Swap(true) {
+		n.Logger.Warn("node: replay state not saved; a restart within 2 minutes may accept replays of packets seen before it", "file", path, "err", err)
 	}
 }
 

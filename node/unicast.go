@@ -20,6 +20,11 @@ const (
 	// maxMulticastHeard bounds the senders remembered for having been
 	// heard on the group (presence's MaxPeers).
 	maxMulticastHeard = 1024
+	// MaxDeafPeers bounds the unicast copies of one control packet: a
+	// signed beacon from a forged source can make us copy our control
+	// traffic to an address that never asked, so at most this many, the
+	// most recent requests first.
+	MaxDeafPeers = 32
 	// UnicastExpire is how long a unicast route, a "cannot hear you"
 	// request or a multicast hearing stays valid without being renewed:
 	// presence's expiry (three missed beacons plus slack).
@@ -212,11 +217,20 @@ func (u *unicastPaths) sweepLocked(now time.Time) {
 func (u *unicastPaths) deafPeers(now time.Time) []netip.AddrPort {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	var out []netip.AddrPort
+	type deaf struct {
+		dst   netip.AddrPort
+		wants time.Time
+	}
+	var all []deaf
 	for dst, r := range u.routes {
 		if !r.wants.IsZero() && now.Sub(r.wants) <= UnicastExpire {
-			out = append(out, dst)
+			all = append(all, deaf{dst, r.wants})
 		}
+	}
+	slices.SortFunc(all, func(a, b deaf) int { return b.wants.Compare(a.wants) })
+	out := make([]netip.AddrPort, 0, min(len(all), MaxDeafPeers))
+	for _, d := range all[:min(len(all), MaxDeafPeers)] {
+		out = append(out, d.dst)
 	}
 	slices.SortFunc(out, compareAddrPort)
 	return out

@@ -33,6 +33,9 @@ func (n *Node) openUnicastLocked(conn multicast.Conn) {
 		n.unicastOn = false
 		return
 	}
+	// Room for a probe burst or a fan-out while the reader verifies
+	// signatures; the kernel clamps it to net.core.rmem_max.
+	_ = uc.SetReadBuffer(multicast.DefaultRecvBuffer)
 	n.ucast = uc
 }
 

@@ -9,10 +9,11 @@
 // It keeps a table of the peers it hears, at most MaxPeers (the one seen
 // longest ago is forgotten first). A peer that sends nothing for
 // ExpireAfter (three missed beacons) or says it is leaving is removed.
-// Every beacon is passed to the node's trust store (trust on first use):
-// a new key under a new name is recorded; a key presented under a name
-// already bound to another key is marked Changed, logged at Warn level,
-// kept out of the trust store and never shown as trusted.
+// Every beacon is passed to the node's trust store, which knows keys by
+// fingerprint: names are labels any number of keys may share (PeerInfo
+// Label disambiguates them). An untrusted key claiming a trusted key's
+// name is marked Changed, logged at Warn level and never shown as that
+// peer.
 //
 // The beacon's box key needs no separate binding signature: the whole
 // beacon, box key included, is signed by the sender's Ed25519 key and

@@ -14,8 +14,8 @@ const (
 	TrustSeen Trust = iota
 	// TrustTrusted: the user compared fingerprints and trusted the key.
 	TrustTrusted
-	// TrustChanged: the peer uses a name already bound to another key. It
-	// might be an impostor; it is never shown as trusted.
+	// TrustChanged: an untrusted key claims a trusted peer's name. It
+	// might be an impostor; it is never shown as that peer.
 	TrustChanged
 )
 
@@ -33,10 +33,12 @@ func (t Trust) String() string {
 
 // PeerInfo is a copy of what the table knows about one peer.
 type PeerInfo struct {
-	// Name is the name the trust store bound to the key (the first one it
-	// was seen with), or for a Changed or unrecorded peer the name it
-	// claims. A label, never an identity: compare Fingerprint.
-	Name        string
+	// Name is the name the key claims in its latest beacon. A label,
+	// never an identity: compare Fingerprint.
+	Name string
+	// Label is how to print the peer (identity.Label): Name, with a short
+	// fingerprint when another key uses the same name.
+	Label       string
 	Fingerprint string
 	SignPub     ed25519.PublicKey
 	BoxPub      [32]byte
@@ -57,7 +59,7 @@ const (
 	Joined EventKind = iota
 	// Left: the peer said it is leaving, expired, or was evicted.
 	Left
-	// Changed: a peer appeared with a name bound to another key.
+	// Changed: an untrusted key appeared with a trusted peer's name.
 	Changed
 )
 

@@ -11,7 +11,6 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
-// handle applies one verified beacon to the table.
 // handle records one beacon; it reports whether the sender is a peer this
 // table did not know.
 func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
@@ -28,19 +27,14 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 		return false
 	}
 	pub := ed25519.PublicKey(pkt.Sender[:])
+	// Names are labels: any number of keys may use one. The store says
+	// Changed only when an untrusted key claims a trusted peer's name.
 	state, err := p.node.Trust.Observe(b.Name, pub, b.BoxKey)
-	switch {
-	case errors.Is(err, identity.ErrKeyChanged):
-	case errors.Is(err, identity.ErrStoreFull):
-		state = identity.Seen // shown, but not remembered across runs
-	case err != nil:
+	if err != nil && !errors.Is(err, identity.ErrKeyChanged) {
 		p.node.Logger.Debug("presence: beacon refused", "src", pkt.Src, "err", err)
 		return false
 	}
 	name := b.Name
-	if rec, ok := p.node.Trust.Lookup(pub); ok && state != identity.Changed {
-		name = rec.Name
-	}
 
 	p.mu.Lock()
 	e, known := p.peers[pkt.Sender]
@@ -61,15 +55,15 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 		e.multicastSeen = e.info.LastSeen
 	}
 	e.info.UnicastOnly = e.multicastSeen.IsZero() || e.info.LastSeen.Sub(e.multicastSeen) > p.tuning.expire
-	if state == identity.Unknown {
-		p.trustDirty = true
+	if state == identity.Trusted {
+		p.trustDirty = true // a pinned key may have shown itself
 	}
 	info := p.infoLocked(e)
 	p.mu.Unlock()
 
 	if becameChanged {
-		p.node.Logger.Warn("presence: peer key CHANGED; it may be an impostor, refusing to trust it",
-			"name", b.Name, "addr", pkt.Src, "err", err)
+		p.node.Logger.Warn("presence: a key claims a trusted peer's name; it may be an impostor, never shown as that peer",
+			"name", b.Name, "fingerprint", info.Fingerprint, "addr", pkt.Src, "err", err)
 		p.emit(Event{Kind: Changed, Peer: info})
 	} else if !known {
 		p.emit(Event{Kind: Joined, Peer: info})
@@ -122,19 +116,23 @@ func (p *Presence) expire() {
 	}
 }
 
-// infoLocked copies e with its current trust: Changed is sticky, anything
-// else follows the trust store, so `herald trust` shows at once.
+// infoLocked copies e with its current trust and label. Trust follows
+// the trust store at the time of the query (so `herald trust` shows at
+// once); a key once seen claiming a trusted peer's name stays Changed
+// unless the user trusts that very key.
 func (p *Presence) infoLocked(e *entry) PeerInfo {
 	info := e.info
 	info.SignPub = slices.Clone(e.info.SignPub)
-	switch rec, ok := p.node.Trust.Lookup(info.SignPub); {
-	case e.changed:
-		info.Trust = TrustChanged
+	rec, ok := p.node.Trust.Lookup(info.SignPub)
+	switch {
 	case ok && rec.Trusted:
 		info.Trust = TrustTrusted
+	case e.changed || (ok && rec.Impostor):
+		info.Trust = TrustChanged
 	default:
 		info.Trust = TrustSeen
 	}
+	info.Label = p.node.Trust.Label(info.SignPub, info.Name)
 	return info
 }
 

@@ -13,8 +13,9 @@
 // Signed packets follow the header with a 56-byte envelope (sender
 // Ed25519 key, epoch, counter, timestamp), a type-specific body and a
 // 64-byte Ed25519 signature over everything before it. Data packets are
-// not signed: they carry an AEAD tag under the session key, and the
-// blocks they rebuild are checked against hashes the sender signed.
+// not signed: they carry an AEAD tag under the session key; each shard is
+// checked against a hash list the sender signed (ShardHashes, type 0x16)
+// and the blocks they rebuild against hashes in the signed manifest.
 //
 // Encoding appends to a caller's buffer (AppendBinary, Len); parsing
 // returns sub-slices of the input and does not allocate. Every parser

@@ -38,6 +38,10 @@ func FuzzParse(f *testing.F) {
 			if m, err := ParseManifestChunk(s.Body); err == nil {
 				enc = m.AppendBinary(nil)
 			}
+		case TypeProbe:
+			if m, err := ParseProbe(s.Body); err == nil {
+				enc = m.AppendBinary(nil)
+			}
 		case TypeEnd:
 			if m, err := ParseEnd(s.Body); err == nil {
 				enc = m.AppendBinary(nil)

@@ -39,6 +39,7 @@ func goldenBodies() map[string]Body {
 		"manifest": ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
 		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Received: 1900, Lost: 100, Overflow: 20, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
 		"end":      End{Session: testSession, Reason: EndComplete},
+		"probe":    Probe{Kind: ProbeReport, Path: ProbePathUnicast, Session: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, Target: [32]byte{0x42}, Count: 499, SpanMicros: 40_000, Bytes: 598_800},
 	}
 }
 
@@ -125,6 +126,8 @@ func reparse(t Type, body []byte, want Body) error {
 		got = m
 	case TypeEnd:
 		got, err = ParseEnd(body)
+	case TypeProbe:
+		got, err = ParseProbe(body)
 	default:
 		return errors.New("no parser for " + t.String())
 	}

@@ -24,6 +24,7 @@ const (
 	TypeBeacon   Type = 0x01
 	TypeGroupMsg Type = 0x02
 	TypePrivate  Type = 0x03
+	TypeProbe    Type = 0x04
 	TypeAnnounce Type = 0x10
 	TypeGrant    Type = 0x11
 	TypeManifest Type = 0x12
@@ -34,7 +35,7 @@ const (
 )
 
 var typeNames = map[Type]string{
-	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private",
+	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
 	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
 }

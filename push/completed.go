@@ -72,14 +72,13 @@ func readReceived(path string) []receivedPush {
 	return list
 }
 
-func hexKey(k [32]byte) string           { return hex.EncodeToString(k[:]) }
-func hexSID(s protocol.SessionID) string { return hex.EncodeToString(s[:]) }
+func hexKey(k [32]byte) string { return hex.EncodeToString(k[:]) }
 
 // hasSession reports whether the push (sender, sid) was completed here.
 func (l *receivedLog) hasSession(sender [32]byte, sid protocol.SessionID) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s, id := hexKey(sender), hexSID(sid)
+	s, id := hexKey(sender), sid.String()
 	for _, p := range l.list {
 		if p.Sender == s && p.Session == id {
 			return true

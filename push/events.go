@@ -86,10 +86,20 @@ type Report struct {
 	Repair    int64 // repair shards sent
 	Receivers []ReceiverReport
 	Expected  int // receivers that had to complete (--to or --min-receivers)
+	Feedback  FeedbackStats
 	Completed int
 }
 
 // OK reports whether every expected receiver completed.
 func (r *Report) OK() bool {
 	return r.Completed >= r.Expected && r.Expected > 0 || (r.Expected == 0 && r.Completed > 0)
+}
+
+// FeedbackStats is what receivers' statuses cost the sender: how many it
+// handled, the NACK entries in them, and the time spent verifying and
+// handling them (wall time on its own goroutines, a close bound on CPU).
+type FeedbackStats struct {
+	Statuses int64
+	Nacks    int64
+	Busy     time.Duration
 }

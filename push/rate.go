@@ -17,7 +17,7 @@ const (
 	rateWarmup    = 150 * time.Millisecond // first reports describe intervals before data flowed
 	rateHold      = 250 * time.Millisecond // after a change, reports still describe the old rate
 	rateSlowStart = 1.25                   // growth per tick until the first cut (like TCP's slow start)
-	rateGrow      = 1.05                   // growth per tick after it
+	rateGrow      = 1.03                   // growth per tick after it: ~1.3x a second
 	rateCut       = 0.85                   // a cut is at least this deep
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
@@ -29,6 +29,8 @@ const (
 	baselineCreep   = 1.0 / 64 // a path that got worse for good becomes the new baseline, slowly
 	minSampleShards = 50       // an interval with fewer shards tells nothing
 	queueBlockedMax = 0.5      // writes blocked this share of a tick: the sender's own link is full
+	queueRatio      = 0.9      // receivers accounting for less than this share of what is written: a queue builds
+	queueDrain      = 0.97     // on a queue, the rate drops a little below what arrives, so it drains
 )
 
 // rateSample is what one receiver saw of the data in one control
@@ -39,6 +41,10 @@ type rateSample struct {
 	received uint32
 	lost     uint32
 	overflow uint32
+	// arrivalRate is the shards per second it accounted for (received,
+	// lost or dropped) over the last rateWindow, timed by the arrival of
+	// its statuses; 0 when unknown.
+	arrivalRate float64
 }
 
 func (s rateSample) shards() uint32 { return s.received + s.lost + s.overflow }
@@ -56,14 +62,20 @@ func (s rateSample) overflowShare() float64 {
 type sendSample struct {
 	bytes   int64
 	blocked time.Duration
+	// rate is the datagrams per second written over the last rateWindow,
+	// perDatagram their mean size in bytes; 0 when unknown.
+	rate        float64
+	perDatagram float64
 }
 
 // rateController sets the send rate from receivers' reports. The clock is
 // passed in so it is tested without sleeping. Not safe for concurrent use.
 type rateController interface {
-	// update takes one interval's samples of the receivers still receiving
-	// and returns the rate to send at, in bit/s. Called about every rateTick.
-	update(now time.Time, sent sendSample, samples []rateSample) float64
+	// update takes one interval's samples of the receivers still receiving,
+	// of a room of room receivers (every one that joined, complete or
+	// not), and returns the rate to send at, in bit/s. Called about every
+	// rateTick.
+	update(now time.Time, sent sendSample, samples []rateSample, room int) float64
 	// rate is the current rate in bit/s.
 	rate() float64
 	// baseline is a receiver's steady (path) loss, 0..1, and whether it has one.
@@ -76,7 +88,7 @@ type fixedRate struct {
 	paths pathLoss
 }
 
-func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample) float64 {
+func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ int) float64 {
 	for _, s := range samples {
 		if s.shards() >= minSampleShards {
 			f.paths.observe(s.peer, s.lossShare(), true)
@@ -138,6 +150,8 @@ type autoRate struct {
 	clean    float64   // highest rate of an interval with no signal at all
 	cut      bool      // a cut happened: grow gently from now on
 	pending  bool      // the previous interval was congested (not severe)
+	queued   bool      // the previous interval showed a queue building
+	arrivals []float64 // scratch
 	paths    pathLoss
 	excesses []float64 // scratch
 }
@@ -152,12 +166,13 @@ func newRateController(fixed, ceiling float64) rateController {
 func (a *autoRate) rate() float64                     { return a.bps }
 func (a *autoRate) baseline(peer int) (float64, bool) { return a.paths.get(peer) }
 
-// floor is the lowest rate a minority of receivers can bring about.
+// floor is the lowest rate a minority of receivers can bring about: a
+// share of the highest clean rate, or of the start rate before any.
 func (a *autoRate) floor() float64 {
-	return min(max(rateFloorMin, rateFloorPart*a.clean), a.ceiling)
+	return min(max(rateFloorMin, rateFloorPart*max(a.clean, rateStart)), a.ceiling)
 }
 
-func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) float64 {
+func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, room int) float64 {
 	if now.Sub(a.last) < rateTick {
 		return a.bps
 	}
@@ -172,7 +187,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 	}
 	// Per receiver: is its loss above its own baseline, and is its socket
 	// overflowing?
-	a.excesses = a.excesses[:0]
+	a.excesses, a.arrivals = a.excesses[:0], a.arrivals[:0]
 	voters, rising, severe, overloaded := 0, 0, 0, 0
 	worstOverflow := 0.0
 	for _, s := range samples {
@@ -181,6 +196,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 			continue
 		}
 		voters++
+		if s.arrivalRate > 0 {
+			a.arrivals = append(a.arrivals, s.arrivalRate)
+		}
 		loss := s.lossShare()
 		base, known := a.paths.get(s.peer)
 		excess := 0.0
@@ -203,10 +221,23 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 			worstOverflow = max(worstOverflow, o)
 		}
 	}
+	// A queue building on the way (a slow link with a deep buffer) shows
+	// as receivers accounting for fewer shards than are written, a second
+	// before the buffer overflows into loss.
+	arrival, queued := 0.0, false
+	if len(a.arrivals) > 0 && sent.rate > 0 && sent.perDatagram > 0 {
+		slices.Sort(a.arrivals)
+		arrival = a.arrivals[(len(a.arrivals)-1)/2]
+		queued = arrival < queueRatio*sent.rate
+	}
 	if now.Before(a.held) {
+		a.queued = false
 		return a.bps
 	}
-	need := max(1, int(math.Ceil(congestedPart*float64(voters))))
+	// A majority of the room, not of those still receiving: once the others
+	// completed, the laggards left are still a minority and cannot drive
+	// the rate down for the room (repair catches them up at the floor).
+	need := max(1, int(math.Ceil(congestedPart*float64(max(voters, room)))))
 	switch {
 	case voters > 0 && (severe >= need || rising >= need && a.pending):
 		slices.Sort(a.excesses)
@@ -220,20 +251,25 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample) 
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), rateMin))
 	case overloaded > 0:
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)))
+	case queued && a.queued: // twice in a row: one late status is not a queue
+		a.cutTo(now, max(queueDrain*arrival*sent.perDatagram*8, rateMin))
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin))
+	case voters == 0:
+		// No receiver said anything new this tick (statuses come every
+		// ~100 ms, later from a busy receiver): growing blind is how a
+		// sender overshoots a slow link.
 	default:
 		a.pending = false
-		if voters > 0 {
-			a.clean = max(a.clean, a.bps)
-		}
+		a.clean = max(a.clean, a.bps)
 		grow := rateSlowStart
 		if a.cut {
 			grow = rateGrow
 		}
 		a.bps = min(a.bps*grow, a.ceiling)
 	}
+	a.queued = queued
 	return a.bps
 }
 

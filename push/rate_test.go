@@ -50,7 +50,7 @@ func (l *rateLab) run(n int) float64 {
 			}
 			l.samples = append(l.samples, rateSample{peer: i, received: shards - lost - over, lost: lost, overflow: over})
 		}
-		l.rc.update(l.now, sendSample{}, l.samples)
+		l.rc.update(l.now, sendSample{}, l.samples, len(l.loss))
 	}
 	return l.rc.rate()
 }
@@ -178,13 +178,84 @@ func TestRateSenderQueueFull(t *testing.T) {
 	samples := []rateSample{{peer: 0, received: 10000}}
 	for range 10 {
 		now = now.Add(rateTick)
-		rc.update(now, sendSample{}, samples)
+		rc.update(now, sendSample{}, samples, 1)
 	}
 	before := rc.rate()
 	now = now.Add(rateTick)
 	written := int64(100e6 / 8 * rateTick.Seconds()) // 100 Mbit/s worth
-	got := rc.update(now, sendSample{bytes: written, blocked: 90 * time.Millisecond}, samples)
+	got := rc.update(now, sendSample{bytes: written, blocked: 90 * time.Millisecond}, samples, 1)
 	if got > 101e6 || got >= before {
 		t.Errorf("writes blocked 90 %% of the tick at 100 Mbit/s: rate %.0f Mbit/s (was %.0f), want 100", got/1e6, before/1e6)
 	}
+}
+
+// Without fresh reports (receivers' statuses late or lost) the rate does
+// not grow: it would be growing blind.
+func TestRateDoesNotGrowBlind(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	for range 20 {
+		now = now.Add(rateTick)
+		rc.update(now, sendSample{}, nil, 3)
+	}
+	if got := rc.rate(); got != rateStart {
+		t.Errorf("20 ticks with no report: rate %.0f Mbit/s, want the start rate %.0f", got/1e6, rateStart/1e6)
+	}
+}
+
+// Once the others completed, the one receiver left behind a congested or
+// lossy path is still one of the room: its loss does not take the rate
+// below the floor (repair catches it up).
+func TestRateLaggardAloneIsStillAMinority(t *testing.T) {
+	l := newRateLab(t, 1)
+	l.run(30) // clean: to the ceiling
+	l.loss[0] = bottleneck(20e6, 0.2)
+	l.rc.(*autoRate).paths = pathLoss{} // as if it were new
+	got := 0.0
+	for range 50 {
+		l.now = l.now.Add(rateTick)
+		got = l.rc.update(l.now, sendSample{}, []rateSample{{peer: 0, received: 5000, lost: 5000}}, 5)
+	}
+	if got < rateFloorPart*1e9*0.999 {
+		t.Errorf("one laggard of a room of five: rate %.0f Mbit/s, below the floor", got/1e6)
+	}
+}
+
+// Before any clean interval the floor is half the start rate: a receiver
+// overflowing in the first ticks cannot take the push to a crawl.
+func TestRateFloorAtStart(t *testing.T) {
+	l := newRateLab(t, 5)
+	l.overflow[0] = steady(0.5)
+	l.run(5)
+	if got := l.rc.rate(); got < rateFloorPart*rateStart*0.999 {
+		t.Errorf("one receiver overflowing from the start: rate %.0f Mbit/s, want at least %.0f", got/1e6, rateFloorPart*rateStart/1e6)
+	}
+}
+
+// A link with a deep buffer delays loss by a second: receivers accounting
+// for fewer shards than are written is the earlier sign, and the rate
+// settles near what gets through instead of overshooting into loss.
+func TestRateFollowsArrivalsOnABufferedLink(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	const link, size = 100e6, 1300.0
+	var peak float64
+	rates := []float64{rateStart, rateStart}
+	for range 60 {
+		now = now.Add(rateTick)
+		rate := rc.rate()
+		rates = append(rates, rate)
+		// Over the last rateWindow: what was written, and what arrived
+		// (the rest waits in the queue), both in datagrams per second.
+		written := (rates[len(rates)-1] + rates[len(rates)-2]) / 2 / 8 / size
+		arrived := min(written, link/8/size)
+		shards := uint32(min(rate, link) * rateTick.Seconds() / 8 / size)
+		rc.update(now, sendSample{bytes: int64(rate * rateTick.Seconds() / 8), rate: written, perDatagram: size},
+			[]rateSample{{peer: 0, received: shards, arrivalRate: arrived}}, 1)
+		peak = max(peak, rc.rate())
+	}
+	if got := rc.rate(); got > 1.3*link || got < 0.85*link || peak > 3*link {
+		t.Errorf("buffered 100 Mbit/s link: rate %.0f Mbit/s (peak %.0f), want it near the link", got/1e6, peak/1e6)
+	}
+	t.Logf("buffered 100 Mbit/s link: rate settles at %.0f Mbit/s, peak %.0f", rc.rate()/1e6, peak/1e6)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,12 +28,15 @@ const (
 
 // ReceiveConfig describes a receiver.
 type ReceiveConfig struct {
-	Node      *node.Node
-	Dir       string
-	From      []ed25519.PublicKey // senders accepted besides trusted ones
-	AcceptAny bool                // accept any sender (its fingerprint is shown)
-	Overwrite bool
-	Once      bool // return after one push completes (or fails)
+	Node *node.Node
+	Dir  string
+	From []ed25519.PublicKey // senders accepted besides trusted ones
+	// FromFingerprints are accepted too, by fingerprint: their keys need
+	// not have been seen yet (trust hook, identity helper).
+	FromFingerprints []string
+	AcceptAny        bool // accept any sender (its fingerprint is shown)
+	Overwrite        bool
+	Once             bool // return after one push completes (or fails)
 
 	MaxSessions   int
 	MaxPending    int
@@ -232,21 +236,31 @@ func (r *receiver) mayRetry(o *offer) bool {
 		return len(r.sessions) < r.cfg.MaxSessions
 	case protocol.ReasonUntrusted:
 		_, _, trusted := r.n.SenderTrust(o.sender[:])
-		return trusted
+		// Trust hook (identity helper): or the receiver joined the
+		// channel meanwhile and the sender owns it.
+		return trusted || r.isChannelOwner(o.sender, o.announce)
 	}
 	return false
 }
 
+// isChannelOwner reports whether sender owns the channel a announces to
+// (SPEC.md §8: owners), a trust hook of the identity helper.
+func (r *receiver) isChannelOwner(sender [32]byte, a protocol.Announce) bool {
+	return a.KeyMode == protocol.KeyModeChannel && r.n.Channels.OwnerOf(a.Channel, sender[:])
+}
+
 // admit decides whether to take a push from sender.
 func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (byte, error) {
-	if peer, ok := r.n.Trust.Lookup(sender[:]); ok && peer.State() == identity.Changed {
-		return protocol.ReasonUntrusted, errors.New("sender's key changed: refused")
-	}
-	allowed := trusted || r.cfg.AcceptAny
+	// Trust hook (identity helper): an owner of the push's channel is
+	// accepted there like a trusted key (SPEC.md §8: owners).
+	allowed := trusted || r.isChannelOwner(sender, a) || r.cfg.AcceptAny
 	for _, k := range r.cfg.From {
 		if string(k) == string(sender[:]) {
 			allowed = true
 		}
+	}
+	if slices.Contains(r.cfg.FromFingerprints, identity.Fingerprint(sender[:])) {
+		allowed = true
 	}
 	switch {
 	case !allowed:

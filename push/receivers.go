@@ -71,6 +71,8 @@ type peerState struct {
 	counts     shardCounts // latest
 	ticked     shardCounts // at the last rate tick
 	firstPass  shardCounts // at the end of the first pass
+	accounted  uint64      // shards it accounted for (received, lost, overflow), unwrapped
+	arrivals   counterLog  // accounted over time, by status arrival
 	joined     time.Time
 	heard      time.Time
 	progressed time.Time
@@ -143,12 +145,10 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 			return nil, false, false
 		}
 		p = &peerState{id: len(t.order), key: m.from, joined: now, progressed: now}
-		if peer, found := t.trust.Lookup(m.from[:]); found {
-			p.name = peer.Name
-		}
-		if name, found := t.recipient(m.from); found {
-			p.name = name
-		}
+		// Trust hook (identity helper): every printer shows a key by
+		// identity.Label, disambiguated when several keys share a name.
+		name, _ := t.recipient(m.from)
+		p.name = t.trust.Label(m.from[:], name)
 		t.peers[m.from] = p
 		t.order = append(t.order, p)
 		isNew = true
@@ -174,6 +174,9 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 		p.done = now
 	}
 	p.havePrefix, p.complete, p.lastLoss = m.havePrefix, max(p.complete, m.complete), m.loss
+	d := m.counts.since(p.counts)
+	p.accounted += uint64(d.received) + uint64(d.lost) + uint64(d.overflow)
+	p.arrivals.add(now, p.accounted, 0)
 	p.counts = m.counts
 	if t.firstPassEnd.IsZero() || now.Sub(t.firstPassEnd) <= firstPassGrace {
 		p.firstPass = m.counts
@@ -183,7 +186,7 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 
 // samples is each active receiver's counts since the previous call, for
 // the rate controller.
-func (t *receiverTable) samples(dst []rateSample) []rateSample {
+func (t *receiverTable) samples(now time.Time, dst []rateSample) []rateSample {
 	dst = dst[:0]
 	for _, p := range t.order {
 		d := p.counts.since(p.ticked)
@@ -192,7 +195,8 @@ func (t *receiverTable) samples(dst []rateSample) []rateSample {
 			continue
 		}
 		overflow := min(d.overflow, d.lost)
-		dst = append(dst, rateSample{peer: p.id, received: d.received, lost: d.lost - overflow, overflow: overflow})
+		dst = append(dst, rateSample{peer: p.id, received: d.received, lost: d.lost - overflow, overflow: overflow,
+			arrivalRate: p.arrivals.rate(now)})
 	}
 	return dst
 }

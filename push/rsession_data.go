@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -92,11 +93,12 @@ func (s *rsession) startData() {
 		// another session id: never place it twice.
 		s.manifest = nil
 		s.phase, s.paths = phaseDone, names
-		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(contentID[:]),
+		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(contentID[:]),
 			Dir: s.r.absDir, Names: names, At: time.Now()})
 		s.poke()
-		s.emit(Event{Kind: EventComplete, Paths: names, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
-			Name: "already received: the same content from the same sender is in place"})
+		// No Paths: nothing was placed, so no --exec hook runs again.
+		s.emit(Event{Kind: EventComplete, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
+			Name: "already received: the same content from the same sender is in place as " + strings.Join(names, ", ")})
 		return
 	}
 	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
@@ -246,7 +248,7 @@ func (s *rsession) maybeComplete() {
 		return
 	}
 	s.phase, s.paths = phaseDone, paths
-	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: hexSID(s.sid), Content: hex.EncodeToString(s.content[:]),
+	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(s.content[:]),
 		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil {
 		r.n.Logger.Warn("push: received log not saved; an announce still running may be received again", "err", err)
 	}
@@ -260,7 +262,7 @@ func (s *rsession) maybeComplete() {
 // status that may speak for the session counts (mayInfluence), once
 // (the node's replay guard): otherwise any key on the LAN could stretch
 // or starve a push by claiming to miss everything (SECURITY.md).
-func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
+func (s *rsession) onFeedback(b []byte, src netip.AddrPort) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus || p.Sender == s.r.n.Signer.Sender() {
 		return
@@ -269,7 +271,7 @@ func (s *rsession) onFeedback(b []byte, _ netip.AddrPort) {
 	if err != nil || v.Session != s.sid || v.NackCount() == 0 || p.Sender == s.sender || !s.mayInfluence(p.Sender) || !p.Verify() {
 		return
 	}
-	if s.r.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
+	if s.r.n.Replay.CheckFrom(p.Sender, src.Addr().Unmap(), p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
 	now := time.Now()

@@ -162,6 +162,9 @@ type sender struct {
 	repairs      *repairQueue
 	manifestNeed []uint32 // manifest chunks asked for again
 
+	feedback   FeedbackStats // run goroutine's share
+	readerBusy time.Duration // the feedback reader's; read after it ended
+
 	start     time.Time // Send called
 	dataStart time.Time // first data shard
 	dataEnd   time.Time
@@ -253,6 +256,7 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 	if rerr := <-readerDone; err == nil && rerr != nil {
 		err = fmt.Errorf("push: reading feedback: %w", rerr)
 	}
+	s.feedback.Busy += s.readerBusy
 	return s.report(), err
 }
 
@@ -367,7 +371,7 @@ func (s *sender) sendEnd(ctx context.Context, reason byte) {
 func (s *sender) report() *Report {
 	now := s.n.Now()
 	r := &Report{Session: s.sid.String(), Bytes: s.src.Size(), Sent: s.sentBytes, WireBytes: s.out.wire,
-		Repair: s.repairN, Expected: s.expected()}
+		Repair: s.repairN, Expected: s.expected(), Feedback: s.feedback}
 	if !s.dataStart.IsZero() {
 		r.Elapsed = s.dataEnd.Sub(s.dataStart)
 		r.Waited = s.dataStart.Sub(s.start)

@@ -23,7 +23,10 @@ const feedbackBatch = 16
 // (receivers repeat theirs every 100 ms).
 func (s *sender) readFeedback(ctx context.Context) error {
 	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
-		if st, ok := s.parseStatus(b); ok {
+		start := time.Now()
+		st, ok := s.parseStatus(b)
+		s.readerBusy += time.Since(start)
+		if ok {
 			select {
 			case s.statuses <- st:
 			default:
@@ -68,6 +71,10 @@ func (s *sender) drainStatuses() {
 // handleStatus records a status in the receiver table and queues the
 // repair its NACKs ask for; it reports whether a new receiver joined.
 func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
+	start := time.Now()
+	defer func() { s.feedback.Busy += time.Since(start) }()
+	s.feedback.Statuses++
+	s.feedback.Nacks += int64(len(m.nacks))
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
@@ -123,8 +130,10 @@ func (s *sender) adapt() {
 		return
 	}
 	s.lastTick = now
-	s.samples = s.table.samples(s.samples)
-	if r := s.rc.update(now, s.out.takeSendSample(), s.samples); r != s.pacer.Rate() {
+	s.samples = s.table.samples(now, s.samples)
+	sent := s.out.takeSendSample(now)
+	if r := s.rc.update(now, sent, s.samples, s.table.joined()); r != s.pacer.Rate() {
+		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
 	if !s.cfg.FixedParity {

@@ -30,6 +30,9 @@ type shardOutput struct {
 
 	wire    int64         // UDP payload bytes written, every kind
 	written int64         // data bytes written since the last send sample
+	count   int64         // ... and datagrams
+	total   uint64        // datagrams written, ever
+	sends   counterLog    // total over time
 	blocked time.Duration // time blocked in writes since the last send sample
 }
 
@@ -38,10 +41,14 @@ func newShardOutput(conn multicast.Conn, data netip.AddrPort, l layout) *shardOu
 		nextIdx: make([]uint16, l.blocks), lastSent: make([]int64, l.blocks)}
 }
 
-// takeSendSample returns what was written and blocked since the last call.
-func (o *shardOutput) takeSendSample() sendSample {
-	s := sendSample{bytes: o.written, blocked: o.blocked}
-	o.written, o.blocked = 0, 0
+// takeSendSample returns what was written and blocked since the last call,
+// and the rate written over the last rateWindow.
+func (o *shardOutput) takeSendSample(now time.Time) sendSample {
+	s := sendSample{bytes: o.written, blocked: o.blocked, rate: o.sends.rate(now)}
+	if o.count > 0 {
+		s.perDatagram = float64(o.written) / float64(o.count)
+	}
+	o.written, o.count, o.blocked = 0, 0, 0
 	return s
 }
 
@@ -94,6 +101,9 @@ func (s *sender) flush(ctx context.Context) error {
 	}
 	o.wire += int64(o.batch.bytes())
 	o.written += int64(o.batch.bytes())
+	o.count += int64(o.batch.len())
+	o.total += uint64(o.batch.len())
+	o.sends.add(s.n.Now(), o.total, rateWindow/8)
 	o.batch.reset()
 	return err
 }

@@ -3,15 +3,16 @@ package webui
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/message"
+	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/push"
 )
 
@@ -46,14 +47,8 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 		t.Errorf("upload not removed after the push: %d entries", len(left))
 	}
 
-	chat, _ := json.Marshal(messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"})
-	resp, err := c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(chat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("chat: %s", resp.Status)
+	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"}); status != http.StatusAccepted {
+		t.Fatalf("chat: %d", status)
 	}
 	select {
 	case m := <-r.bobMsgs:
@@ -64,14 +59,8 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 		t.Fatal("bob never got the chat line")
 	}
 
-	private, _ := json.Marshal(messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"})
-	resp, err = c.Post(r.srv.origin+"/api/message", "application/json", bytes.NewReader(private))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("private: %s", resp.Status)
+	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "private", To: r.bob.ID.Fingerprint(), Text: "see me after class"}); status != http.StatusAccepted {
+		t.Fatalf("private: %d", status)
 	}
 	select {
 	case m := <-r.bobMsgs:
@@ -94,29 +83,41 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 
 // TestAcceptAfterTrust is the Inbox's accept: a push from a sender not
 // trusted yet is refused and listed with the offer to trust; trusting
-// through the page while the sender still waits lets the push in.
+// through the page while the push still runs (for carol, who trusts bob)
+// lets alice join it and complete. (A sender whose every receiver
+// refused gives up after a second, so alone alice could not be won back.)
 func TestAcceptAfterTrust(t *testing.T) {
 	r := newRoom(t, Config{})
 	c := r.client()
-	handout := filepath.Join(t.TempDir(), "handout.txt")
-	writeTree(t, filepath.Dir(handout), map[string]string{"handout.txt": "from bob"})
+	carolDone := make(chan push.Event, 1)
+	carol, _ := r.addReceiver("carol", carolDone)
+	r.waitFor("carol to trust bob", func() bool {
+		_, err := carol.Trust.Trust(r.bob.ID.Fingerprint())
+		return err == nil
+	})
+	handout := filepath.Join(t.TempDir(), "handout.bin")
+	data := bytes.Repeat([]byte("handout "), 1<<19) // 4 MiB: about 2 s at the rate below
+	writeTree(t, filepath.Dir(handout), map[string]string{"handout.bin": string(data)})
 	src, err := push.NewSource([]string{handout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	alice, ok := r.bobPres.Lookup(r.alice.ID.SignPub)
-	if !ok {
-		t.Fatal("bob does not see alice")
-	}
-	result := make(chan error, 1)
-	go func() {
-		rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 30 * time.Second,
-			Recipients: []identity.Peer{{Name: alice.Name, SignPub: alice.SignPub, BoxPub: alice.BoxPub, Fingerprint: alice.Fingerprint}}})
-		if err == nil && !rep.OK() {
-			err = fmt.Errorf("push not complete: %+v", rep.Receivers)
+	var to []identity.Peer
+	for _, n := range []*node.Node{r.alice, carol} {
+		p, ok := r.bobPres.Lookup(n.ID.SignPub)
+		if !ok {
+			t.Fatalf("bob does not see %s", n.ID.Name)
 		}
-		result <- err
+		to = append(to, identity.Peer{Name: p.Name, SignPub: p.SignPub, BoxPub: p.BoxPub, Fingerprint: p.Fingerprint})
+	}
+	result := make(chan *push.Report, 1)
+	go func() {
+		rep, err := push.Send(r.ctx, push.SendConfig{Node: r.bob, Source: src, Wait: 10 * time.Second, Rate: 16e6, Recipients: to})
+		if err != nil {
+			t.Errorf("bob's push: %v", err)
+		}
+		result <- rep
 	}()
 	r.waitFor("the refused offer with a trust button", func() bool {
 		for _, it := range r.srv.inbox.view() {
@@ -126,28 +127,64 @@ func TestAcceptAfterTrust(t *testing.T) {
 		}
 		return false
 	})
-	body, _ := json.Marshal(trustRequest{Fingerprint: r.bob.ID.Fingerprint(), Trusted: true})
-	resp, err := c.Post(r.srv.origin+"/api/trust", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	if status := postJSON(t, c, r.srv.origin+"/api/trust", trustRequest{Fingerprint: r.bob.ID.Fingerprint(), Trusted: true}); status != http.StatusOK {
+		t.Fatalf("trust: %d", status)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("trust: %s", resp.Status)
+	if rep := <-result; rep == nil || !rep.OK() || rep.Completed != 2 {
+		t.Fatalf("bob's push after alice trusted him: %+v", rep)
 	}
-	if err := <-result; err != nil {
-		t.Fatalf("bob's push after alice trusted him: %v", err)
-	}
-	got, err := os.ReadFile(filepath.Join(r.srv.cfg.Dir, "handout.txt"))
-	if err != nil || string(got) != "from bob" {
-		t.Fatalf("alice's copy: %q, %v", got, err)
+	got, err := os.ReadFile(filepath.Join(r.srv.cfg.Dir, "handout.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("alice's copy: %d bytes, %v", len(got), err)
 	}
 	r.waitFor("the inbox to say complete", func() bool {
 		for _, it := range r.srv.inbox.view() {
-			if it.Status == "complete" && it.Verified && len(it.Paths) == 1 && it.Paths[0] == "handout.txt" {
+			if it.Status == "complete" && it.Verified && len(it.Paths) == 1 && it.Paths[0] == "handout.bin" {
 				return true
 			}
 		}
 		return false
 	})
+}
+
+// postJSON posts v as the page's fetch does and returns the status.
+func postJSON(t *testing.T, c *http.Client, url string, v any) int {
+	t.Helper()
+	body, _ := json.Marshal(v)
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestCancelPush: a push waiting for receivers that will not come is
+// cancelled from the page, says so, and its upload is removed.
+func TestCancelPush(t *testing.T) {
+	r := newRoom(t, Config{})
+	c := r.client()
+	body, ctype := uploadBody(t, sendOptions{Channel: "open", NoEncrypt: true, MinReceivers: 5, WaitSeconds: 60}, [][2]string{{"a.txt", "x"}})
+	status, out := postUpload(t, c, r, body, ctype)
+	if status != http.StatusOK {
+		t.Fatalf("upload: %d %v", status, out)
+	}
+	if status := postJSON(t, c, r.srv.origin+"/api/send/cancel", map[string]string{"id": out["id"]}); status != http.StatusAccepted {
+		t.Fatalf("cancel: %d", status)
+	}
+	r.waitFor("the push to say cancelled", func() bool {
+		jobs := r.srv.jobs.view()
+		return len(jobs) == 1 && jobs[0].Status == "cancelled"
+	})
+	r.waitFor("the upload to be removed", func() bool {
+		left, _ := os.ReadDir(r.srv.cfg.TempDir)
+		return len(left) == 0
+	})
+	if status := postJSON(t, c, r.srv.origin+"/api/send/cancel", map[string]string{"id": out["id"]}); status != http.StatusNotFound {
+		t.Errorf("cancelling a finished push: %d, want 404", status)
+	}
+	body, ctype = uploadBody(t, sendOptions{Channel: "open"}, [][2]string{{"a.txt", "x"}})
+	if status, out := postUpload(t, c, r, body, ctype); status != http.StatusBadRequest || !strings.Contains(out["error"], "open channel") {
+		t.Errorf("open channel without no_encrypt: %d %v, want refused as push refuses it", status, out)
+	}
 }

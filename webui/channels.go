@@ -68,7 +68,7 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) changeChannel(req channelRequest) (identity.Channel, error) {
 	switch req.Action {
 	case "new":
-		ch, err := identity.NewChannel(req.Name)
+		ch, err := identity.NewChannel(req.Name, s.node.ID.Fingerprint())
 		if err != nil {
 			return ch, err
 		}

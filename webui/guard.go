@@ -18,7 +18,8 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 //     another site whose name was rebound to 127.0.0.1 sends its own
 //     name and is refused (DNS rebinding);
 //   - a request from another site, or from another port of this host
-//     (same-site but not same-origin), is refused (Sec-Fetch-Site, Origin),
+//     (same-site but not same-origin), is refused (Sec-Fetch-Site, and
+//     Origin, which must be the Host just checked),
 //     and one that changes state must carry this page's Origin;
 //   - the one-time token of the URL is traded for the session cookie,
 //     once; every other request must carry that cookie.
@@ -37,7 +38,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		origin := r.Header.Get("Origin")
-		if origin != "" && origin != s.origin || !fetchedByPage(r.Header.Get("Sec-Fetch-Site")) {
+		if origin != "" && origin != "http://"+r.Host || !fetchedByPage(r.Header.Get("Sec-Fetch-Site")) {
 			http.Error(w, "herald ui: request from another site refused", http.StatusForbidden)
 			return
 		}

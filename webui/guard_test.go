@@ -1,10 +1,13 @@
 package webui
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/herald-lan/herald/multicast"
 )
 
 // get sends one request to the server with the given headers (and the
@@ -110,3 +113,34 @@ func TestTokenWorksOnce(t *testing.T) {
 }
 
 func portOf(origin string) string { return origin[strings.LastIndex(origin, ":")+1:] }
+
+// TestListen: by default only loopback is served; --listen on every
+// address is reported as not loopback (the CLI warns), its URL still
+// names loopback, and the machine's addresses are accepted as Host.
+func TestListen(t *testing.T) {
+	n := testNode(t, multicast.NewMemNet(1), "alice")
+	for _, tc := range []struct {
+		listen   string
+		loopback bool
+	}{{"", true}, {"127.0.0.1:0", true}, {"0.0.0.0:0", false}} {
+		s, err := New(Config{Node: n, Dir: t.TempDir(), Listen: tc.listen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		if s.Loopback() != tc.loopback {
+			t.Errorf("--listen %q: loopback %v, want %v", tc.listen, s.Loopback(), tc.loopback)
+		}
+		if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") || !strings.Contains(s.URL(), "token=") {
+			t.Errorf("--listen %q: URL %s", tc.listen, s.URL())
+		}
+		if !s.hosts[strings.TrimPrefix(s.origin, "http://")] {
+			t.Errorf("--listen %q: the URL's own Host %s is refused", tc.listen, s.origin)
+		}
+	}
+	if _, err := New(Config{Node: n, Dir: t.TempDir(), Listen: "127.0.0.1:http-nonsense"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("bad --listen: %v, want ErrConfig", err)
+	}
+}

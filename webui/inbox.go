@@ -72,7 +72,7 @@ func (in *inbox) event(e push.Event) {
 	case push.EventRefused:
 		it.Status, it.Reason = "refused", errText(e.Err)
 		p, err := in.s.node.Trust.Resolve(e.Sender)
-		it.TrustSender = err == nil && !p.Trusted
+		it.TrustSender = err != nil || !p.Trusted // a full fingerprint can be trusted even if unheard
 	case push.EventJoined:
 		it.Status, it.Total = "receiving", e.Total
 	case push.EventProgress:

@@ -40,7 +40,7 @@ func (s *Server) roomView() []peerView {
 	peers := s.pres.Peers()
 	out := make([]peerView, 0, len(peers))
 	for _, p := range peers {
-		out = append(out, peerView{Name: p.Name, Fingerprint: p.Fingerprint, Trust: p.Trust.String(),
+		out = append(out, peerView{Name: p.Label, Fingerprint: p.Fingerprint, Trust: p.Trust.String(),
 			Addr: p.Addr.Addr().String(), LastSeen: p.LastSeen,
 			Receives: p.Offers&protocol.OfferReceive != 0, Listens: p.Offers&protocol.OfferListen != 0})
 	}

@@ -112,12 +112,25 @@ func (s *Server) bind(listen string) error {
 }
 
 // setHosts records the Host values the page may be reached by: the
-// address served and, on loopback, the loopback names.
+// address served and, on loopback, the loopback names. On an
+// unspecified address (0.0.0.0, ::) that is every address of this
+// machine's interfaces, and the printed URL uses loopback.
 func (s *Server) setHosts(host string, port int) {
 	p := strconv.Itoa(port)
 	main := net.JoinHostPort(host, p)
 	s.hosts = map[string]bool{main: true}
-	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+	a, err := netip.ParseAddr(host)
+	if err == nil && a.IsUnspecified() {
+		main = net.JoinHostPort("127.0.0.1", p)
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, ad := range addrs {
+				if ipn, ok := ad.(*net.IPNet); ok {
+					s.hosts[net.JoinHostPort(ipn.IP.String(), p)] = true
+				}
+			}
+		}
+	}
+	if err == nil && (a.IsLoopback() || a.IsUnspecified()) {
 		for _, h := range []string{"127.0.0.1", "::1", "localhost"} {
 			s.hosts[net.JoinHostPort(h, p)] = true
 		}

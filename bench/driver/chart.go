@@ -28,7 +28,7 @@ const (
 )
 
 // toolOrder is the order of tools in legends and tables.
-var toolOrder = []string{"raw", "udpcast", "udpcast-fec", "uftp", "uftp-enc", "herald"}
+var toolOrder = []string{"raw", "udpcast", "udpcast-fec", "uftp", "uftp-enc", "herald", "herald-fixed"}
 
 // toolColours gives every tool one colour (Okabe-Ito, safe for colour
 // blindness); herald gets the strongest.

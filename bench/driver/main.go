@@ -229,7 +229,8 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 		return nil, err
 	}
 	renv := runEnv{sc: sc, lab: lab, src: src, blastBin: e.blastBin, herald: e.herald, timeout: int(sc.timeout() / time.Second)}
-	scDir := fmt.Sprintf("%drx-%spm%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"), map[bool]string{true: "burst"}[sc.Burst], sc.RateMbit, sc.FileMB)
+	scDir := fmt.Sprintf("%drx-%spm%s%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"),
+		map[bool]string{true: "burst"}[sc.Burst], map[bool]string{true: "-starved"}[sc.Starved], sc.RateMbit, sc.FileMB)
 	label := func(r *result, repeat int) {
 		r.Time = time.Now().UTC().Format(time.RFC3339)
 		r.Mode = o.mode

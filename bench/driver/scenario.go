@@ -19,6 +19,8 @@ type scenario struct {
 	// bad link); it overrides LossPermille. A string keeps scenario
 	// comparable (it keys maps).
 	LossList string `json:"loss_list,omitempty"`
+	// Starved runs the first receiver limited to 20 % of a core (starve.go).
+	Starved bool `json:"starved,omitempty"`
 }
 
 // lossOf is receiver i's loss in permille.
@@ -51,7 +53,11 @@ func (s scenario) lossLabel() string {
 const burstMeanOutage = 20 * time.Millisecond
 
 func (s scenario) String() string {
-	return fmt.Sprintf("%d rx, %s, %d Mbit, %d MB", s.Receivers, s.lossLabel(), s.RateMbit, s.FileMB)
+	starved := ""
+	if s.Starved {
+		starved = ", r1 starved"
+	}
+	return fmt.Sprintf("%d rx, %s, %d Mbit, %d MB%s", s.Receivers, s.lossLabel(), s.RateMbit, s.FileMB, starved)
 }
 
 func (s scenario) fileBytes() int64 { return int64(s.FileMB) << 20 }
@@ -110,6 +116,7 @@ func plan(mode string) (runPlan, error) {
 		return runPlan{scenarios: []scenario{
 			{Receivers: 5, LossList: "0/0/0/0/200", RateMbit: 1000, FileMB: 50},
 			{Receivers: 3, LossList: "0/20/100", RateMbit: 1000, FileMB: 50},
+			{Receivers: 3, RateMbit: 1000, FileMB: 50, Starved: true},
 			{Receivers: 3, LossPermille: 0, RateMbit: 100, FileMB: 50},
 			{Receivers: 3, LossPermille: 10, RateMbit: 100, FileMB: 50},
 		}, repeat: 1, ceiling: true}, nil

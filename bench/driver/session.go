@@ -108,6 +108,11 @@ func runOnce(ctx context.Context, env runEnv, tool toolSpec, work, logDir string
 			return fail(err)
 		}
 		receivers = append(receivers, p)
+		if env.sc.Starved && i == 0 {
+			if err := starve(p.cmd.Process.Pid); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	if err := waitReady(ctx, tool, receivers); err != nil {
 		return fail(err)

@@ -91,19 +91,26 @@ func allTools(herald, heraldSkip string) []toolSpec {
 		udpcast("udpcast-fec", udpcastFEC),
 		uftp("uftp", nil, nil),
 		uftp("uftp-enc", []string{"-Y", "aes256-gcm", "-h", "sha256", "-e", "ecdh_ecdsa"}, []string{"-K", "ec:prime256v1"}),
-		{
-			name: "herald",
-			skip: heraldSkip,
-			// Encryption on, as a user runs it: every host joins the channel
-			// "bench" from a shared passphrase, and the push is sealed to it.
-			prepare: heraldJoin,
-			receiver: func(env runEnv, i int, dir, scratch string) []string {
-				return []string{env.herald, "receive", "--once", "--accept-any", "--dir", dir}
-			},
-			sender: func(env runEnv) []string {
-				return []string{env.herald, "push", "--channel", "bench", "--rate", heraldRate(env.sc),
-					"--min-receivers", fmt.Sprint(env.sc.Receivers), env.src}
-			},
+		heraldTool("herald", heraldSkip, func(scenario) []string { return nil }),
+		heraldTool("herald-fixed", heraldSkip, func(sc scenario) []string { return []string{"--rate", heraldRate(sc)} }),
+	}
+}
+
+// heraldTool is herald as a user runs it. Encryption on: every host joins
+// the channel "bench" from a shared passphrase, and the push is sealed to
+// it. "herald" is the default push (auto rate, issue 12's targets);
+// "herald-fixed" is given the link rate, as udpcast and uftp are.
+func heraldTool(name, skip string, rateArgs func(scenario) []string) toolSpec {
+	return toolSpec{
+		name:    name,
+		skip:    skip,
+		prepare: heraldJoin,
+		receiver: func(env runEnv, i int, dir, scratch string) []string {
+			return []string{env.herald, "receive", "--once", "--accept-any", "--dir", dir}
+		},
+		sender: func(env runEnv) []string {
+			args := append([]string{env.herald, "push", "--channel", "bench"}, rateArgs(env.sc)...)
+			return append(args, "--min-receivers", fmt.Sprint(env.sc.Receivers), env.src)
 		},
 	}
 }

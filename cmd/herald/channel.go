@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -20,7 +21,8 @@ func channelCommand() *cli.Command {
 		Name:  "channel",
 		Usage: "create, join, list and leave encrypted channels",
 		Description: "A channel is a shared secret: pushes and messages sent to it can only be read\n" +
-			"by nodes that joined it. The first channel joined is the default. Without any\n" +
+			"by nodes that joined it. The default channel (used without --channel) is the\n" +
+			"one created last with `channel new`, else the first joined. Without any\n" +
 			"channel herald uses the open channel (" + openChannelNote + ").\n\n" +
 			"Examples:\n" +
 			"   herald channel new class\n" +
@@ -36,14 +38,22 @@ func channelCommand() *cli.Command {
 				Description: "NAME is 1-32 characters from a-z, 0-9 and _. Share the printed join code\n" +
 					"only with members: whoever has it can read the channel.\n\n" +
 					"Example:\n   herald channel new class",
-				Flags:  []cli.Flag{jsonFlag()},
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "file", EnvVars: []string{"HERALD_CODE_FILE"},
+						Usage: "also write the join code to this file (0600), for `channel join FILE`"},
+					&cli.BoolFlag{Name: "qr", EnvVars: []string{"HERALD_QR"},
+						Usage: "also print the join code as a QR code in the terminal"},
+					jsonFlag(),
+				},
 				Action: runChannelNew,
 			},
 			{
 				Name:      "join",
 				Usage:     "join a channel from its join code, or from a passphrase",
-				ArgsUsage: "CODE | --passphrase NAME",
-				Description: "With a join code from `herald channel new`. With --passphrase, the secret is\n" +
+				ArgsUsage: "CODE|FILE | --passphrase NAME",
+				Description: "With a join code from `herald channel new` (or a file holding one). The code\n" +
+					"names the channel's owner: its pushes and announcements on the channel are\n" +
+					"then trusted, with no `herald trust` step. With --passphrase, the secret is\n" +
 					"derived from NAME and a passphrase read from the terminal (or the first line of\n" +
 					"stdin): everyone typing the same name and passphrase joins the same channel.\n" +
 					"A short passphrase can be guessed offline by anyone who records traffic.\n\n" +
@@ -71,6 +81,7 @@ func channelCommand() *cli.Command {
 				},
 				Action: runChannelList,
 			},
+			channelOwnersCommand(),
 			{
 				Name:        "leave",
 				Usage:       "forget a channel and its secret",
@@ -108,20 +119,33 @@ func runChannelNew(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err := identity.NewChannel(c.Args().First())
+	ch, err := identity.NewChannel(c.Args().First(), n.ID.Fingerprint())
 	if err != nil {
 		return err
 	}
 	if err := n.Channels.Add(ch); err != nil {
 		return err
 	}
+	if err := n.Channels.MakeDefault(ch.Name); err != nil {
+		return err
+	}
 	info := channelInfo(n, ch, true)
 	if jsonOutput(c) {
 		return writeJSON(c.App.Writer, info)
 	}
-	fmt.Fprintf(c.App.Writer, "created channel %s%s\njoin code: %s\n", ch.Name, defaultNote(info), info.JoinCode)
+	fmt.Fprintf(c.App.Writer, "created channel %s%s, owned by you (%s)\njoin code: %s\n", ch.Name, defaultNote(info), n.ID.Fingerprint(), info.JoinCode)
+	if file := c.String("file"); file != "" {
+		if err := os.WriteFile(file, []byte(info.JoinCode+"\n"), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "join code written to %s (for scripts: herald channel join %[1]s)\n", file)
+	}
+	if c.Bool("qr") {
+		printQR(c.App.Writer, info.JoinCode)
+	}
 	fmt.Fprintf(c.App.ErrWriter, "Give the join code only to members (anyone who has it can read the channel).\n"+
-		"They run: herald channel join %s\n", info.JoinCode)
+		"They run: herald channel join %s\n"+
+		"and then accept your pushes and announcements on %s without any other step.\n", info.JoinCode, ch.Name)
 	return nil
 }
 
@@ -146,8 +170,8 @@ func runChannelJoin(c *cli.Context) error {
 		ch = identity.ChannelFromPassphrase(name, pass)
 	} else {
 		var err error
-		if ch, err = identity.ParseJoinCode(c.Args().First()); err != nil {
-			return err
+		if ch, err = readJoinCode(c.Args().First()); err != nil {
+			return withExit(exitUsage, err)
 		}
 	}
 	n, err := openNode(c)
@@ -162,6 +186,9 @@ func runChannelJoin(c *cli.Context) error {
 		return writeJSON(c.App.Writer, info)
 	}
 	fmt.Fprintf(c.App.Writer, "joined channel %s%s\n", ch.Name, defaultNote(info))
+	for _, fp := range ch.Owners {
+		fmt.Fprintf(c.App.Writer, "owner %s: its pushes and announcements on %s are trusted\n", fp, ch.Name)
+	}
 	return nil
 }
 

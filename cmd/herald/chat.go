@@ -221,7 +221,7 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		return
 	}
 	s.background(ctx, func() {
-		peers, err := resolvePeers(ctx, s.node, s.pres, []string{ref}, 0)
+		peers, err := resolvePeers(ctx, s.node, []string{ref}, 0)
 		if err != nil {
 			s.ui.println(fmt.Sprintf("/msg %s: %v", ref, err))
 			return
@@ -266,7 +266,7 @@ func (s *chatSession) showMessages() {
 func (s *chatSession) showPresence() {
 	for ev := range s.pres.Events() {
 		p := ev.Peer
-		line := fmt.Sprintf("* %s (%s) %s", safeName(p.Name), p.Fingerprint, ev.Kind)
+		line := fmt.Sprintf("* %s (%s) %s", safeName(p.Label), p.Fingerprint, ev.Kind)
 		if ev.Kind == presence.Changed {
 			line += ": WARNING its name is bound to another key; it may be an impostor, its messages are refused"
 		}
@@ -285,7 +285,7 @@ func (s *chatSession) showPeers() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Name), p.Fingerprint, p.Trust)
+		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Label), p.Fingerprint, p.Trust)
 	}
 	s.ui.println(b.String())
 }

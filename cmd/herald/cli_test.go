@@ -80,35 +80,41 @@ func TestPeersAndTrustFlow(t *testing.T) {
 		t.Fatalf("alice lists %+v, want only bob %s (seen, with address)", rows, bobID.Fingerprint)
 	}
 
-	known := func() peerRow {
+	// Keys merely seen are not kept on disk (a flood must not grow
+	// trust.json): alice trusts bob by his full fingerprint, which pins
+	// it, and names or prefixes only resolve keys this process heard.
+	known := func() []peerRow {
 		t.Helper()
-		rows := jsonLines[peerRow](t, herald(t, "--home", alice, "peers", "--known", "--json").stdout)
-		if len(rows) != 1 {
-			t.Fatalf("alice knows %d peers, want 1", len(rows))
-		}
-		return rows[0]
+		return jsonLines[peerRow](t, herald(t, "--home", alice, "peers", "--known", "--json").stdout)
 	}
-	steps := []struct {
-		args      []string
-		wantOut   string
-		wantTrust string
-	}{
-		{[]string{"trust", bobID.Fingerprint[:9]}, "trusted bob", "trusted"},
-		{[]string{"untrust", "bob"}, "no longer trusting bob", "seen"},
-		{[]string{"trust", "BOB"}, "trusted bob", "trusted"},
+	if rows := known(); len(rows) != 0 {
+		t.Fatalf("alice's store keeps strangers on disk: %+v", rows)
 	}
-	for _, s := range steps {
-		res := herald(t, append([]string{"--home", alice}, s.args...)...)
-		if !strings.Contains(res.stdout, s.wantOut) || !strings.Contains(res.stdout, bobID.Fingerprint) {
-			t.Errorf("%v printed %q, want %q and the fingerprint", s.args, res.stdout, s.wantOut)
-		}
-		if got := known(); got.Trust != s.wantTrust {
-			t.Errorf("after %v: trust %q, want %q", s.args, got.Trust, s.wantTrust)
-		}
+	if res := (cliRun{args: []string{"--home", alice, "trust", bobID.Fingerprint[:9]}}).exec(t); res.code != exitUsage || !strings.Contains(res.stderr, "full fingerprint") {
+		t.Errorf("trust by a prefix of an unheard key: exit %d %q, want %d and a hint", res.code, res.stderr, exitUsage)
 	}
-	herald(t, "--home", alice, "untrust", "--forget", "bob")
+	typed := strings.ToLower(strings.ReplaceAll(bobID.Fingerprint, "-", " "))
+	if out := herald(t, "--home", alice, "trust", typed).stdout; !strings.Contains(out, "trusted "+bobID.Fingerprint) {
+		t.Errorf("trust printed %q", out)
+	}
+	if rows := known(); len(rows) != 1 || rows[0].Fingerprint != bobID.Fingerprint || rows[0].Trust != "trusted" {
+		t.Fatalf("after trust: %+v", rows)
+	}
+	// Meeting bob again records his key and name under the pin.
+	if rows := meet(t, alice, bob); len(rows) != 1 || rows[0].Trust != "trusted" || rows[0].Name != "bob" {
+		t.Fatalf("alice meets trusted bob as %+v", rows)
+	}
+	if rows := known(); len(rows) != 1 || rows[0].Name != "bob" {
+		t.Fatalf("pinned key not recorded with its name: %+v", rows)
+	}
+	if out := herald(t, "--home", alice, "untrust", "BOB").stdout; !strings.Contains(out, "no longer trusting bob") {
+		t.Errorf("untrust printed %q", out)
+	}
+	if rows := known(); len(rows) != 0 {
+		t.Fatalf("after untrust: %+v", rows)
+	}
 	if res := (cliRun{args: []string{"--home", alice, "trust", "bob"}}).exec(t); res.code != exitUsage || !strings.Contains(res.stderr, "herald peers") {
-		t.Errorf("trusting a forgotten peer: exit %d %q, want %d and a hint", res.code, res.stderr, exitUsage)
+		t.Errorf("trusting an unheard name: exit %d %q, want %d and a hint", res.code, res.stderr, exitUsage)
 	}
 }
 

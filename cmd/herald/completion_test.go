@@ -119,7 +119,7 @@ var completionCases = []struct {
 }{
 	{"commands", []string{"herald", ""}, []string{"push", "receive", "channel", "config", "completion", "version"}, false},
 	{"command prefix", []string{"herald", "ch"}, []string{"channel", "chat"}, true},
-	{"subcommands", []string{"herald", "channel", ""}, []string{"new", "join", "list", "leave"}, true},
+	{"subcommands", []string{"herald", "channel", ""}, []string{"new", "join", "list", "owners", "leave"}, true},
 	{"command flag prefix", []string{"herald", "push", "--r"}, []string{"--rate"}, true},
 	{"global flag prefix", []string{"herald", "--if"}, []string{"--iface"}, true},
 	{"interface value", []string{"herald", "--iface", "l"}, []string{"lo"}, true},
@@ -127,7 +127,7 @@ var completionCases = []struct {
 	{"after a global flag's value", []string{"herald", "--home", "/tmp", "pu"}, []string{"push"}, true},
 	{"after a command flag's value", []string{"herald", "push", "--channel", "x", "--no"}, []string{"--no-encrypt"}, true},
 	{"bool flag takes no value", []string{"herald", "receive", "--once", "--acc"}, []string{"--accept-any"}, true},
-	{"config keys", []string{"herald", "config", "set", ""}, []string{"iface", "group", "ttl", "ipv6", "peers", "name", "channel", "dir", "rate", "log_level"}, true},
+	{"config keys", []string{"herald", "config", "set", ""}, []string{"iface", "group", "ttl", "ipv6", "peers", "name", "channel", "dir", "from", "from_file", "rate", "log_level"}, true},
 	{"shells", []string{"herald", "completion", ""}, []string{"bash", "zsh", "fish"}, true},
 	{"global flags stay global", []string{"herald", "push", "--ttl"}, nil, true},
 }
@@ -189,11 +189,11 @@ func TestZshCompletion(t *testing.T) {
 	// _describe filters by the typed prefix itself; the stub shows all.
 	want := []string{
 		completionNames(completionTree(newApp(io.Discard, io.Discard))[0].Commands),
-		"new join list leave",
+		"new join list owners leave",
 		"--to --channel --no-encrypt --min-receivers --wait --rate --fec --carousel --give-up --name --json --help -h",
 		"@dir",
 		"debug info warn error",
-		"iface group ttl ipv6 peers name channel dir rate log_level",
+		"iface group ttl ipv6 peers name channel dir from from_file rate log_level",
 		"@files",
 		"@message",
 	}

@@ -38,6 +38,7 @@ const (
 	kindString valueKind = iota
 	kindInt
 	kindBool
+	kindList // a string of comma-separated items, for a repeatable flag
 )
 
 // configSetting binds one key of config.json to the flag it gives a
@@ -68,6 +69,10 @@ func configSettings() []configSetting {
 		{Key: "channel", Flag: "channel", Commands: []string{"push", "announce", "chat", "ui"}, Check: checkChannel,
 			Unset: "your default channel, the first one joined"},
 		{Key: "dir", Flag: "dir", Commands: []string{"receive", "ui"}, Check: checkDir},
+		{Key: "from", Flag: "from", Kind: kindList, Commands: []string{"receive"}, Check: checkSenders,
+			Unset: "trusted keys and channel owners only"},
+		{Key: "from_file", Flag: "from-file", Kind: kindList, Commands: []string{"receive"}, Check: nonEmpty,
+			Unset: "no authorized senders file"},
 		{Key: "rate", Flag: "rate", Commands: []string{"push"}, Check: checkRate},
 		{Key: "log_level", Flag: "log-level", Check: checkLogLevel},
 	}

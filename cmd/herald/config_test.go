@@ -263,6 +263,7 @@ func TestConfigSettingsMatchFlags(t *testing.T) {
 		},
 		kindInt:  func(f cli.Flag) bool { _, ok := f.(*cli.IntFlag); return ok },
 		kindBool: func(f cli.Flag) bool { _, ok := f.(*cli.BoolFlag); return ok },
+		kindList: func(f cli.Flag) bool { _, ok := f.(*cli.StringSliceFlag); return ok },
 	}
 	byName := map[string]*cli.Command{}
 	for _, cmd := range commands() {

@@ -156,7 +156,7 @@ func demoPresence(ctx context.Context, env *demoEnv) error {
 		if err != nil {
 			return fmt.Errorf("%s never saw %s: %w", seer.Name, seen.Name, err)
 		}
-		env.Logf("%-5s sees %s, fingerprint %s (%s)", seer.Name, info.Name, info.Fingerprint, info.Trust)
+		env.Logf("%-5s sees %s, fingerprint %s (%s)", seer.Name, info.Label, info.Fingerprint, info.Trust)
 	}
 	return nil
 }

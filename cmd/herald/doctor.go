@@ -16,14 +16,19 @@ func doctorCommand() *cli.Command {
 			"the firewall (nftables), the receive buffer limit, then listens for --wait: IGMP/MLD\n" +
 			"querier, each peer heard by multicast or only by unicast, peers that do not hear our\n" +
 			"multicast, clock offsets against the ±2 min replay window, and static peers (--peer).\n" +
+			"With --with PEER it then sends a short burst of probes to that peer by multicast and by\n" +
+			"unicast (any running herald answers) and reports reach and rate on each path.\n" +
 			"Each check says PASS, WARN or FAIL, and how to fix it. Exit code 0 when nothing failed.\n" +
 			"Run it as root to read the firewall and hear IGMP queries.\n\n" +
 			"Examples:\n" +
 			"   sudo herald doctor\n" +
-			"   herald --iface eth0 --peer 198.18.0.7 doctor --wait 10s --json",
+			"   herald --iface eth0 --peer 198.18.0.7 doctor --wait 10s --json\n" +
+			"   herald doctor --with alice@lab3",
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "wait", EnvVars: []string{"HERALD_WAIT"}, Value: netcheck.DefaultWindow,
 				Usage: "how long to listen for peers and IGMP queries"},
+			&cli.StringFlag{Name: "with", EnvVars: []string{"HERALD_WITH"},
+				Usage: "after listening, probe this PEER (name, fingerprint or address) on both paths: multicast and unicast reach and rate"},
 			jsonFlag(),
 		},
 		Action: runDoctor,
@@ -41,7 +46,7 @@ func runDoctor(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := netcheck.Run(c.Context, netcheck.Config{Node: n, Iface: c.String("iface"), Window: c.Duration("wait")})
+	results, err := netcheck.Run(c.Context, netcheck.Config{Node: n, Iface: c.String("iface"), Window: c.Duration("wait"), With: c.String("with")})
 	if err != nil {
 		return err
 	}

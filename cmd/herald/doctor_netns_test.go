@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,8 +74,12 @@ func (d doctorRun) String() string {
 // `sh -c wrap` with the herald command line as "$@".
 func (l *pushLab) doctor(h netlab.Host, wrap string, args ...string) doctorRun {
 	l.t.Helper()
+	var with []string
+	if len(args) == 2 && args[0] == "doctor-with" {
+		with, args = []string{"--with", args[1]}, nil
+	}
 	full := append([]string{"--home", l.homes[h.Name], "--iface", h.Iface}, args...)
-	full = append(full, "doctor", "--wait", "3s", "--json")
+	full = append(append(full, "doctor", "--wait", "3s", "--json"), with...)
 	var c *exec.Cmd
 	if wrap == "" {
 		c = l.lab.Command(l.ctx, h, l.bin, full...)
@@ -109,9 +115,12 @@ func TestDoctorFaults(t *testing.T) {
 	l.start(listener, "listen")
 
 	t.Run("healthy", func(t *testing.T) {
-		d := l.doctor(s, "")
+		d := l.doctor(s, "", "doctor-with", "r1")
 		if d.code != 0 || d.find("peers", netcheck.Pass, "heard by multicast") == nil {
 			t.Fatalf("healthy host: want exit 0 and the listener heard by multicast:\n%v", d)
+		}
+		if r := d.find("with", netcheck.Pass, ""); r == nil || probeReach(r.Detail, "multicast") < 380 || probeReach(r.Detail, "unicast") < 380 {
+			t.Errorf("healthy host: want the probe with r1 to reach it on both paths:\n%v", d)
 		}
 		for _, check := range []string{"interface", "route", "rp_filter", "firewall", "rmem"} {
 			if d.find(check, netcheck.Pass, "") == nil {
@@ -194,6 +203,10 @@ func TestDoctorFaults(t *testing.T) {
 		if r == nil || r.Peer != l.fingerprint(deaf) || r.Fix == "" {
 			t.Fatalf("want %s named as deaf with a fix:\n%v", l.fingerprint(deaf), d)
 		}
+		d = l.doctor(s, "", "doctor-with", l.fingerprint(deaf))
+		if r := d.find("with", netcheck.Fail, "multicast 0/400"); r == nil || probeReach(r.Detail, "unicast") < 380 || r.Fix == "" || d.code != exitError {
+			t.Fatalf("want the probe to find multicast lost and unicast whole:\n%v", d)
+		}
 	})
 
 	t.Run("static peer silent", func(t *testing.T) {
@@ -202,4 +215,15 @@ func TestDoctorFaults(t *testing.T) {
 			t.Fatalf("want the silent static peer as FAIL:\n%v", d)
 		}
 	})
+}
+
+// probeReach reads how many of the 400 probes of path arrived from a
+// "with" detail ("multicast 398/400 (100%) at ..."); -1 when absent.
+func probeReach(detail, path string) int {
+	m := regexp.MustCompile(path + ` (\d+)/400`).FindStringSubmatch(detail)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }

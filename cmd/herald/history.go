@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -75,17 +76,22 @@ func runHistory(c *cli.Context) error {
 		}
 		q.Channel = ch.Name
 	}
+	byName := ""
 	if ref := c.String("peer"); ref != "" {
-		p, err := n.Trust.Resolve(ref)
-		switch {
-		case err == nil:
+		// Trust hook (identity helper): a full fingerprint selects its key
+		// (even one since forgotten); a known key by name or prefix; any
+		// other name selects the entries shown under that name, since
+		// keys merely seen are not kept on disk.
+		if fp, err := identity.ParseFingerprint(ref); err == nil {
+			q.Peer = fp
+		} else if p, err := n.Trust.Resolve(ref); err == nil {
 			q.Peer = p.Fingerprint
-		case strings.EqualFold(ref, n.ID.Name):
+		} else if strings.EqualFold(ref, n.ID.Name) {
 			q.Peer = n.ID.Fingerprint()
-		case isFullFingerprint(ref):
-			q.Peer, _ = identity.ParseFingerprint(ref) // a peer since forgotten still has history
-		default:
-			return fmt.Errorf("--peer %q: %w (see 'herald peers --known')", ref, err)
+		} else if errors.Is(err, identity.ErrAmbiguous) {
+			return withExit(exitUsage, fmt.Errorf("--peer %q: %w", ref, err))
+		} else {
+			byName, q.Limit = ref, 0
 		}
 	}
 	if d := c.Duration("since"); d > 0 {
@@ -94,6 +100,12 @@ func runHistory(c *cli.Context) error {
 	entries, err := history.Read(historyPath(n), q)
 	if err != nil {
 		return err
+	}
+	if byName != "" {
+		entries = entriesNamed(entries, byName, c.Int("limit"))
+		if len(entries) == 0 {
+			return withExit(exitUsage, fmt.Errorf("--peer %q: no known key and no message from that name (give a full fingerprint; see 'herald peers')", byName))
+		}
 	}
 	asJSON := jsonOutput(c)
 	if len(entries) == 0 && !asJSON {
@@ -105,7 +117,25 @@ func runHistory(c *cli.Context) error {
 	return nil
 }
 
-func isFullFingerprint(ref string) bool { _, ok := identity.ParseFingerprint(ref); return ok }
+// entriesNamed keeps the entries whose sender (or private peer) was
+// shown under name, labels included ("root@vm" matches "root@vm·K7QF"),
+// then the newest limit of them.
+func entriesNamed(entries []history.Entry, name string, limit int) []history.Entry {
+	named := func(label string) bool {
+		base, _, _ := strings.Cut(label, "·")
+		return strings.EqualFold(base, name) || strings.EqualFold(label, name)
+	}
+	var out []history.Entry
+	for _, e := range entries {
+		if named(e.Sender) || named(e.PeerName) {
+			out = append(out, e)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out
+}
 
 func historyPath(n *node.Node) string { return filepath.Join(n.Home, history.FileName) }
 

@@ -14,13 +14,20 @@ func idCommand() *cli.Command {
 		Description: "Loads the identity from the home directory, creating one on first use.\n" +
 			"Read your fingerprint to others out of band: they compare it with what\n" +
 			"`herald peers` shows before they `herald trust` you.\n" +
-			"With the global --name it renames the identity; peers that know you\n" +
-			"keep the name they first saw (names are bound to keys on first use).\n\n" +
+			"With the global --name it renames the identity (names are labels; your\n" +
+			"fingerprint is what others trust).\n" +
+			"--export prints one line others can trust offline (`herald trust --import`),\n" +
+			"or put in an admin's authorized senders file (`herald receive --from-file`).\n\n" +
 			"Examples:\n" +
 			"   herald id\n" +
+			"   herald id --export > teacher.id\n" +
 			"   herald --name alice id\n" +
 			"   herald --home /tmp/h2 id --json",
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "export", EnvVars: []string{"HERALD_EXPORT"},
+				Usage: "print your public identity line (keys and name, signed) for `herald trust --import`"},
+			jsonFlag(),
+		},
 		Action: runID,
 	}
 }
@@ -30,6 +37,7 @@ type idJSON struct {
 	Name        string `json:"name"`
 	Fingerprint string `json:"fingerprint"`
 	KeyID       string `json:"key_id"`
+	PublicLine  string `json:"public_line"`
 	Home        string `json:"home"`
 	Created     bool   `json:"created"`
 }
@@ -48,17 +56,22 @@ func runID(c *cli.Context) error {
 		if err := n.ID.Save(n.Home); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.App.ErrWriter, "renamed %q to %q; peers that already know you keep showing %q\n", old, name, old)
+		fmt.Fprintf(c.App.ErrWriter, "renamed %q to %q; peers see the new name with your next beacon\n", old, name)
 	}
 	out := idJSON{
 		Name:        n.ID.Name,
 		Fingerprint: n.ID.Fingerprint(),
 		KeyID:       n.ID.KeyID().String(),
+		PublicLine:  n.ID.PublicLine(),
 		Home:        n.Home,
 		Created:     n.Created,
 	}
 	if jsonOutput(c) {
 		return writeJSON(c.App.Writer, out)
+	}
+	if c.Bool("export") {
+		_, err := fmt.Fprintln(c.App.Writer, out.PublicLine)
+		return err
 	}
 	if out.Created {
 		fmt.Fprintf(c.App.ErrWriter, "created a new identity in %s\n", out.Home)

@@ -207,6 +207,7 @@ func TestJSONSchemaPerCommand(t *testing.T) {
 		defer func() { cancel(); <-done }()
 		res := cliRun{args: []string{"--home", home, "peers", "--wait", "1s", "--json"}, network: memnet.Host(multicast.Link{})}.exec(t)
 		checkOutput(t, res.stdout, always("peerRow"))
+		herald(t, "--home", home, "trust", identityOf(t, peerHome).Fingerprint) // --known lists trusted keys
 		checkOutput(t, herald(t, "--home", home, "peers", "--known", "--json").stdout, always("peerRow"))
 	})
 	t.Run("config", func(t *testing.T) {

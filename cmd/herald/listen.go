@@ -211,6 +211,9 @@ func formatEntry(e history.Entry) string {
 	fmt.Fprintf(&b, " %s (%s", safeName(name), fp)
 	if !e.Outgoing {
 		b.WriteString(", " + e.Trust)
+		if e.Trust == identity.Changed.String() { // trust hook: say it loudly
+			b.WriteString(": WARNING, not the trusted peer of that name")
+		}
 	}
 	b.WriteString("): ")
 	b.WriteString(strings.ReplaceAll(safeText(e.Text), "\n", "\n    "))

@@ -23,9 +23,11 @@ func peersCommand() *cli.Command {
 		Usage: "list the herald nodes on the LAN",
 		Description: "Beacons on the control group for --wait and lists every node heard:\n" +
 			"name, fingerprint, address, trust and when it was last heard. Nodes that\n" +
-			"left during the wait are listed too. A peer whose name is bound to another\n" +
-			"key is shown as \"changed\" and never trusted.\n" +
-			"With --known it lists the trust store instead, without using the network.\n\n" +
+			"left during the wait are listed too. Names are labels: several keys may use\n" +
+			"one (cloned machines are all root@vm), and are then shown with the first group\n" +
+			"of their fingerprint (root@vm·K7QF). A key claiming the name of a peer you\n" +
+			"trust is shown as \"changed\" and never as that peer.\n" +
+			"With --known it lists the trusted keys instead, without using the network.\n\n" +
 			"Examples:\n" +
 			"   herald peers\n" +
 			"   herald peers --wait 10s --json\n" +
@@ -45,6 +47,7 @@ func peersCommand() *cli.Command {
 // peerRow is one line of `herald peers`, and its JSON form.
 type peerRow struct {
 	Name        string    `json:"name"`
+	Label       string    `json:"label"`
 	Fingerprint string    `json:"fingerprint"`
 	KeyID       string    `json:"key_id"`
 	Address     string    `json:"address,omitempty"`
@@ -59,7 +62,7 @@ type peerRow struct {
 
 func rowFromPeer(p presence.PeerInfo) peerRow {
 	return peerRow{
-		Name: p.Name, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
+		Name: p.Name, Label: p.Label, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
 		Address: p.Addr.String(), Trust: p.Trust.String(), LastSeen: p.LastSeen, Offers: offerNames(p.Offers),
 		Via: viaName(p.UnicastOnly),
 	}
@@ -135,7 +138,7 @@ func knownRows(peers []identity.Peer) []peerRow {
 	rows := make([]peerRow, 0, len(peers))
 	for _, p := range peers {
 		rows = append(rows, peerRow{
-			Name: p.Name, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
+			Name: p.Name, Label: identity.Label(p.Name, p.Fingerprint, false), Fingerprint: p.Fingerprint, KeyID: keyID(p),
 			Trust: p.State().String(), LastSeen: p.LastSeen, Offers: []string{},
 		})
 	}
@@ -169,7 +172,7 @@ func printPeers(c *cli.Context, rows []peerRow, none string) error {
 		if r.Left {
 			seen += " (left)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeName(r.Name), r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeName(r.Label), r.Fingerprint, cmp.Or(r.Address, "-"), cmp.Or(r.Via, "-"), r.Trust, seen, cmp.Or(strings.Join(r.Offers, ","), "-"))
 	}
 	return w.Flush()
 }
@@ -180,10 +183,17 @@ func warnChanged(c *cli.Context, rows []peerRow) {
 		if r.Trust != presence.TrustChanged.String() {
 			continue
 		}
-		fmt.Fprintf(c.App.ErrWriter, "WARNING: %q now presents key %s, but that name is bound to another key.\n"+
-			"  It may be an impostor. Ask its owner for their fingerprint (herald id). If it really\n"+
-			"  changed: 'herald untrust --forget %s', then 'herald peers' to record the new key,\n"+
-			"  then 'herald trust %s'.\n",
-			safeName(r.Name), r.Fingerprint, safeName(r.Name), r.Fingerprint)
+		fmt.Fprintf(c.App.ErrWriter, "WARNING: key %s claims the name %q of a peer you trust, and is not that peer.\n"+
+			"  It may be an impostor. If it really is the same person with a new key, ask them for\n"+
+			"  the fingerprint their 'herald id' shows, then 'herald trust <that fingerprint>'.\n",
+			r.Fingerprint, safeName(r.Name))
 	}
+}
+
+// keyID is the key id of a known peer, empty for a pinned fingerprint.
+func keyID(p identity.Peer) string {
+	if p.Pending() {
+		return ""
+	}
+	return identity.KeyIDOf(p.SignPub).String()
 }

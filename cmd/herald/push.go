@@ -149,7 +149,7 @@ func runPush(c *cli.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
 		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
 			if len(o.To) > 0 {
-				if cfg.Recipients, err = resolvePeers(ctx, n, pres, o.To, o.Wait); err != nil {
+				if cfg.Recipients, err = resolvePeers(ctx, n, o.To, o.Wait); err != nil {
 					return err
 				}
 			}
@@ -209,11 +209,10 @@ func splitList(refs []string) []string {
 	return out
 }
 
-// resolvePeers resolves --to references with recipient.Resolve (heard
-// may be nil: the trust store only); a recipient not found is a usage
-// error.
-func resolvePeers(ctx context.Context, n *node.Node, heard recipient.Heard, refs []string, wait time.Duration) ([]identity.Peer, error) {
-	peers, err := recipient.Resolve(ctx, n.Trust, heard, refs, wait)
+// resolvePeers resolves --to references with recipient.Resolve; a
+// recipient not found is a usage error.
+func resolvePeers(ctx context.Context, n *node.Node, refs []string, wait time.Duration) ([]identity.Peer, error) {
+	peers, err := recipient.Resolve(ctx, n.Trust, refs, wait)
 	if errors.Is(err, recipient.ErrNotSeen) {
 		return nil, withExit(exitUsage, err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,7 +55,8 @@ Examples:
   herald receive --from teacher --exec "notify-send herald"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
-			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (name or fingerprint)"},
+			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (fingerprint, seen or not; identity line; or a known name)"},
+			&cli.StringSliceFlag{Name: "from-file", EnvVars: []string{"HERALD_FROM_FILE"}, Usage: "also accept the senders listed in this file (fingerprints or identity lines)"},
 			&cli.BoolFlag{Name: "accept-any", EnvVars: []string{"HERALD_ACCEPT_ANY"}, Usage: "accept pushes from any sender"},
 			&cli.BoolFlag{Name: "once", Usage: "exit after one push"},
 			&cli.BoolFlag{Name: "overwrite", EnvVars: []string{"HERALD_OVERWRITE"}, Usage: "replace existing files of the same name"},
@@ -74,7 +74,8 @@ Examples:
 // from its flags in one place.
 type receiveOptions struct {
 	Dir           string
-	From          []string
+	From          []string // --from: names or fingerprints
+	FromFiles     []string // --from-file: files of fingerprints or identity lines
 	AcceptAny     bool
 	Once          bool
 	Overwrite     bool
@@ -85,7 +86,7 @@ type receiveOptions struct {
 }
 
 func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
-	o := receiveOptions{Dir: c.String("dir"), From: splitList(c.StringSlice("from")), AcceptAny: c.Bool("accept-any"),
+	o := receiveOptions{Dir: c.String("dir"), From: splitList(c.StringSlice("from")), FromFiles: c.StringSlice("from-file"), AcceptAny: c.Bool("accept-any"),
 		Once: c.Bool("once"), Overwrite: c.Bool("overwrite"), Clean: c.Bool("clean"), SenderTimeout: c.Duration("sender-timeout"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return o, err
@@ -150,25 +151,24 @@ func runReceive(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
-	var from []ed25519.PublicKey
-	for _, ref := range o.From {
-		p, err := n.Trust.Resolve(ref)
-		if err != nil {
-			return withExit(exitUsage, fmt.Errorf("--from %q: %w (see 'herald peers')", ref, err))
-		}
-		from = append(from, p.SignPub)
+	from, err := senderFingerprints(n, o.From, o.FromFiles)
+	if err != nil {
+		return withExit(exitUsage, err)
 	}
 	events := newEventPrinter(c.App.Writer, o.JSON, false)
 	hooks := hook.NewRunner(c.App.ErrWriter)
 	defer hooks.Close()
 	var refused error
 	var mu sync.Mutex
-	cfg := push.ReceiveConfig{Node: n, Dir: o.Dir, From: from, AcceptAny: o.AcceptAny, Once: o.Once,
+	cfg := push.ReceiveConfig{Node: n, Dir: o.Dir, FromFingerprints: from, AcceptAny: o.AcceptAny, Once: o.Once,
 		Overwrite: o.Overwrite, SenderTimeout: o.SenderTimeout,
 		OnEvent: func(e push.Event) {
 			events.event(e)
 			switch e.Kind {
 			case push.EventComplete:
+				if len(e.Paths) == 0 {
+					break // the same content was already in place: nothing new to act on
+				}
 				recordPushReceived(n, c.App.ErrWriter, e)
 				if o.Exec != nil {
 					hooks.Run(receiveHook(o, e))

@@ -115,7 +115,6 @@ func newRoutedLab(t *testing.T) *routedLab {
 	return l
 }
 
-
 func (l *routedLab) ip(args ...string) {
 	l.t.Helper()
 	if out, err := exec.CommandContext(l.ctx, "ip", args...).CombinedOutput(); err != nil {

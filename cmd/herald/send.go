@@ -72,7 +72,7 @@ func runSend(c *cli.Context) error {
 	var id protocol.MessageID
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		return group.Run(ctx, pres.Run, eng.Run, func(ctx context.Context) error {
-			peers, err := resolvePeers(ctx, n, pres, []string{c.String("to")}, c.Duration("wait"))
+			peers, err := resolvePeers(ctx, n, []string{c.String("to")}, c.Duration("wait"))
 			if err != nil {
 				return err
 			}

@@ -31,6 +31,12 @@ boxpub = X25519PrivateKey.from_private_bytes(boxkey).public_key().public_bytes(*
 crc = crc24(b"herald-join-v1|" + name.encode() + b"|" + secret)
 body = crockford(secret + crc.to_bytes(3, "big"))
 code = name + "".join("-" + body[i:i+4] for i in range(0, len(body), 4))
+seed2 = bytes(range(96, 112))
+secret2 = hkdf(seed2, "herald channel seed v2", 32)
+owner2 = fp.replace("-", "")
+crc2 = crc24(b"herald-join-v2|" + name.encode() + b"|" + owner2.encode() + b"|" + seed2)
+body2 = owner2 + crockford(seed2 + crc2.to_bytes(3, "big"))
+code2 = name + "".join("-" + body2[i:i+4] for i in range(0, len(body2), 4))
 pname, ppass = "lab1", "correct horse battery staple"
 psecret = Argon2id(salt=("herald-channel-v1|" + pname).encode(), length=32, iterations=3, lanes=4, memory_cost=65536).derive(ppass.encode())
 out = {
@@ -43,6 +49,7 @@ out = {
   "channel_key_push": hkdf(secret, "herald channel push v1", 32).hex(),
   "open_channel_id": hkdf(bytes(32), "herald channel id v1", 8).hex(),
   "join_code": code,
+  "v2_seed": seed2.hex(), "v2_secret": secret2.hex(), "v2_owner": fp, "v2_join_code": code2,
   "passphrase_name": pname, "passphrase": ppass, "passphrase_secret": psecret.hex(),
 }
 print(json.dumps(out, indent=2))

@@ -69,14 +69,14 @@ func (w *clockWatch) handle(b []byte, src netip.AddrPort) {
 }
 
 // watchPeers runs presence (so peers answer us), the clock watch and the
-// querier listener for window, and returns what was heard.
-func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *querierListener) ([]*peerView, int, error) {
+// querier listener for window, and returns what was heard; with a peer
+// named by with, it then probes it while the node still runs.
+func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *querierListener, with string) (views []*peerView, granted int, withResult Result, err error) {
 	watch := &clockWatch{self: [protocol.SenderLen]byte(n.ID.SignPub), now: n.Now, seen: make(map[[protocol.SenderLen]byte]*peerView)}
 	raw, err := n.Listen(n.Control)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, Result{}, err
 	}
-	granted := 0
 	if uc, ok := raw.(*multicast.UDPConn); ok {
 		granted = uc.Buffers().Recv
 	}
@@ -86,19 +86,31 @@ func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *quer
 		}
 	}()
 	err = n.RunWith(ctx, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, window)
+		windowCtx, cancel := context.WithTimeout(ctx, window)
 		defer cancel()
 		var wg sync.WaitGroup
-		wg.Go(func() { _ = multicast.ReadLoop(ctx, raw, 8, protocol.MaxDatagram, watch.handle) })
-		wg.Go(func() { q.run(ctx) })
-		err := p.Run(ctx)
+		wg.Go(func() { _ = multicast.ReadLoop(windowCtx, raw, 8, protocol.MaxDatagram, watch.handle) })
+		wg.Go(func() { q.run(windowCtx) })
+		err := p.Run(windowCtx)
 		wg.Wait()
-		return err
+		if err != nil {
+			return err
+		}
+		views = collectViews(n, watch, p)
+		if with != "" {
+			withResult = probeWith(ctx, n, views, with)
+		}
+		return nil
 	})
 	raw.Close()
-	if err != nil {
-		return nil, granted, err
-	}
+	return views, granted, withResult, err
+}
+
+// collectViews merges the clock watch, the node's reach and presence's
+// table into one view per peer, sorted by name.
+func collectViews(n *node.Node, watch *clockWatch, p *presence.Presence) []*peerView {
+	watch.mu.Lock()
+	defer watch.mu.Unlock()
 	views := watch.seen
 	get := func(key [protocol.SenderLen]byte) *peerView {
 		if v := views[key]; v != nil {
@@ -130,7 +142,7 @@ func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *quer
 		}
 	}
 	slices.SortFunc(out, func(a, b *peerView) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.fp, b.fp)) })
-	return out, granted, nil
+	return out
 }
 
 func (v *peerView) label() string {

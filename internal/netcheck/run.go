@@ -23,10 +23,14 @@ type Config struct {
 	// Window is how long peers and queries are listened for
 	// (DefaultWindow when 0).
 	Window time.Duration
+	// With names one peer (name, fingerprint or address) for the probe
+	// round trip on both paths; empty skips it.
+	With string
 }
 
 // Run performs every check and returns the results in a fixed order:
-// host checks, then the window's (querier, peers, clocks, static peers). The error is only for a node that could not run at
+// host checks, then the window's (querier, peers, clocks, static peers),
+// then the probe round trip with Config.With. The error is only for a node that could not run at
 // all; everything else is a result.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	n := cfg.Node
@@ -49,7 +53,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	out = append(out, checkFirewall(ctx, n.Control, local, name))
 
 	q := listenQuerier(is6)
-	views, granted, err := watchPeers(ctx, n, window, q)
+	views, granted, withResult, err := watchPeers(ctx, n, window, q, cfg.With)
 	if err != nil {
 		if errors.Is(err, node.ErrNetwork) {
 			out = append(out, fail("multicast", "see the interface and route checks above; name an interface with --iface",
@@ -62,5 +66,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	out = append(out, checkRecvBuffer(multicast.DefaultRecvBuffer, granted, root))
 	out = append(out, q.result(window, is6))
 	out = append(out, judgePeers(views, n.StaticPeers(), window)...)
+	if cfg.With != "" {
+		out = append(out, withResult)
+	}
 	return out, nil
 }

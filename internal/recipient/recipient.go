@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/identity"
-	"github.com/herald-lan/herald/presence"
 )
 
 // retryEvery is how often Resolve looks again while it waits.
@@ -20,19 +19,15 @@ const retryEvery = 200 * time.Millisecond
 // to, and was not heard within the wait.
 var ErrNotSeen = errors.New("recipient not seen on the LAN")
 
-// Heard is what presence heard: peers by their beacons. *presence.Presence
-// is one; nil hears nobody.
-type Heard interface{ Peers() []presence.PeerInfo }
-
-// Resolve finds each ref's keys in the trust store, or among the peers
-// heard (then only by complete fingerprint: a name is a label anyone can
-// claim). It retries until wait has passed or ctx ends. A peer whose key
+// Resolve finds each ref's keys in the trust store, which knows every key
+// presence has heard, trusted or not; a running presence fills it while
+// Resolve retries, until wait has passed or ctx ends. A peer whose key
 // changed is refused at once (identity.ErrKeyChanged), as is an
 // ambiguous reference (identity.ErrAmbiguous).
-func Resolve(ctx context.Context, trust *identity.TrustStore, heard Heard, refs []string, wait time.Duration) ([]identity.Peer, error) {
+func Resolve(ctx context.Context, trust *identity.TrustStore, refs []string, wait time.Duration) ([]identity.Peer, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		peers, err := resolveOnce(trust, heard, refs)
+		peers, err := resolveOnce(trust, refs)
 		if err == nil || !errors.Is(err, ErrNotSeen) || errors.Is(err, identity.ErrAmbiguous) || !time.Now().Before(deadline) {
 			return peers, err
 		}
@@ -46,13 +41,10 @@ func Resolve(ctx context.Context, trust *identity.TrustStore, heard Heard, refs 
 	}
 }
 
-func resolveOnce(trust *identity.TrustStore, heard Heard, refs []string) ([]identity.Peer, error) {
+func resolveOnce(trust *identity.TrustStore, refs []string) ([]identity.Peer, error) {
 	peers := make([]identity.Peer, 0, len(refs))
 	for _, ref := range refs {
 		p, err := trust.Resolve(ref)
-		if err != nil {
-			p, err = byFullFingerprint(heard, ref, err)
-		}
 		if err == nil && p.State() == identity.Changed {
 			return nil, fmt.Errorf("%s: %w; refusing to seal to it", ref, identity.ErrKeyChanged)
 		}
@@ -65,20 +57,4 @@ func resolveOnce(trust *identity.TrustStore, heard Heard, refs []string) ([]iden
 		peers = append(peers, p)
 	}
 	return peers, nil
-}
-
-// byFullFingerprint finds a peer heard on the LAN by its complete
-// fingerprint when the trust store has no record of it (for instance
-// because its name collides with a known peer's).
-func byFullFingerprint(heard Heard, ref string, notFound error) (identity.Peer, error) {
-	want, ok := identity.ParseFingerprint(ref)
-	if heard == nil || !ok {
-		return identity.Peer{}, notFound
-	}
-	for _, p := range heard.Peers() {
-		if p.Fingerprint == want {
-			return identity.Peer{Name: p.Name, SignPub: p.SignPub, BoxPub: p.BoxPub, Fingerprint: p.Fingerprint}, nil
-		}
-	}
-	return identity.Peer{}, notFound
 }

@@ -9,12 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/identity"
-	"github.com/herald-lan/herald/presence"
 )
-
-type heardList []presence.PeerInfo
-
-func (h heardList) Peers() []presence.PeerInfo { return h }
 
 func TestResolve(t *testing.T) {
 	store, err := identity.OpenTrustStore(t.TempDir())
@@ -27,19 +22,17 @@ func TestResolve(t *testing.T) {
 	}
 	strangerPub, _, _ := ed25519.GenerateKey(nil)
 	strangerFP := identity.Fingerprint(strangerPub)
-	heard := heardList{{Name: "bob", Fingerprint: strangerFP, SignPub: strangerPub, BoxPub: [32]byte{2}}}
 	ctx := context.Background()
 
-	got, err := Resolve(ctx, store, heard, []string{"bob", strings.ToLower(strangerFP)}, 0)
-	if err != nil || len(got) != 2 || !got[0].SignPub.Equal(bobPub) || got[1].Fingerprint != strangerFP {
-		t.Fatalf("Resolve = %+v, %v; want bob from the store and the stranger by full fingerprint", got, err)
+	got, err := Resolve(ctx, store, []string{"bob", strings.ToLower(identity.Fingerprint(bobPub))}, 0)
+	if err != nil || len(got) != 2 || !got[0].SignPub.Equal(bobPub) || !got[1].SignPub.Equal(bobPub) {
+		t.Fatalf("Resolve = %+v, %v; want bob by name and by fingerprint", got, err)
 	}
-	// A name heard on the LAN is not enough: anyone can claim it.
-	if _, err := Resolve(ctx, store, heard, []string{"carol"}, 0); !errors.Is(err, ErrNotSeen) {
+	if _, err := Resolve(ctx, store, []string{"carol"}, 0); !errors.Is(err, ErrNotSeen) {
 		t.Fatalf("unknown name: %v, want ErrNotSeen", err)
 	}
 	start := time.Now()
-	if _, err := Resolve(ctx, store, nil, []string{strangerFP}, 300*time.Millisecond); !errors.Is(err, ErrNotSeen) || time.Since(start) < 300*time.Millisecond {
+	if _, err := Resolve(ctx, store, []string{strangerFP}, 300*time.Millisecond); !errors.Is(err, ErrNotSeen) || time.Since(start) < 300*time.Millisecond {
 		t.Fatalf("not heard: %v after %v, want ErrNotSeen after the wait", err, time.Since(start))
 	}
 }

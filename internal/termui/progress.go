@@ -77,7 +77,7 @@ func (v *Progress) Event(e push.Event) {
 		for i, p := range e.Paths {
 			paths[i] = textsafe.Line(p)
 		}
-		v.Line("complete: " + strings.Join(paths, ", ") + ForgedNote(e))
+		v.Line("complete: " + OrDash(strings.Join(paths, ", ")) + ForgedNote(e))
 		if e.Name != "" {
 			v.Line("  " + textsafe.Line(e.Name))
 		}

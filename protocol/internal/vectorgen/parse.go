@@ -17,9 +17,6 @@ type Datagram struct {
 	Bytes       []byte
 }
 
-// Lost reports whether the replaying receiver never got the datagram.
-func (d Datagram) Lost() bool { return strings.HasSuffix(d.Label, "_(lost)") }
-
 // Chain is a parsed chained vector file.
 type Chain struct {
 	Values    map[string][]byte

@@ -245,18 +245,18 @@ func Push() []byte {
 	o.value("lesson.block_1_parity_25", p25)
 	o.value("lesson.block_1_shard_24_padded", shards[last][24])
 	lost := map[[2]int]bool{{0, 10}: true, {0, 64}: true, {1, 3}: true, {1, 7}: true, {1, 20}: true, {1, 25}: true}
+	// The window's lists, then their copy in a second write, then the
+	// shards index-major (SPEC.md §6.5.1, §6.7).
 	lists := make([][]byte, blocks)
 	for b := range blocks {
 		lists[b] = list(b, 0, codes[b].K()+pushParity)
 		o.datagram("teacher", "data", fmt.Sprintf("shard_hashes_block_%d", b), lists[b])
 	}
+	for b := range blocks {
+		o.datagram("teacher", "data", fmt.Sprintf("shard_hashes_block_%d_copy", b), lists[b])
+	}
 	most := pushK + pushParity
 	for idx := range most {
-		if idx == most/2 {
-			for b := range blocks {
-				o.datagram("teacher", "data", fmt.Sprintf("shard_hashes_block_%d_copy", b), lists[b])
-			}
-		}
 		for b := range blocks {
 			if idx >= codes[b].K()+pushParity {
 				continue
@@ -275,9 +275,9 @@ func Push() []byte {
 		Nacks: []protocol.Nack{{Block: 1, Have: 23, MaxIndex: 26}}}, "status_nack_block_1")
 	repair := list(last, 27, 2)
 	o.datagram("teacher", "data", "shard_hashes_block_1_repair", repair)
+	o.datagram("teacher", "data", "shard_hashes_block_1_repair_copy", repair)
 	o.datagram("teacher", "data", "shard_block_1_index_27", seal(last, 27))
 	o.datagram("teacher", "data", "shard_block_1_index_28", seal(last, 28))
-	o.datagram("teacher", "data", "shard_hashes_block_1_repair_copy", repair)
 	status(laptop1, protocol.Status{State: protocol.StateComplete, HavePrefix: 2, Complete: 2}, "status_complete")
 	o.datagram("teacher", "control", "end_complete", teacher.signed(o, protocol.End{Session: s.sid, Reason: protocol.EndComplete}))
 	o.datagram("teacher", "control", "beacon_leaving", teacher.signed(o, protocol.Beacon{BoxKey: teacher.boxPub, Flags: protocol.BeaconLeaving, Name: "teacher"}))

@@ -1,0 +1,35 @@
+package identity
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+// fileStamp identifies one version of a file of the home. Files are
+// replaced by rename, so a new version is a new inode: comparing with
+// os.SameFile (plus size and time, for platforms without inodes) tells a
+// process that another one changed the file.
+type fileStamp struct {
+	info fs.FileInfo // nil: the file did not exist
+}
+
+func stampOf(path string) fileStamp {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{info}
+}
+
+func (a fileStamp) same(b fileStamp) bool {
+	if a.info == nil || b.info == nil {
+		return a.info == nil && b.info == nil
+	}
+	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
+}
+
+// reloadEvery is how often a store looks at its file for changes made by
+// another process (one stat call); a change reaches every running
+// process within this time after its next use of the store.
+const reloadEvery = 250 * time.Millisecond
