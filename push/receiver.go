@@ -190,6 +190,9 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	if err != nil {
 		return
 	}
+	if string(p.Sender[:]) == string(r.n.ID.SignPub) {
+		return // our own push, from another process on this identity: we are not one of its receivers
+	}
 	key := sessionKey{p.Sender, a.Session}
 	if s := r.sessions[key]; s != nil {
 		s.heard(a.Sent)
@@ -263,7 +266,7 @@ func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (by
 	}
 	switch {
 	case !allowed:
-		return protocol.ReasonUntrusted, fmt.Errorf("sender %s is not trusted: run `herald trust %s` or receive with --from/--accept-any", identity.Fingerprint(sender[:]), identity.Fingerprint(sender[:]))
+		return protocol.ReasonUntrusted, fmt.Errorf("sender %s is not trusted", identity.Fingerprint(sender[:]))
 	case len(r.sessions) >= r.cfg.MaxSessions:
 		return protocol.ReasonBusy, errors.New("too many pushes at once")
 	case int(a.ManifestLen) > r.cfg.MaxManifest:

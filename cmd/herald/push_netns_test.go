@@ -100,7 +100,7 @@ func sameFile(t *testing.T, a, b string) {
 	}
 }
 
-type reportJSON struct {
+type reportLine struct {
 	Event     string  `json:"event"`
 	Status    string  `json:"status"`
 	Reason    string  `json:"reason"`
@@ -110,9 +110,9 @@ type reportJSON struct {
 	Percent   float64 `json:"percent"`
 }
 
-func pushEvents(t *testing.T, out string) (receivers []reportJSON, report reportJSON) {
+func pushEvents(t *testing.T, out string) (receivers []reportLine, report reportLine) {
 	for _, line := range strings.Split(out, "\n") {
-		var r reportJSON
+		var r reportLine
 		if json.Unmarshal([]byte(line), &r) != nil {
 			continue
 		}
