@@ -100,7 +100,7 @@ func sameFile(t *testing.T, a, b string) {
 	}
 }
 
-type reportJSON struct {
+type reportLine struct {
 	Event     string  `json:"event"`
 	Status    string  `json:"status"`
 	Reason    string  `json:"reason"`
@@ -110,9 +110,9 @@ type reportJSON struct {
 	Percent   float64 `json:"percent"`
 }
 
-func pushEvents(t *testing.T, out string) (receivers []reportJSON, report reportJSON) {
+func pushEvents(t *testing.T, out string) (receivers []reportLine, report reportLine) {
 	for _, line := range strings.Split(out, "\n") {
-		var r reportJSON
+		var r reportLine
 		if json.Unmarshal([]byte(line), &r) != nil {
 			continue
 		}
@@ -197,7 +197,7 @@ func TestPushNetnsResume(t *testing.T) {
 }
 
 // Only --to recipients can decrypt, and an untrusted sender is refused;
-// both show in the sender's report.
+// the report lists the recipients only.
 func TestPushNetnsRefusals(t *testing.T) {
 	l := newPushLab(t, 3)
 	file := randomFile(t, t.TempDir(), "secret.txt", 100_000)
