@@ -334,3 +334,35 @@ func BenchmarkUDPLoopback(b *testing.B) {
 		}
 	}
 }
+
+// A socket whose receive buffer overflows counts the datagrams the kernel
+// dropped for it (SPEC.md §9, receive-queue drops), and a socket that kept
+// up counts none.
+func TestUDPDroppedCountsOverflow(t *testing.T) {
+	enterMulticastNetns(t)
+	nw, err := NewUDP(Config{Iface: "lo", RecvBuffer: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := mustListen(t, nw, testGroupA).(*UDPConn)
+	if n, ok := slow.Dropped(); !ok || n != 0 {
+		t.Fatalf("fresh socket: Dropped = %d, %v; want 0, true", n, ok)
+	}
+	// One datagram a write: a batch would go out as one GSO train that
+	// loopback delivers (and drops) as one GRO buffer, counted once.
+	for range 500 {
+		if _, err := slow.WriteBatch([][]byte{make([]byte, 1000)}, testGroupA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	n, ok := slow.Dropped()
+	for n == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		n, ok = slow.Dropped()
+	}
+	if !ok || n < 100 {
+		t.Fatalf("500 datagrams into a 4 KB buffer, none read: Dropped = %d, %v; want most of them", n, ok)
+	}
+	t.Logf("kernel dropped %d of 500", n)
+}

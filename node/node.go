@@ -60,6 +60,7 @@ type Node struct {
 	unicastAt netip.AddrPort
 	ucast     *net.UDPConn
 	probes    []probeTally // under handleMu (probe.go)
+	sinks     dataSinks    // push sessions taking unicast data (unicast_data.go)
 }
 
 type runState int

@@ -223,6 +223,9 @@ func (n *Node) readUnicast(uc *net.UDPConn) error {
 		}
 		n.stats.unicastReceived.Add(1)
 		m.N, m.Src = count, netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if n.sinks.deliver(m.Buf[:m.N], m.Src) {
+			continue // a push session's data (unicast_data.go)
+		}
 		n.handle(&m, true)
 	}
 }

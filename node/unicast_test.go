@@ -125,3 +125,46 @@ func TestStaticPeersChecked(t *testing.T) {
 		t.Errorf("StaticPeers %v, want the control port filled in", got)
 	}
 }
+
+// Data-group datagrams that reach the unicast socket go to the session
+// listening for them, unverified and unparsed beyond the session id;
+// signed control packets still take the pipeline.
+func TestUnicastDataSink(t *testing.T) {
+	checkNoLeaks(t)
+	n := unicastNode(t, "bob")
+	beacons := n.Subscribe(protocol.TypeBeacon, 4)
+	runNode(t, n)
+	waitFor(t, "unicast socket", func() bool { return n.UnicastAddr().IsValid() })
+	sid := protocol.SessionID{1, 2, 3}
+	dc, err := n.ListenUnicastData(sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := unicastNode(t, "alice")
+	if err := sender.Join(); err != nil {
+		t.Fatal(err)
+	}
+	data := append(protocol.AppendDataHeader(nil, sid, 7, 1), make([]byte, protocol.MinShardSize+protocol.DataTagLen)...)
+	other := append(protocol.AppendDataHeader(nil, protocol.SessionID{9}, 7, 1), make([]byte, protocol.MinShardSize+protocol.DataTagLen)...)
+	for _, pkt := range [][]byte{other, data} {
+		if err := sender.SendTo(pkt, n.UnicastAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := []multicast.Message{{Buf: make([]byte, protocol.MaxDatagram)}}
+	got, err := dc.ReadBatch(msgs)
+	if err != nil || got != 1 || string(msgs[0].Buf[:msgs[0].N]) != string(data) {
+		t.Fatalf("ReadBatch = %d, %v, %x; want the session's data packet", got, err, msgs[0].Buf[:msgs[0].N])
+	}
+	b, _ := sender.Signer.Append(nil, beacon("alice"))
+	if err := sender.SendTo(b, n.UnicastAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if p := receive(t, beacons); !p.Unicast {
+		t.Error("beacon not delivered as unicast")
+	}
+	dc.Close()
+	if _, err := dc.ReadBatch(msgs); err == nil {
+		t.Error("ReadBatch after Close succeeded")
+	}
+}

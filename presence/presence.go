@@ -210,6 +210,7 @@ func (p *Presence) nextInterval() time.Duration {
 // beacon signs and sends one beacon with flags.
 func (p *Presence) beacon(flags byte) error {
 	id := p.node.ID
+	flags |= protocol.BeaconVersionFlags(protocol.Version) // the highest version we speak (SPEC §3.5)
 	b := protocol.Beacon{BoxKey: id.BoxPub, Flags: flags, Offers: byte(p.offers.Load()), Name: id.Name}
 	return p.node.SendBeacon(b) // multicast, and unicast copies (static peers, SPEC §5.2)
 }

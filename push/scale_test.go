@@ -31,25 +31,31 @@ func TestScaleSimulation(t *testing.T) {
 		for i := range c.bad {
 			l.hosts[i].(*multicast.MemHost).SetLink(multicast.Link{Loss: 0.3})
 		}
-		src := writeTree(t, 2<<20, 5)
-		results := l.startReceivers(t, func(_ int, rc *ReceiveConfig) { rc.SenderTimeout = 30 * time.Second })
+		size := 2 << 20
+		if c.receivers >= 1000 {
+			size = 512 << 10 // 1000 receivers decrypt in one process on the test machine's cores
+		}
+		src := writeTree(t, size, 5)
+		results := l.startReceivers(t, func(_ int, rc *ReceiveConfig) { rc.SenderTimeout = 90 * time.Second })
 		source, err := NewSource([]string{src})
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Channel: identity.Channel{}, NoEncrypt: true,
-			MinReceivers: c.receivers, Wait: 60 * time.Second})
+			MinReceivers: c.receivers, Wait: 60 * time.Second, GiveUp: 90 * time.Second})
 		took := time.Since(start)
 		if err != nil || !rep.OK() {
-			t.Fatalf("%d receivers: %v, %d of %d complete", c.receivers, err, rep.Completed, c.receivers)
+			// Logged, not fatal: how the engine fails at a scale is a result.
+			t.Errorf("%d receivers: %v, %d of %d complete after %v", c.receivers, err, rep.Completed, c.receivers, took.Round(time.Millisecond))
+			continue
 		}
 		for _, r := range results {
 			if err := <-r; err != nil {
 				t.Fatal(err)
 			}
 		}
-		blocks := float64(rep.Bytes) / float64(64*1344)
+		blocks := float64((rep.Bytes + 64*1344 - 1) / (64 * 1344))
 		var clean []time.Duration
 		bad := map[string]bool{}
 		for i := range c.bad {

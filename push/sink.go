@@ -122,18 +122,6 @@ func (s *sink) Has(i int) bool { return s.have[i/64]&(1<<(i%64)) != 0 }
 // Count is the number of verified blocks.
 func (s *sink) Count() int { return s.nHave }
 
-// Prefix is the number of leading verified blocks.
-func (s *sink) Prefix() int {
-	i := 0
-	for i < s.blocks && s.have[i/64] == ^uint64(0) && i+64 <= s.blocks {
-		i += 64
-	}
-	for i < s.blocks && s.Has(i) {
-		i++
-	}
-	return i
-}
-
 // Forget un-marks block i (a kept block that failed re-verification).
 func (s *sink) Forget(i int) {
 	if s.Has(i) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestSendAndChatThroughAPI(t *testing.T) {
 	})
 	left, _ := os.ReadDir(r.srv.cfg.TempDir)
 	if len(left) != 0 {
-		t.Errorf("upload not removed after the push: %d entries", len(left))
+		t.Errorf("upload not removed after the push: %d entries (%s)", len(left), left[0].Name())
 	}
 
 	if status := postJSON(t, c, r.srv.origin+"/api/message", messageRequest{Kind: "chat", Channel: "open", Text: "hello from the page"}); status != http.StatusAccepted {
@@ -186,5 +187,48 @@ func TestCancelPush(t *testing.T) {
 	body, ctype = uploadBody(t, sendOptions{Channel: "open"}, [][2]string{{"a.txt", "x"}})
 	if status, out := postUpload(t, c, r, body, ctype); status != http.StatusBadRequest || !strings.Contains(out["error"], "open channel") {
 		t.Errorf("open channel without no_encrypt: %d %v, want refused as push refuses it", status, out)
+	}
+}
+
+// TestChannelJoinedElsewhere: a channel joined with the CLI while the
+// page runs (another process writing the same home) shows in Channels,
+// and its messages reach the page.
+func TestChannelJoinedElsewhere(t *testing.T) {
+	r := newRoom(t, Config{})
+	ch, err := identity.NewChannel("lab", r.bob.ID.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.bob.Channels.Add(ch); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := identity.OpenChannelStore(r.alice.Home) // as `herald channel join` would
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Add(ch); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the page to list lab", func() bool {
+		for _, v := range r.srv.channelsView() {
+			if v.Name == "lab" {
+				return true
+			}
+		}
+		return false
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for { // posts until the page's engine, remade for lab, shows one
+		if _, err := r.bobEngine.Post(r.ctx, message.Post{Channel: ch, Text: "lab is open"}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := r.srv.msgs.since(0)
+		if slices.ContainsFunc(msgs, func(m messageView) bool { return m.Channel == "lab" && m.Text == "lab is open" }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page never showed lab's message")
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/message"
@@ -115,6 +116,16 @@ func TestBrowser(t *testing.T) {
 	}
 	waitJS(t, ctx, "own fingerprint on the board", fmt.Sprintf(`document.getElementById("board-fp").textContent === %q`, aliceFP))
 	screenshot(t, ctx, "room")
+
+	// Keyboard: arrow keys move between the panels' tabs, with focus.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tab-room"), kb.ArrowRight)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "ArrowRight to select Send", `document.activeElement.id === "tab-send" && !document.getElementById("panel-send").hidden && document.getElementById("panel-room").hidden`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#tab-send"), kb.ArrowLeft)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "ArrowLeft back to Room", `document.activeElement.id === "tab-room" && !document.getElementById("panel-room").hidden`)
 
 	// Send a folder to bob.
 	folder := filepath.Join(t.TempDir(), "lesson")
@@ -250,16 +261,21 @@ func TestBrowser(t *testing.T) {
 	if code, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#ch-code-text"))); code != ch.JoinCode() {
 		t.Errorf("page shows join code %q, store has %q", code, ch.JoinCode())
 	}
-	waitJS(t, ctx, "the channel listed", `document.querySelector("#ch-table tbody").textContent.includes("#class")`)
+	waitJS(t, ctx, "the channel listed as the default", `[...document.querySelectorAll("#ch-table tbody tr")].some(tr => tr.cells[0].textContent === "#class" && tr.cells[1].textContent === "yes")`)
+	if def := r.alice.Channels.Default(); def.Name != "class" {
+		t.Errorf("default channel %q after creating class on the page, want class (as herald channel new)", def.Name)
+	}
 	screenshot(t, ctx, "channels")
 
-	// Phone width: the room still fits.
+	// Phone width: no panel is wider than the screen.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
 	}
-	click(t, ctx, "#tab-room")
-	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
-		t.Errorf("page is %v px wide at phone width (390)", w)
+	for _, panel := range []string{"send", "inbox", "messages", "channels", "room"} {
+		click(t, ctx, "#tab-"+panel)
+		if w, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("%s panel is %v px wide at phone width (390)", panel, w)
+		}
 	}
 	screenshot(t, ctx, "phone-room")
 }

@@ -35,7 +35,7 @@ func (s *Server) channelsView() []channelView {
 }
 
 // channelRequest is one action of the Channels panel: "new" NAME, "join"
-// CODE (or NAME and Passphrase), "leave" NAME.
+// CODE (or NAME and Passphrase), "default" NAME, "leave" NAME.
 type channelRequest struct {
 	Action     string `json:"action"`
 	Name       string `json:"name"`
@@ -54,10 +54,6 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.hub.touch(sectionChannels)
-	if err := s.msgs.restart(); err != nil {
-		replyError(w, http.StatusInternalServerError, fmt.Errorf("channel saved, but messages stopped: %w", err))
-		return
-	}
 	out := map[string]string{"name": ch.Name}
 	if req.Action == "new" {
 		out["join_code"] = ch.JoinCode()
@@ -67,12 +63,21 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) changeChannel(req channelRequest) (identity.Channel, error) {
 	switch req.Action {
-	case "new":
+	case "new": // as `herald channel new`: the channel created becomes the default
 		ch, err := identity.NewChannel(req.Name, s.node.ID.Fingerprint())
 		if err != nil {
 			return ch, err
 		}
-		return ch, s.node.Channels.Add(ch)
+		if err := s.node.Channels.Add(ch); err != nil {
+			return ch, err
+		}
+		return ch, s.node.Channels.MakeDefault(ch.Name)
+	case "default":
+		ch, ok := s.node.Channels.Get(req.Name)
+		if !ok || ch.IsOpen() {
+			return ch, fmt.Errorf("%w: %q", identity.ErrUnknownChannel, req.Name)
+		}
+		return ch, s.node.Channels.MakeDefault(ch.Name)
 	case "join":
 		var ch identity.Channel
 		var err error
@@ -93,7 +98,7 @@ func (s *Server) changeChannel(req channelRequest) (identity.Channel, error) {
 		}
 		return ch, s.node.Channels.Remove(ch.Name)
 	}
-	return identity.Channel{}, errors.New(`action must be "new", "join" or "leave"`)
+	return identity.Channel{}, errors.New(`action must be "new", "join", "default" or "leave"`)
 }
 
 // defaultChannel is Config.Channel while it is joined, else the node's

@@ -25,67 +25,85 @@ type messageView struct {
 }
 
 // messenger runs the message engine for the page and keeps the newest
-// maxMessages messages. The engine is rebuilt when channels change (an
-// engine's channels are fixed when it is made). Safe for concurrent use.
+// maxMessages messages. The engine follows the channel store as it
+// changes (message.Config.Channels nil), so a channel joined here or in
+// a terminal is heard at once. Safe for concurrent use.
 type messenger struct {
 	s       *Server
+	eng     *message.Engine
 	sending chan struct{} // semaphore of maxSending
 
 	mu       sync.Mutex
-	ctx      context.Context // run's
-	eng      *message.Engine
-	stopEng  context.CancelFunc
-	engines  sync.WaitGroup
 	items    []messageView // oldest first
 	seq      uint64
 	outgoing uint64
-	shown    map[string]bool // keys of items, to show a message once across engines
+	shown    map[string]bool // keys of items, to show a message once
+	channels string          // channelsKey the page was last told about
 }
 
-func newMessenger(s *Server) *messenger {
-	return &messenger{s: s, sending: make(chan struct{}, maxSending), shown: map[string]bool{}}
-}
-
-// run keeps an engine running until ctx ends.
-func (m *messenger) run(ctx context.Context) error {
-	m.mu.Lock()
-	m.ctx = ctx
-	m.mu.Unlock()
-	if err := m.restart(); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	m.engines.Wait()
-	return nil
-}
-
-// restart makes a new engine for the current channels, starts it, and
-// only then stops the old one, so no message falls between them.
-func (m *messenger) restart() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ctx == nil || m.ctx.Err() != nil {
-		return nil
-	}
-	eng, err := message.New(message.Config{Node: m.s.node, Peers: m.s.pres})
+func newMessenger(s *Server) (*messenger, error) {
+	eng, err := message.New(message.Config{Node: s.node, Peers: s.pres})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, stop := context.WithCancel(m.ctx)
-	m.engines.Go(func() { eng.Run(ctx) })
-	m.engines.Go(func() {
-		for msg := range eng.Messages() {
+	return &messenger{s: s, eng: eng, sending: make(chan struct{}, maxSending), shown: map[string]bool{}}, nil
+}
+
+// channelsCheckEvery is how often the channel store is compared with
+// what the page shows: `herald channel join` in a terminal while the
+// page runs shows within this time.
+const channelsCheckEvery = 2 * time.Second
+
+// run receives messages until ctx ends, and tells the page when the
+// channels change under it.
+func (m *messenger) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for msg := range m.eng.Messages() {
 			e := history.FromMessage(msg)
 			if m.add(messageView{Key: "in:" + e.Fingerprint + ":" + e.ID, Entry: e}) {
 				m.s.rec.Record(e)
 			}
 		}
 	})
-	if m.stopEng != nil {
-		m.stopEng()
+	defer wg.Wait()
+	m.channelsChanged()
+	tick := time.NewTicker(channelsCheckEvery)
+	defer tick.Stop()
+	done := make(chan error, 1)
+	go func() { done <- m.eng.Run(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if m.channelsChanged() {
+				m.s.hub.touch(sectionChannels)
+			}
+		}
 	}
-	m.eng, m.stopEng = eng, stop
-	return nil
+}
+
+// channelsChanged reports whether the joined channels (or the default)
+// differ from when it was last called.
+func (m *messenger) channelsChanged() bool {
+	now := channelsKey(m.s)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	changed := now != m.channels
+	m.channels = now
+	return changed
+}
+
+// channelsKey names the joined channels and the default, in order.
+func channelsKey(s *Server) string {
+	var b strings.Builder
+	b.WriteString(s.defaultChannel().Name)
+	for _, ch := range s.node.Channels.List() {
+		id := ch.ID()
+		b.WriteString("," + ch.Name + ":" + hex.EncodeToString(id[:]))
+	}
+	return b.String()
 }
 
 // add shows a new message; false if its key was shown already.
@@ -140,12 +158,6 @@ func (m *messenger) since(seq uint64) ([]messageView, uint64) {
 	return out, m.seq
 }
 
-func (m *messenger) engine() *message.Engine {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.eng
-}
-
 // messageRequest is a message typed on the page.
 type messageRequest struct {
 	Kind     string `json:"kind"` // chat, announce, private
@@ -166,11 +178,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusBadRequest, fmt.Errorf("not sent: %w (at most %d bytes of UTF-8 text)", errors.Join(err, errors.New("empty or invalid text")), protocol.MaxMessageLen))
 		return
 	}
-	eng := s.msgs.engine()
-	if eng == nil {
-		replyError(w, http.StatusServiceUnavailable, errors.New("not running yet"))
-		return
-	}
+	eng := s.msgs.eng
 	select {
 	case s.msgs.sending <- struct{}{}:
 	default:

@@ -109,11 +109,13 @@ func (j *sendJobs) start(up *upload) (string, error) {
 	j.mu.Unlock()
 	cfg.OnEvent = func(e push.Event) { j.event(job, e) }
 	j.running.Go(func() {
-		defer os.RemoveAll(up.dir)
-		defer src.Close()
 		defer cancel()
 		rep, err := push.Send(ctx, cfg)
-		j.finish(job, rep, err, ctx.Err() != nil && s.ctx.Err() == nil)
+		interrupted := ctx.Err() != nil && s.ctx.Err() == nil
+		// The upload is gone before the page can read "done".
+		src.Close()
+		os.RemoveAll(up.dir)
+		j.finish(job, rep, err, interrupted)
 	})
 	s.hub.touch(sectionSends)
 	return job.view.ID, nil

@@ -70,7 +70,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.pres = presence.New(cfg.Node, protocol.OfferReceive|protocol.OfferListen)
 	s.rec = history.NewRecorder(historyPath(cfg.Node), cfg.Node.Logger)
-	s.msgs = newMessenger(s)
+	var err error
+	if s.msgs, err = newMessenger(s); err != nil {
+		return nil, err
+	}
 	s.jobs = &sendJobs{s: s}
 	s.inbox = &inbox{s: s}
 	return s, nil

@@ -186,6 +186,11 @@ func runChannelJoin(c *cli.Context) error {
 		return writeJSON(c.App.Writer, info)
 	}
 	fmt.Fprintf(c.App.Writer, "joined channel %s%s\n", ch.Name, defaultNote(info))
+	if c.Bool("passphrase") {
+		// A mistyped passphrase is another channel, whose traffic looks
+		// like nobody's: the id lets people compare before they wonder.
+		fmt.Fprintf(c.App.Writer, "channel id %s: 'herald channel list' shows the same id on every member; another id means another passphrase\n", info.ID)
+	}
 	for _, fp := range ch.Owners {
 		fmt.Fprintf(c.App.Writer, "owner %s: its pushes and announcements on %s are trusted\n", fp, ch.Name)
 	}

@@ -122,7 +122,7 @@ func TestDoctorFaults(t *testing.T) {
 		if r := d.find("with", netcheck.Pass, ""); r == nil || probeReach(r.Detail, "multicast") < 380 || probeReach(r.Detail, "unicast") < 380 {
 			t.Errorf("healthy host: want the probe with r1 to reach it on both paths:\n%v", d)
 		}
-		for _, check := range []string{"interface", "route", "rp_filter", "firewall", "rmem"} {
+		for _, check := range []string{"interface", "route", "rp_filter", "firewall", "rmem", "unicast"} {
 			if d.find(check, netcheck.Pass, "") == nil {
 				t.Errorf("healthy host: %s not PASS:\n%v", check, d)
 			}

@@ -25,7 +25,9 @@ func receiveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "receive",
 		Usage: "wait for pushes and write them to a folder",
-		Description: `Accepts pushes from trusted senders (herald trust), from --from peers, or from
+		Description: `Accepts pushes from trusted senders (herald trust), from owners of a joined channel
+(on that channel), from --from / --from-file senders (fingerprints, seen or not, or
+identity lines from herald id --export), or from
 anyone with --accept-any (the sender's fingerprint is printed). Files are written to a
 staging folder inside --dir and moved into place only after every block verified against
 the sender's signed hashes. An existing name gets " (1)" unless --overwrite.
@@ -52,7 +54,7 @@ Exit codes (with --once): 0 complete, 1 failed or another receive holds the lock
 Examples:
   herald receive --dir ~/lessons
   herald receive --once --accept-any --dir /tmp/in
-  herald receive --from teacher --exec "notify-send herald"`,
+  herald receive --from K7QF-2MXA-9D3B-WZ4E-H6TN --exec "notify-send herald"`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"HERALD_DIR"}, Value: ".", Usage: "folder to write pushes into"},
 			&cli.StringSliceFlag{Name: "from", EnvVars: []string{"HERALD_FROM"}, Usage: "also accept these senders (fingerprint, seen or not; identity line; or a known name)"},
@@ -151,7 +153,7 @@ func runReceive(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
-	from, err := senderFingerprints(n, o.From, o.FromFiles)
+	from, err := newSenderList(n, o.From, o.FromFiles, c.App.ErrWriter)
 	if err != nil {
 		return withExit(exitUsage, err)
 	}
@@ -160,7 +162,7 @@ func runReceive(c *cli.Context) error {
 	defer hooks.Close()
 	var refused error
 	var mu sync.Mutex
-	cfg := push.ReceiveConfig{Node: n, Dir: o.Dir, FromFingerprints: from, AcceptAny: o.AcceptAny, Once: o.Once,
+	cfg := push.ReceiveConfig{Node: n, Dir: o.Dir, FromFingerprints: from.fingerprints, AcceptAny: o.AcceptAny, Once: o.Once,
 		Overwrite: o.Overwrite, SenderTimeout: o.SenderTimeout,
 		OnEvent: func(e push.Event) {
 			events.event(e)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +74,28 @@ func TestListenSummaryShowsStaleNotCopies(t *testing.T) {
 	reportRejections(&b, message.Stats{Stale: 4, Repeats: 30})
 	if got := b.String(); !strings.Contains(got, "4 stale") || strings.Contains(got, "replayed") {
 		t.Fatalf("summary: %q", got)
+	}
+}
+
+// TestReceiveClean is issue 19 item 5: `receive --clean` removes the
+// staging folders of unfinished pushes and says which.
+func TestReceiveClean(t *testing.T) {
+	dir := t.TempDir()
+	staging := filepath.Join(dir, ".herald-0123456789abcdef")
+	os.MkdirAll(filepath.Join(staging, "lesson"), 0o700)
+	os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("x"), 0o644)
+	res := herald(t, "--home", t.TempDir(), "receive", "--clean", "--dir", dir)
+	if !strings.Contains(res.stdout, staging) {
+		t.Fatalf("stdout %q does not name %s", res.stdout, staging)
+	}
+	if _, err := os.Stat(staging); err == nil {
+		t.Fatal("staging folder still there")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keep.txt")); err != nil {
+		t.Fatal("another file was removed")
+	}
+	res = herald(t, "--home", t.TempDir(), "receive", "--clean", "--dir", dir)
+	if !strings.Contains(res.stderr, "no unfinished pushes") {
+		t.Fatalf("second clean: %q", res.stderr)
 	}
 }

@@ -103,3 +103,34 @@ func TestFirewallJumpAndGuard(t *testing.T) {
 		}
 	}
 }
+
+// Legacy iptables rules, as iptables-save prints them, are judged by the
+// same evaluator: ufw's policy drop with and without an allow for 4772,
+// a comment, a multiport set, a pkttype match.
+func TestFirewallIptablesSave(t *testing.T) {
+	const head = "*filter\n:INPUT %s [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:ufw-user-input - [0:0]\n-A INPUT -j ufw-user-input\n"
+	tests := []struct {
+		name, policy, rules string
+		want                Status
+	}{
+		{"accept, nothing", "ACCEPT", "", Pass},
+		{"ufw default deny", "DROP", "-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT\n", Fail},
+		{"ufw allows 4772", "DROP", "-A ufw-user-input -p udp -m multiport --dports 53,4772 -m comment --comment \"'dapp_herald'\" -j ACCEPT\n", Pass},
+		{"pkttype multicast dropped", "ACCEPT", "-A INPUT -m pkttype --pkt-type multicast -j DROP\n", Fail},
+		{"group range rejected", "ACCEPT", "-A INPUT -d 239.0.0.0/8 -p udp -j REJECT --reject-with icmp-port-unreachable\n", Fail},
+		{"rate limit", "ACCEPT", "-A INPUT -p udp -m limit --limit 3/min -j DROP\n", Warn},
+	}
+	packets := heraldPackets(netip.MustParseAddrPort("239.255.72.1:4772"), netip.MustParseAddr("198.18.0.2"), "eth0")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := parseIptablesSave([]byte(fmt.Sprintf(head, tt.policy)+tt.rules+"COMMIT\n"), false)
+			var verdicts []verdictOf
+			for _, p := range packets {
+				verdicts = append(verdicts, rs.evaluate(p))
+			}
+			if got := judgeFirewall("iptables-legacy-save", verdicts, packets, 4772); got.Status != tt.want {
+				t.Errorf("got %v %q, want %v", got.Status, got.Detail, tt.want)
+			}
+		})
+	}
+}

@@ -71,11 +71,11 @@ func (w *clockWatch) handle(b []byte, src netip.AddrPort) {
 // watchPeers runs presence (so peers answer us), the clock watch and the
 // querier listener for window, and returns what was heard; with a peer
 // named by with, it then probes it while the node still runs.
-func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *querierListener, with string) (views []*peerView, granted int, withResult Result, err error) {
+func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *querierListener, with string) (views []*peerView, granted int, unicast netip.AddrPort, withResult Result, err error) {
 	watch := &clockWatch{self: [protocol.SenderLen]byte(n.ID.SignPub), now: n.Now, seen: make(map[[protocol.SenderLen]byte]*peerView)}
 	raw, err := n.Listen(n.Control)
 	if err != nil {
-		return nil, 0, Result{}, err
+		return nil, 0, netip.AddrPort{}, Result{}, err
 	}
 	if uc, ok := raw.(*multicast.UDPConn); ok {
 		granted = uc.Buffers().Recv
@@ -96,14 +96,29 @@ func watchPeers(ctx context.Context, n *node.Node, window time.Duration, q *quer
 		if err != nil {
 			return err
 		}
-		views = collectViews(n, watch, p)
+		views, unicast = collectViews(n, watch, p), n.UnicastAddr()
 		if with != "" {
 			withResult = probeWith(ctx, n, views, with)
 		}
 		return nil
 	})
 	raw.Close()
-	return views, granted, withResult, err
+	return views, granted, unicast, withResult, err
+}
+
+// judgeUnicast reports the unicast socket static peers and the fallback
+// use (SPEC §5.2).
+func judgeUnicast(addr, control netip.AddrPort) Result {
+	const check = "unicast"
+	switch {
+	case !addr.IsValid():
+		return warn(check, "see --log-level debug for why the socket could not be opened",
+			"no unicast socket: static peers (--peer) and the unicast fallback are off")
+	case addr.Port() != control.Port():
+		return warn(check, fmt.Sprintf("peers that name this host with --peer reach the herald holding port %d here; give it --peer too", control.Port()),
+			"unicast on %s: another herald process of this host holds port %d", addr, control.Port())
+	}
+	return pass(check, "unicast on %s (static peers and fallback)", addr)
 }
 
 // collectViews merges the clock watch, the node's reach and presence's

@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	out = append(out, checkFirewall(ctx, n.Control, local, name))
 
 	q := listenQuerier(is6)
-	views, granted, withResult, err := watchPeers(ctx, n, window, q, cfg.With)
+	views, granted, unicast, withResult, err := watchPeers(ctx, n, window, q, cfg.With)
 	if err != nil {
 		if errors.Is(err, node.ErrNetwork) {
 			out = append(out, fail("multicast", "see the interface and route checks above; name an interface with --iface",
@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	root := os.Geteuid() == 0
 	out = append(out, checkRecvBuffer(multicast.DefaultRecvBuffer, granted, root))
-	out = append(out, q.result(window, is6))
+	out = append(out, q.result(window, is6), judgeUnicast(unicast, n.Control))
 	out = append(out, judgePeers(views, n.StaticPeers(), window)...)
 	if cfg.With != "" {
 		out = append(out, withResult)

@@ -57,12 +57,17 @@ func checkRPFilter(ifi *net.Interface, is6 bool) Result {
 // got with what herald asks for (multicast.DefaultRecvBuffer). herald as
 // root forces past rmem_max (SO_RCVBUFFORCE); other users are clamped.
 func checkRecvBuffer(asked, granted int, root bool) Result {
-	const check = "rmem"
-	fix := fmt.Sprintf("sysctl -w net.core.rmem_max=%d (persist in /etc/sysctl.d/)", asked)
 	limit, err := readSysctl("net.core.rmem_max")
 	if err != nil {
-		return warn(check, fix, "cannot read net.core.rmem_max: %v", err)
+		return warn("rmem", fmt.Sprintf("sysctl -w net.core.rmem_max=%d (persist in /etc/sysctl.d/)", asked), "cannot read net.core.rmem_max: %v", err)
 	}
+	return judgeRecvBuffer(asked, granted, limit, root)
+}
+
+// judgeRecvBuffer is checkRecvBuffer's verdict on the values read.
+func judgeRecvBuffer(asked, granted, limit int, root bool) Result {
+	const check = "rmem"
+	fix := fmt.Sprintf("sysctl -w net.core.rmem_max=%d (persist in /etc/sysctl.d/)", asked)
 	switch {
 	case granted > 0 && granted < minUsefulRecvBuffer:
 		return fail(check, fix, "the receive buffer got %s of the %s herald asks (net.core.rmem_max=%s): pushes will lose packets",

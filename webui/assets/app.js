@@ -136,6 +136,7 @@ function renderChannels() {
     el("td", {}, c.open ? "open channel: signed but readable by anyone on the LAN" : "encrypted"),
     el("td", {}, c.open ? "" : el("span", {},
       el("button", { type: "button", on: { click: () => showCode(c.name, c.join_code) } }, "Show join code"), " ",
+      c.default ? "" : el("button", { type: "button", on: { click: () => makeDefault(c.name) } }, "Make default"), " ",
       el("button", { type: "button", on: { click: () => leave(c.name) } }, "Leave"))))));
   updateSendTarget();
 }
@@ -151,6 +152,9 @@ $("ch-code-copy").onclick = async () => {
   try { await navigator.clipboard.writeText($("ch-code-text").textContent); notice("join code copied", false); }
   catch { getSelection().selectAllChildren($("ch-code-text")); notice("select and copy the code (clipboard not available)"); }
 };
+async function makeDefault(name) {
+  try { await api("/api/channel", { action: "default", name }); notice("#" + name + " is now the default channel", false); } catch (e) { notice(e.message); }
+}
 async function leave(name) {
   if (!confirm("Leave #" + name + "? Its secret is forgotten; you need the join code again to come back.")) return;
   try { await api("/api/channel", { action: "leave", name }); notice("left #" + name, false); } catch (e) { notice(e.message); }
