@@ -75,6 +75,7 @@ type rsession struct {
 	loss                       uint16
 	badBlocks, dropped         int
 	rejected                   int          // data-group datagrams refused as forged or malformed
+	auth                       *shardBook   // signed shard hashes (shardauth.go)
 	senderAddrs                []netip.Addr // where the sender's signed packets came from
 	done                       bool
 }
@@ -105,7 +106,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
-		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
 	s.heardFrom(src)
 	s.recipients = map[identity.KeyID]bool{}
 	s.hashFailed = map[uint32]hashFailure{}

@@ -26,6 +26,8 @@ func (s *rsession) onData(b []byte, src netip.AddrPort) {
 		s.onManifestChunk(b)
 	case protocol.TypeData:
 		s.onShard(b, src)
+	case protocol.TypeHashes:
+		s.onShardHashes(b) // shardauth_wire.go
 	}
 }
 
@@ -167,6 +169,9 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 	shard, err := s.keys.data.Open(s.scratch[:0], s.nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
 	if err != nil {
 		s.rejected++
+		return
+	}
+	if !s.shardSigned(d.Block, d.Shard, shard) { // shardauth_wire.go: before the decoder
 		return
 	}
 	s.lastData = time.Now()

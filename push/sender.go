@@ -159,6 +159,7 @@ type sender struct {
 	lastTick time.Time
 
 	out          *shardOutput
+	lister       *shardLister // signs shard hash lists (shardauth.go)
 	repairs      *repairQueue
 	manifestNeed []uint32 // manifest chunks asked for again
 
@@ -185,6 +186,7 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 		return nil, err
 	}
 	s.keys = newSessionKeys(s.secret)
+	s.lister = newShardLister(s.n.Signer, s.sid, cfg.ShardSize)
 	if s.layout, err = newLayout(s.src.Size(), cfg.K, cfg.ShardSize); err != nil {
 		return nil, err
 	}
