@@ -218,6 +218,7 @@ type receiverJSON struct {
 	Seconds     float64 `json:"seconds"`
 	Loss        float64 `json:"loss"`
 	Reason      string  `json:"reason"`
+	Path        string  `json:"path"` // "multicast", or "unicast" (SPEC §6.11)
 }
 
 // reportJSON is the last line of `herald push --json`.
@@ -260,7 +261,7 @@ func printReportJSON(out io.Writer, s pushSummary, err error) {
 	now := jsonTime(time.Now())
 	for _, rr := range r.Receivers {
 		writeJSON(out, receiverJSON{Event: "receiver", Time: now, Session: r.Session, Name: rr.Name, Fingerprint: rr.Fingerprint,
-			Status: rr.Status, Percent: rr.Percent, Seconds: rr.Elapsed.Seconds(), Loss: rr.Loss, Reason: rr.Reason})
+			Status: rr.Status, Percent: rr.Percent, Seconds: rr.Elapsed.Seconds(), Loss: rr.Loss, Reason: rr.Reason, Path: rr.Path})
 	}
 	writeJSON(out, reportJSON{Event: "report", Time: now, Session: r.Session, Outcome: s.outcome(err), Bytes: r.Bytes, SentBytes: s.sent,
 		Seconds: (r.Waited + r.Elapsed).Seconds(), DataSeconds: s.dataElapsed.Seconds(), RateBps: s.rate(), WireBytes: r.WireBytes,
