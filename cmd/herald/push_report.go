@@ -166,6 +166,9 @@ func printReport(out io.Writer, s pushSummary) {
 		if rr.Reason != "" {
 			status += " (" + rr.Reason + ")"
 		}
+		if rr.Path == "unicast" {
+			status += " by unicast" // it does not hear multicast (SPEC §6.11)
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", termui.OrDash(safeName(rr.Name)), rr.Fingerprint, safeLine(status), receiverTime(rr), rr.Loss*100)
 	}
 	w.Flush()
