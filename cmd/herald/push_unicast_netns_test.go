@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,17 +52,7 @@ func TestPushUnicastFallbackNetns(t *testing.T) {
 	if exitOf(err) != exitOK {
 		t.Fatalf("push: exit %d\n%s", exitOf(err), out)
 	}
-	paths := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		var ev struct {
-			Event, Fingerprint, Path, Status string
-			Seconds                          float64
-		}
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "receiver" {
-			paths[ev.Fingerprint] = ev.Path
-			t.Logf("%s: %s by %s in %.2fs", ev.Fingerprint, ev.Status, ev.Path, ev.Seconds)
-		}
-	}
+	paths, seconds := receiverPaths(t, out)
 	for i, r := range l.lab.Receivers {
 		want := "multicast"
 		if r == deaf {
@@ -77,6 +68,43 @@ func TestPushUnicastFallbackNetns(t *testing.T) {
 		}
 		sameFile(t, file, filepath.Join(dirs[i], "lesson.bin"))
 	}
+
+	// For the record, not asserted (timing belongs to benchmarks): the
+	// multicast receivers' time with and without the unicast one.
+	var base []*exec.Cmd
+	for _, r := range l.lab.Receivers[:2] {
+		c, _ := l.start(r, "receive", "--once", "--dir", t.TempDir())
+		base = append(base, c)
+	}
+	time.Sleep(time.Second)
+	out, err = l.cmd(s, "push", "--json", "--to", strings.Join(fps[:2], ","), file).CombinedOutput()
+	if exitOf(err) != exitOK {
+		t.Fatalf("push without the deaf receiver: exit %d\n%s", exitOf(err), out)
+	}
+	for _, c := range base {
+		c.Wait()
+	}
+	_, without := receiverPaths(t, out)
+	for _, fp := range fps[:2] {
+		t.Logf("%s: %.2fs beside a unicast receiver, %.2fs without (%.2fx)", fp, seconds[fp], without[fp], seconds[fp]/without[fp])
+	}
+}
+
+// receiverPaths reads each receiver's path and time from push --json.
+func receiverPaths(t *testing.T, out []byte) (paths map[string]string, seconds map[string]float64) {
+	t.Helper()
+	paths, seconds = map[string]string{}, map[string]float64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		var ev struct {
+			Event, Fingerprint, Path, Status string
+			Seconds                          float64
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "receiver" {
+			paths[ev.Fingerprint], seconds[ev.Fingerprint] = ev.Path, ev.Seconds
+			t.Logf("%s: %s by %s in %.2fs", ev.Fingerprint, ev.Status, ev.Path, ev.Seconds)
+		}
+	}
+	return paths, seconds
 }
 
 type receiveRun struct {
