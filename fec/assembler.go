@@ -124,26 +124,6 @@ func (a *Assembler) Done() bool { return a.have == a.code.k }
 // which parity indices the sender has already used.
 func (a *Assembler) MaxIndex() int { return a.maxIndex }
 
-// Seen reports whether the shard with this index was kept.
-func (a *Assembler) Seen(index int) bool {
-	if index < 0 || index >= MaxShards {
-		return false
-	}
-	return a.seen[index/64]&(1<<(index%64)) != 0
-}
-
-// Missing returns how many data shards have not arrived; after Done they
-// are the ones Reconstruct rebuilds from parity.
-func (a *Assembler) Missing() int {
-	missing := 0
-	for i := range a.code.k {
-		if a.seen[i/64]&(1<<(i%64)) == 0 {
-			missing++
-		}
-	}
-	return missing
-}
-
 // Reconstruct returns the K() data shards of the block, decoding in place
 // only if some data shard is missing. It fails with ErrTooFewShards before
 // Done. The slices alias the Assembler's buffer: they stay valid until

@@ -18,7 +18,7 @@ func FromMessage(m message.Message) Entry {
 		Priority: m.Priority, ID: hex.EncodeToString(m.ID[:]), Text: m.Text,
 	}
 	if m.Private {
-		e.Kind, e.Peer = KindPrivate, m.Fingerprint
+		e.Kind, e.Peer, e.PeerName = KindPrivate, m.Fingerprint, m.Sender
 	}
 	return e
 }

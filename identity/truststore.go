@@ -17,8 +17,8 @@ const (
 	// them.
 	MaxPeers = 4096
 	// MaxSeen bounds the untrusted keys remembered in memory: anyone can
-	// make keys, so when full the one seen longest ago is forgotten. They
-	// never reach trust.json.
+	// make keys, so beyond it those seen longest ago are forgotten (down
+	// to 7/8 of it). They never reach trust.json.
 	MaxSeen = 1024
 )
 
@@ -183,20 +183,22 @@ func (s *TrustStore) renameLocked(p *Peer, name string) {
 	}
 }
 
-// evictLocked forgets the untrusted keys seen longest ago beyond
-// maxSeen. Linear, but runs only when a new key arrives at a full store.
+// evictLocked forgets the untrusted keys seen longest ago once there are
+// more than maxSeen: down to 7/8 of maxSeen in one pass, so a flood of
+// fresh keys costs one sort per maxSeen/8 keys, not a scan per key.
 func (s *TrustStore) evictLocked() {
-	for s.seen > s.maxSeen {
-		var oldest *Peer
-		for _, p := range s.peers {
-			if !p.Trusted && (oldest == nil || p.LastSeen.Before(oldest.LastSeen)) {
-				oldest = p
-			}
+	if s.seen <= s.maxSeen {
+		return
+	}
+	untrusted := make([]*Peer, 0, s.seen)
+	for _, p := range s.peers {
+		if !p.Trusted {
+			untrusted = append(untrusted, p)
 		}
-		if oldest == nil {
-			return
-		}
-		s.removeLocked(oldest)
+	}
+	slices.SortFunc(untrusted, func(a, b *Peer) int { return a.LastSeen.Compare(b.LastSeen) })
+	for _, p := range untrusted[:len(untrusted)-s.maxSeen*7/8] {
+		s.removeLocked(p)
 	}
 }
 

@@ -68,6 +68,35 @@ type entry struct {
 	// multicastSeen is its latest beacon heard on the group (zero: only
 	// by unicast so far).
 	multicastSeen time.Time
+	// offerSeen is when each protocol.Offer* bit was last beaconed. One
+	// identity may run several processes (receive and listen), each
+	// beaconing its own offers: the peer offers every bit seen within
+	// the expiry, not only the latest beacon's.
+	offerSeen [8]time.Time
+}
+
+// noteOffers records the bits of one beacon and recomputes Offers. A
+// leaving beacon withdraws its bits. It reports whether any process of
+// the peer is still around (some bit is fresh, or the beacon is not a
+// leaving one).
+func (e *entry) noteOffers(offers byte, leaving bool, now time.Time, expire time.Duration) bool {
+	for bit := range e.offerSeen {
+		if offers&(1<<bit) == 0 {
+			continue
+		}
+		if leaving {
+			e.offerSeen[bit] = time.Time{}
+		} else {
+			e.offerSeen[bit] = now
+		}
+	}
+	e.info.Offers = 0
+	for bit, seen := range e.offerSeen {
+		if !seen.IsZero() && now.Sub(seen) <= expire {
+			e.info.Offers |= 1 << bit
+		}
+	}
+	return !leaving || e.info.Offers != 0
 }
 
 // New returns a Presence for n advertising offers (protocol.Offer* bits).
@@ -181,6 +210,7 @@ func (p *Presence) nextInterval() time.Duration {
 // beacon signs and sends one beacon with flags.
 func (p *Presence) beacon(flags byte) error {
 	id := p.node.ID
+	flags |= protocol.BeaconVersionFlags(protocol.Version) // the highest version we speak (SPEC §3.5)
 	b := protocol.Beacon{BoxKey: id.BoxPub, Flags: flags, Offers: byte(p.offers.Load()), Name: id.Name}
 	return p.node.SendBeacon(b) // multicast, and unicast copies (static peers, SPEC §5.2)
 }

@@ -23,7 +23,7 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 		return false // another process of this identity; not a peer
 	}
 	if b.Flags&protocol.BeaconLeaving != 0 {
-		p.remove(pkt.Sender)
+		p.leave(pkt.Sender, b.Offers)
 		return false
 	}
 	pub := ed25519.PublicKey(pkt.Sender[:])
@@ -48,8 +48,9 @@ func (p *Presence) handle(pkt node.Packet) (newPeer bool) {
 	}
 	becameChanged := state == identity.Changed && !e.changed
 	e.changed = e.changed || state == identity.Changed
-	e.info.Name, e.info.BoxPub, e.info.Addr, e.info.Offers = name, b.BoxKey, pkt.Src, b.Offers
+	e.info.Name, e.info.BoxPub, e.info.Addr = name, b.BoxKey, pkt.Src
 	e.info.LastSeen = p.node.Now()
+	e.noteOffers(b.Offers, false, e.info.LastSeen, p.tuning.expire)
 	if !pkt.Unicast {
 		e.multicastSeen = e.info.LastSeen
 	}
@@ -87,11 +88,16 @@ func (p *Presence) makeRoomLocked() {
 	p.emit(Event{Kind: Left, Peer: p.infoLocked(oldest)})
 }
 
-// remove drops a peer that said it is leaving.
-func (p *Presence) remove(key [protocol.SenderLen]byte) {
+// leave handles a leaving beacon: the process that sent it withdraws its
+// offers, and the peer is dropped unless another of its processes still
+// offers something (a student stops listen but receive runs on).
+func (p *Presence) leave(key [protocol.SenderLen]byte, offers byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.peers[key]; ok {
+		if e.noteOffers(offers, true, p.node.Now(), p.tuning.expire) {
+			return
+		}
 		delete(p.peers, key)
 		p.emit(Event{Kind: Left, Peer: p.infoLocked(e)})
 	}

@@ -62,15 +62,6 @@ func (m *Manifest) AppendBinary(b []byte) []byte {
 	return b
 }
 
-// TotalSize is the sum of file sizes (the content stream length).
-func (m *Manifest) TotalSize() uint64 {
-	var t uint64
-	for _, f := range m.Files {
-		t += f.Size
-	}
-	return t
-}
-
 // ParseManifest decodes a manifest whose announce promised totalSize
 // bytes in blocks blocks. Counts are checked against the input length
 // before anything is allocated.

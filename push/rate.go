@@ -252,7 +252,11 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	case overloaded > 0:
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)))
 	case queued && a.queued: // twice in a row: one late status is not a queue
-		a.cutTo(now, max(queueDrain*arrival*sent.perDatagram*8, rateMin))
+		lowest := rateMin
+		if voters < need { // the laggards left after the others completed: not below the floor
+			lowest = min(a.floor(), a.bps)
+		}
+		a.cutTo(now, max(queueDrain*arrival*sent.perDatagram*8, lowest))
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin))

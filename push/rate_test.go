@@ -259,3 +259,28 @@ func TestRateFollowsArrivalsOnABufferedLink(t *testing.T) {
 	}
 	t.Logf("buffered 100 Mbit/s link: rate settles at %.0f Mbit/s, peak %.0f", rc.rate()/1e6, peak/1e6)
 }
+
+// A laggard left alone whose statuses fall behind what is written (its
+// own queue) is still one of the room: the queue rule does not take the
+// rate below the floor for it either.
+func TestRateQueueRuleRespectsTheFloorForALaggard(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	for range 30 { // a clean room of five to the ceiling
+		now = now.Add(rateTick)
+		var samples []rateSample
+		for i := range 5 {
+			samples = append(samples, rateSample{peer: i, received: 9000})
+		}
+		rc.update(now, sendSample{}, samples, 5)
+	}
+	for range 30 { // one left, accounting for a tenth of what is written
+		now = now.Add(rateTick)
+		written := rc.rate() / 8 / 1300
+		rc.update(now, sendSample{bytes: 1, rate: written, perDatagram: 1300},
+			[]rateSample{{peer: 0, received: 1000, arrivalRate: written / 10}}, 5)
+	}
+	if got := rc.rate(); got < rateFloorPart*1e9*0.999 {
+		t.Errorf("a lone laggard's queue took the rate to %.0f Mbit/s, below the floor", got/1e6)
+	}
+}

@@ -31,9 +31,11 @@ type ReceiveConfig struct {
 	Node *node.Node
 	Dir  string
 	From []ed25519.PublicKey // senders accepted besides trusted ones
-	// FromFingerprints are accepted too, by fingerprint: their keys need
-	// not have been seen yet (trust hook, identity helper).
-	FromFingerprints []string
+	// FromFingerprints, if set, returns more senders to accept, by
+	// fingerprint (their keys need not have been seen yet). It is asked
+	// at every announce, so a list read from a file can follow the file
+	// (trust hook, identity helper).
+	FromFingerprints func() []string
 	AcceptAny        bool // accept any sender (its fingerprint is shown)
 	Overwrite        bool
 	Once             bool // return after one push completes (or fails)
@@ -188,6 +190,9 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	if err != nil {
 		return
 	}
+	if string(p.Sender[:]) == string(r.n.ID.SignPub) {
+		return // our own push, from another process on this identity: we are not one of its receivers
+	}
 	key := sessionKey{p.Sender, a.Session}
 	if s := r.sessions[key]; s != nil {
 		s.heard(a.Sent)
@@ -256,12 +261,12 @@ func (r *receiver) admit(sender [32]byte, trusted bool, a protocol.Announce) (by
 			allowed = true
 		}
 	}
-	if slices.Contains(r.cfg.FromFingerprints, identity.Fingerprint(sender[:])) {
+	if r.cfg.FromFingerprints != nil && slices.Contains(r.cfg.FromFingerprints(), identity.Fingerprint(sender[:])) {
 		allowed = true
 	}
 	switch {
 	case !allowed:
-		return protocol.ReasonUntrusted, fmt.Errorf("sender %s is not trusted: run `herald trust %s` or receive with --from/--accept-any", identity.Fingerprint(sender[:]), identity.Fingerprint(sender[:]))
+		return protocol.ReasonUntrusted, fmt.Errorf("sender %s is not trusted", identity.Fingerprint(sender[:]))
 	case len(r.sessions) >= r.cfg.MaxSessions:
 		return protocol.ReasonBusy, errors.New("too many pushes at once")
 	case int(a.ManifestLen) > r.cfg.MaxManifest:
@@ -345,7 +350,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		return
 	}
 	o := r.offers[key]
-	if o == nil || o.refused {
+	if o == nil || o.refused || !g.Fits(o.announce) { // an Index past Grants must not count as "seen"
 		return
 	}
 	sessKey, err := openGrant(o.announce.KeyMode, g, p.Envelope, r.n.ID, r.channels())

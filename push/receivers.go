@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -110,7 +111,7 @@ func newReceiverTable(cfg SendConfig, pol keyPolicy, blocks int) *receiverTable 
 // recipient reports whether key is a --to recipient, and its name.
 func (t *receiverTable) recipient(key [32]byte) (string, bool) {
 	for _, r := range t.recipients {
-		if string(r.SignPub) == string(key[:]) {
+		if bytes.Equal(r.SignPub, key[:]) {
 			return r.Name, true
 		}
 	}
@@ -350,7 +351,7 @@ func (t *receiverTable) receiverReports(now, start time.Time) (rs []ReceiverRepo
 		}
 		switch {
 		case p.state == protocol.StateComplete:
-			rr.Status, rr.Percent, rr.Elapsed = "complete", 100, p.done.Sub(start)
+			rr.Status, rr.Percent, rr.Elapsed = "complete", 100, max(p.done.Sub(start), 0) // 0: it had everything (resume)
 			completed++
 		case p.state == protocol.StateRefused:
 			rr.Status, rr.Reason = "refused", reasonText(p.reason)

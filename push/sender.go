@@ -115,7 +115,7 @@ func (c *SendConfig) policy() (keyPolicy, error) {
 }
 
 // ErrOpenChannel refuses to push in clear without being asked.
-var ErrOpenChannel = errors.New("push: on the open channel a push is readable by anyone: name recipients, join a channel, or push unencrypted explicitly")
+var ErrOpenChannel = errors.New("push: on the open channel a push is readable by anyone")
 
 // Send runs one push to completion and returns the per-receiver report.
 func Send(ctx context.Context, cfg SendConfig) (*Report, error) {

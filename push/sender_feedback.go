@@ -23,7 +23,7 @@ const feedbackBatch = 16
 // (receivers repeat theirs every 100 ms).
 func (s *sender) readFeedback(ctx context.Context) error {
 	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
-		start := time.Now()
+		start := time.Now() // wall time: the cost of feedback, whatever the node's clock says
 		st, ok := s.parseStatus(b)
 		s.readerBusy += time.Since(start)
 		if ok {
@@ -71,7 +71,7 @@ func (s *sender) drainStatuses() {
 // handleStatus records a status in the receiver table and queues the
 // repair its NACKs ask for; it reports whether a new receiver joined.
 func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
-	start := time.Now()
+	start := time.Now() // wall time, as in readFeedback
 	defer func() { s.feedback.Busy += time.Since(start) }()
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))

@@ -155,7 +155,7 @@ func (s *Source) Close() error {
 // ctx's error once ctx is done (Ctrl-C before the first byte is sent).
 func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, error) {
 	if l.blocks > protocol.MaxBlocks {
-		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d; raise K", s.total, l.blocks, protocol.MaxBlocks)
+		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d, the most a push can hold", s.total, l.blocks, protocol.MaxBlocks)
 	}
 	m := &protocol.Manifest{Files: s.Files, Hashes: make([][protocol.HashLen]byte, l.blocks)}
 	if m.Len() > protocol.MaxManifestLen {
@@ -199,7 +199,7 @@ func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, er
 // known size and hashes; the caller removes the returned directory.
 func SpoolStdin(r io.Reader, name string) (path, dir string, err error) {
 	if err := checkName(name); err != nil {
-		return "", "", fmt.Errorf("push: --name %q: %v", name, err)
+		return "", "", fmt.Errorf("push: name %q: %v", name, err)
 	}
 	dir, err = os.MkdirTemp("", "herald-stdin-")
 	if err != nil {

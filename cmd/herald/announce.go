@@ -101,14 +101,23 @@ func runAnnounce(c *cli.Context) error {
 	rec.Record(e)
 	closeHistory(c, rec)
 	if jsonOutput(c) {
-		ev := map[string]any{"event": "announced", "id": hex.EncodeToString(id[:]), "channel": ch.Name}
+		ev := announcedJSON{Event: "announced", Time: jsonTime(time.Now()), ID: hex.EncodeToString(id[:]), Channel: ch.Name}
 		if at := sentAt.Load(); at != nil {
-			ev["sent"] = at.UTC().Format(time.RFC3339Nano)
+			ev.Sent = jsonTime(*at)
 		}
 		return writeJSON(c.App.Writer, ev)
 	}
 	fmt.Fprintf(c.App.Writer, "announced on #%s (id %x)\n", ch.Name, id[:])
 	return nil
+}
+
+// announcedJSON is `herald announce --json`'s line once it is out.
+type announcedJSON struct {
+	Event   string `json:"event"`
+	Time    string `json:"time"`
+	ID      string `json:"id"`
+	Channel string `json:"channel"`
+	Sent    string `json:"sent,omitempty"`
 }
 
 // messageText is the TEXT argument, or standard input for "-" (without

@@ -54,13 +54,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideVersion:    true,                         // `herald version` says more than a flag could
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes; never os.Exit inside Run
 		Action:         helpOrUnknown,
-		Metadata:       map[string]any{},
 	}
 	app.OnUsageError = onUsageError
 	for _, cmd := range app.Commands {
 		guardCommand(cmd)
 	}
 	installConfig(app)
+	installIfaceCheck(app)
 	return app
 }
 

@@ -110,8 +110,19 @@ func (s *chatSession) run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var bg sync.WaitGroup
-	bg.Go(func() { s.pres.Run(ctx) })
-	bg.Go(func() { s.eng.Run(ctx) })
+	// Presence and the engine run until the chat ends; either failing
+	// (the network went away) ends the chat with its error.
+	var presErr, engErr error
+	bg.Go(func() {
+		if presErr = s.pres.Run(ctx); presErr != nil {
+			stop()
+		}
+	})
+	bg.Go(func() {
+		if engErr = s.eng.Run(ctx); engErr != nil {
+			stop()
+		}
+	})
 	bg.Go(func() { s.showPresence() })
 	bg.Go(func() { s.showMessages() })
 
@@ -142,7 +153,7 @@ func (s *chatSession) run(ctx context.Context) error {
 	}
 	stop()
 	bg.Wait()
-	return nil
+	return errors.Join(presErr, engErr)
 }
 
 // handleLine acts on one typed line; false means quit.

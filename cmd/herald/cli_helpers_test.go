@@ -30,10 +30,7 @@ func (r cliRun) exec(t *testing.T) result {
 	var stdout, stderr syncbuf.Buffer
 	app := newApp(&stdout, &stderr)
 	app.Reader = strings.NewReader(r.stdin)
-	if r.network != nil {
-		app.Metadata[metaNetwork] = r.network
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(withNetwork(context.Background(), r.network), 60*time.Second)
 	defer cancel()
 	code := runApp(ctx, app, append([]string{"herald"}, r.args...))
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}

@@ -27,10 +27,6 @@ const configFileName = "config.json"
 // of short values.
 const maxConfigFile = 64 << 10
 
-// metaConfig is the App.Metadata key under which the app's Before hook
-// leaves the loaded file (a configValues) for the commands' hooks.
-const metaConfig = "herald.config"
-
 // errBadConfig marks a config.json that cannot be used, or a value that
 // `herald config set` refuses.
 var errBadConfig = errors.New("config")
@@ -385,14 +381,13 @@ func applyGlobalConfig(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	c.App.Metadata[metaConfig] = values
+	envOf(c).config = values // for the commands' own Before
 	return applyConfig(c, values, "")
 }
 
 // applyCommandConfig fills in the command's own configured flags.
 func applyCommandConfig(c *cli.Context) error {
-	values, _ := c.App.Metadata[metaConfig].(configValues)
-	return applyConfig(c, values, c.Command.Name)
+	return applyConfig(c, envOf(c).config, c.Command.Name)
 }
 
 // applyConfig sets each flag of command ("" for the global ones) that

@@ -293,6 +293,12 @@ func updateConfig(c *cli.Context, change func(configValues), done func(path stri
 	return nil
 }
 
+// configPathJSON is `herald config path --json`.
+type configPathJSON struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+}
+
 func runConfigPath(c *cli.Context) error {
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return err
@@ -303,7 +309,7 @@ func runConfigPath(c *cli.Context) error {
 	}
 	if jsonOutput(c) {
 		_, statErr := os.Stat(path)
-		return writeJSON(c.App.Writer, map[string]any{"path": path, "exists": statErr == nil})
+		return writeJSON(c.App.Writer, configPathJSON{Path: path, Exists: statErr == nil})
 	}
 	_, err = fmt.Fprintln(c.App.Writer, path)
 	return err

@@ -77,7 +77,9 @@ func TestConfigReachesCommands(t *testing.T) {
 	if err := os.WriteFile(src, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	missingDir := filepath.Join(t.TempDir(), "from-file")
+	// receive creates a missing --dir, so the usage error to provoke is
+	// a --dir that is a file.
+	fileDir := src
 	tests := []struct {
 		name       string
 		config     string
@@ -93,8 +95,8 @@ func TestConfigReachesCommands(t *testing.T) {
 		{"push channel from file", `{"channel": "nosuch"}`, nil, []string{"push", "--no-encrypt", src}, exitUsage, "", `"nosuch"`},
 		{"push channel env over file", `{"channel": "nosuch"}`, map[string]string{"HERALD_CHANNEL": "other"}, []string{"push", "--no-encrypt", src}, exitUsage, "", `"other"`},
 		{"push channel flag over file", `{"channel": "nosuch"}`, nil, []string{"push", "--channel", "third", "--no-encrypt", src}, exitUsage, "", `"third"`},
-		{"receive dir from file", `{"dir": "` + missingDir + `"}`, nil, []string{"receive"}, exitUsage, "", missingDir},
-		{"receive dir flag over file", `{"dir": "` + missingDir + `"}`, nil, []string{"receive", "--dir", "/nonexistent-flag"}, exitUsage, "", "/nonexistent-flag"},
+		{"receive dir from file", `{"dir": "` + fileDir + `"}`, nil, []string{"receive"}, exitUsage, "", fileDir + `" is a file`},
+		{"receive dir flag over file", `{"dir": "` + fileDir + `"}`, nil, []string{"receive", "--dir", fileDir + "/sub"}, exitUsage, "", fileDir + "/sub"},
 		{"config not applied to other flags named alike", `{"name": "carol"}`, nil, []string{"push", "--no-encrypt", "-"}, exitUsage, "", "needs --name"},
 	}
 	for _, tt := range tests {

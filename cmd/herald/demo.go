@@ -19,10 +19,11 @@ import (
 func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "run two herald nodes in this process on a simulated lossy LAN",
-		Description: "Starts two nodes, alice and bob, each with its own temporary home, on an\n" +
-			"in-memory multicast network that loses --loss of all packets, and walks through\n" +
-			"what herald does: discovery with fingerprints, then the feature steps.\n" +
+		Usage: "run four herald nodes in this process on a simulated lossy LAN",
+		Description: "Starts four nodes, alice, bob, carol and dave, each with its own temporary home,\n" +
+			"on an in-memory multicast network that loses --loss of all packets, and walks through\n" +
+			"what herald does: alice and bob find each other (fingerprints), alice pushes a file\n" +
+			"to bob, carol and dave, announces, and bob sends her a private message.\n" +
 			"Touches no real network and leaves nothing behind.\n\n" +
 			"Examples:\n" +
 			"   herald demo\n" +
@@ -95,7 +96,7 @@ func runDemo(c *cli.Context) error {
 		Link:  multicast.Link{Loss: loss},
 		start: time.Now(),
 	}
-	fmt.Fprintf(env.Out, "herald demo: two nodes on a simulated LAN that drops %.0f%% of packets\n", loss*100)
+	fmt.Fprintf(env.Out, "herald demo: four nodes on a simulated LAN that drops %.0f%% of packets\n", loss*100)
 	return runDemoSteps(ctx, env, demoSteps())
 }
 

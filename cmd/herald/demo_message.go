@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/message"
 )
 
@@ -59,7 +60,7 @@ func demoAwait(ctx context.Context, env *demoEnv, e *message.Engine, text string
 				if m.Private {
 					kind = "private message"
 				}
-				env.Logf("%s from %s (%s, signature verified): %q", kind, orDash(m.Sender), m.Fingerprint, m.Text)
+				env.Logf("%s from %s (%s, signature verified): %q", kind, termui.OrDash(m.Sender), m.Fingerprint, m.Text)
 				return nil
 			}
 		case <-timeout:

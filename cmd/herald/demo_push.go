@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/push"
 )
@@ -58,19 +59,19 @@ func demoPush(ctx context.Context, env *demoEnv) error {
 		cfg := push.ReceiveConfig{Node: r, Dir: dirs[i], From: nil, AcceptAny: true, Once: true, SenderTimeout: 10 * time.Second}
 		go func() { results <- push.Receive(ctx, cfg) }()
 	}
-	env.Logf("alice pushes %s, sealed to bob, carol and dave (%.0f%% loss each)", humanBytes(demoPushSize), env.Link.Loss*100)
-	view := newProgressView(env.Out, false, "push")
+	env.Logf("alice pushes %s, sealed to bob, carol and dave (%.0f%% loss each)", termui.HumanBytes(demoPushSize), env.Link.Loss*100)
+	events := newEventPrinter(env.Out, false, true)
 	src2, err := push.NewSource([]string{src})
 	if err != nil {
 		return err
 	}
 	rep, err := push.Send(ctx, push.SendConfig{Node: env.Alice.Node, Source: src2, Recipients: recipients,
-		Wait: 5 * time.Second, Rate: 200e6, OnEvent: view.event})
-	view.done()
+		Wait: 5 * time.Second, Rate: 200e6, OnEvent: events.event})
+	events.done()
 	if err != nil {
 		return err
 	}
-	printReport(env.Out, false, rep)
+	printReport(events.out, summarise(rep, nil, false))
 	for range receivers {
 		if err := <-results; err != nil {
 			return err

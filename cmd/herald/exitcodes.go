@@ -7,6 +7,7 @@ import (
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/node"
+	"github.com/herald-lan/herald/push"
 )
 
 // Exit codes (README, "Exit codes"). Scripts depend on them: never
@@ -19,6 +20,10 @@ const (
 	exitTrust   = 4 // trust/security refusal: changed key, untrusted sender, unsafe file permissions
 	exitPartial = 5 // partial success: some receivers did not complete
 	exitTimeout = 6 // timeout or no answer
+	exitRefused = 7 // every receiver refused the push (untrusted sender, disk full, not in the channel)
+	// exitInterrupted is the shell's code for a process stopped by
+	// SIGINT (128+2): Ctrl-C before the command finished its work.
+	exitInterrupted = 130
 )
 
 // codedError carries an explicit exit code with an error; commands return
@@ -63,8 +68,10 @@ func exitCode(err error) int {
 		errors.Is(err, identity.ErrUnknownPeer), errors.Is(err, identity.ErrAmbiguous),
 		errors.Is(err, identity.ErrUnknownChannel), errors.Is(err, identity.ErrChannelExists):
 		return exitUsage
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, push.ErrNoReceivers), errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
 	}
 	return exitError
 }

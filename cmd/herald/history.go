@@ -21,17 +21,21 @@ func historyCommand() *cli.Command {
 		Description: `Prints the messages that listen, chat, send and announce kept in <home>/history.db,
 oldest first. Each channel keeps its newest 10000 messages, private messages another
 10000. --peer takes a name or fingerprint; --since a duration back from now.
+--pushes shows <home>/pushes.jsonl instead: every push this home sent (when, to whom,
+each receiver's status) or received (from whom, what was placed), newest last.
 
 Examples:
   herald history
   herald history --channel class --since 2h
-  herald history --peer alice --json`,
+  herald history --peer alice --json
+  herald history --pushes --since 24h`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "channel", EnvVars: []string{"HERALD_CHANNEL"}, Usage: "only this channel (\"open\" for the open channel)"},
 			&cli.StringFlag{Name: "peer", EnvVars: []string{"HERALD_PEER"}, Usage: "only messages from, or private messages with, this peer"},
 			&cli.BoolFlag{Name: "private", Usage: "only private messages"},
 			&cli.DurationFlag{Name: "since", EnvVars: []string{"HERALD_SINCE"}, Usage: "only messages newer than this, e.g. 30m or 24h"},
 			&cli.IntFlag{Name: "limit", EnvVars: []string{"HERALD_LIMIT"}, Usage: "only the newest N messages (0: all)"},
+			&cli.BoolFlag{Name: "pushes", Usage: "the pushes log instead: pushes sent (who received them, how they ended) and received"},
 			jsonFlag(),
 		},
 		Action: runHistory,
@@ -48,6 +52,21 @@ func runHistory(c *cli.Context) error {
 	n, err := openNode(c)
 	if err != nil {
 		return err
+	}
+	if c.Bool("pushes") {
+		var since time.Time
+		if d := c.Duration("since"); d > 0 {
+			since = time.Now().Add(-d)
+		}
+		pushes, err := history.ReadPushes(pushesPath(n), since, c.Int("limit"))
+		if err != nil {
+			return err
+		}
+		if len(pushes) == 0 && !jsonOutput(c) {
+			fmt.Fprintln(c.App.ErrWriter, "no pushes in the log match")
+			return nil
+		}
+		return printPushes(c.App.Writer, pushes, jsonOutput(c))
 	}
 	q := history.Query{Private: c.Bool("private"), Limit: c.Int("limit")}
 	if name := c.String("channel"); name != "" {

@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/herald-lan/herald/history"
 )
 
 // Every field of the types printed with --json is described in
@@ -17,7 +15,8 @@ func TestJSONDocCoversFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := []any{idJSON{}, peerRow{}, channelJSON{}, jsonEvent{}, history.Entry{}, configEntry{}, versionJSON{}}
+	types := []any{idJSON{}, peerRow{}, channelJSON{}, jsonEvent{}, receiverJSON{}, reportJSON{}, messageJSON{},
+		announcedJSON{}, deliveredJSON{}, configEntry{}, configPathJSON{}, versionJSON{}, pushJSON{}}
 	for _, v := range types {
 		typ := reflect.TypeOf(v)
 		name := strings.TrimPrefix(typ.String(), "main.")

@@ -5,31 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/group"
+	"github.com/herald-lan/herald/internal/hook"
 	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
-)
-
-// Bounds of listen's side effects: each hook runs at most hookTimeout,
-// one at a time, and at most hookQueue wait; more are dropped with a
-// warning so a slow hook cannot hold up reception.
-const (
-	hookTimeout = 30 * time.Second
-	hookQueue   = 64
-	// notifyBodyLen cuts a desktop notification's text.
-	notifyBodyLen = 300
 )
 
 func listenCommand() *cli.Command {
@@ -64,23 +53,34 @@ Examples:
 	}
 }
 
-func runListen(c *cli.Context) error {
+// listenOptions is everything `herald listen` was asked to do.
+type listenOptions struct {
+	Channels []string
+	Notify   bool
+	Exec     []string // --exec split into words; nil: none
+	JSON     bool
+}
+
+func listenOptionsFrom(c *cli.Context) (listenOptions, error) {
+	o := listenOptions{Channels: splitList(c.StringSlice("channel")), Notify: c.Bool("notify"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
-		return err
+		return o, err
 	}
-	var hook []string
-	if cmd := c.String("exec"); cmd != "" {
-		words, err := splitWords(cmd)
-		if err != nil || len(words) == 0 {
-			return usageErrorf("--exec %q: %v; quote like a shell would", cmd, err)
-		}
-		hook = words
+	var err error
+	o.Exec, err = execWords(c.String("exec"))
+	return o, err
+}
+
+func runListen(c *cli.Context) error {
+	o, err := listenOptionsFrom(c)
+	if err != nil {
+		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	channels, err := pickChannels(n, splitList(c.StringSlice("channel")))
+	channels, err := pickChannels(n, o.Channels)
 	if err != nil {
 		return err
 	}
@@ -96,35 +96,40 @@ func runListen(c *cli.Context) error {
 	if err != nil {
 		shown = history.Shown{}
 	}
-	hooks := newBackgroundRunner(c.App.ErrWriter)
-	notifier := newNotifier(c)
-	asJSON := jsonOutput(c)
-	if !asJSON {
-		fmt.Fprintf(c.App.ErrWriter, "listening on %s as %s (%s); Ctrl-C to stop\n",
-			channelNames(n, channels), n.ID.Name, n.ID.Fingerprint())
+	hooks := hook.NewRunner(c.App.ErrWriter)
+	var notifier hook.Notifier
+	if o.Notify {
+		if notifier, err = hook.NewNotifier(); err != nil {
+			fmt.Fprintln(c.App.ErrWriter, "--notify: notify-send is not installed (apt install libnotify-bin); no notifications")
+		}
+	}
+	if !o.JSON {
+		fmt.Fprintf(c.App.ErrWriter, "listening on %s as %s (%s)%s\n",
+			channelNames(n, channels), n.ID.Name, n.ID.Fingerprint(), stopHint(c))
 	}
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
-		var wg sync.WaitGroup
-		wg.Go(func() { pres.Run(ctx) })
-		wg.Go(func() { eng.Run(ctx) })
-		for m := range eng.Messages() {
-			e := entryOf(m)
-			if shown.Has(e) {
-				continue
+		return group.Run(ctx, pres.Run, eng.Run, func(context.Context) error {
+			for m := range eng.Messages() { // closed when eng.Run returns
+				e := entryOf(m)
+				if shown.Has(e) {
+					continue
+				}
+				printEntry(c.App.Writer, e, o.JSON)
+				rec.Record(e)
+				if o.Exec != nil {
+					hooks.Run(listenHook(o.Exec, e))
+				}
+				notify(notifier, hooks, e)
 			}
-			printEntry(c.App.Writer, e, asJSON)
-			rec.Record(e)
-			if hook != nil {
-				hooks.run("--exec", func(ctx context.Context) *exec.Cmd { return hookCommand(ctx, hook, e) })
-			}
-			notifier.notify(hooks, e)
-		}
-		wg.Wait()
-		return nil
+			return nil
+		})
 	})
-	hooks.close()
+	hooks.Close()
 	closeHistory(c, rec)
 	reportRejections(c.App.ErrWriter, eng.Stats())
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
 	return err
 }
 
@@ -167,7 +172,7 @@ func outgoingEntry(n *node.Node, kind, channel string, id protocol.MessageID, te
 // printEntry prints one message as a line of text or of JSON.
 func printEntry(w io.Writer, e history.Entry, asJSON bool) {
 	if asJSON {
-		writeJSON(w, e)
+		writeJSON(w, messageJSONOf(e))
 		return
 	}
 	fmt.Fprintln(w, formatEntry(e))
@@ -240,10 +245,9 @@ func reportRejections(w io.Writer, s message.Stats) {
 	}
 }
 
-// hookCommand builds --exec's process for one message: words from the
-// flag, the message only in the environment.
-func hookCommand(ctx context.Context, words []string, e history.Entry) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, words[0], words[1:]...)
+// listenHook is --exec for one message: the words of the flag, the
+// message only in the environment.
+func listenHook(words []string, e history.Entry) hook.Command {
 	private, priority := "0", "normal"
 	if e.Kind == history.KindPrivate {
 		private = "1"
@@ -251,165 +255,47 @@ func hookCommand(ctx context.Context, words []string, e history.Entry) *exec.Cmd
 	if e.Priority {
 		priority = "high"
 	}
-	cmd.Env = append(os.Environ(),
-		"HERALD_TIME="+e.Time.Format(time.RFC3339),
-		"HERALD_KIND="+e.Kind,
-		"HERALD_CHANNEL="+e.Channel,
-		"HERALD_SENDER="+envSafe(e.Sender),
-		"HERALD_FINGERPRINT="+e.Fingerprint,
-		"HERALD_TRUST="+e.Trust,
-		"HERALD_PRIORITY="+priority,
-		"HERALD_PRIVATE="+private,
-		"HERALD_ID="+e.ID,
-		"HERALD_TEXT="+envSafe(e.Text),
-	)
-	return cmd
+	return hook.Command{What: "--exec", Args: words, Env: []string{
+		"HERALD_TIME=" + e.Time.Format(time.RFC3339),
+		"HERALD_KIND=" + e.Kind,
+		"HERALD_CHANNEL=" + e.Channel,
+		"HERALD_SENDER=" + hook.EnvSafe(e.Sender),
+		"HERALD_FINGERPRINT=" + e.Fingerprint,
+		"HERALD_TRUST=" + e.Trust,
+		"HERALD_PRIORITY=" + priority,
+		"HERALD_PRIVATE=" + private,
+		"HERALD_ID=" + e.ID,
+		"HERALD_TEXT=" + hook.EnvSafe(e.Text),
+	}}
 }
 
-// envSafe drops NUL, which an environment variable cannot hold.
-func envSafe(s string) string { return strings.ReplaceAll(s, "\x00", "") }
-
-// splitWords splits a command line the way a POSIX shell splits words,
-// without expanding anything: blanks separate words, single quotes keep
-// everything literally, double quotes keep everything but \" \\ \$ \`,
-// and a backslash outside quotes keeps the next character.
-func splitWords(s string) ([]string, error) {
-	var words []string
-	var word strings.Builder
-	inWord := false
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words = append(words, word.String())
-				word.Reset()
-				inWord = false
-			}
-		case r == '\\':
-			if i+1 == len(rs) {
-				return nil, errors.New("trailing backslash")
-			}
-			i++
-			word.WriteRune(rs[i])
-			inWord = true
-		case r == '\'':
-			end := indexRune(rs, i+1, '\'')
-			if end < 0 {
-				return nil, errors.New("unterminated single quote")
-			}
-			word.WriteString(string(rs[i+1 : end]))
-			i, inWord = end, true
-		case r == '"':
-			i++
-			for ; i < len(rs) && rs[i] != '"'; i++ {
-				if rs[i] == '\\' && i+1 < len(rs) && strings.ContainsRune("\"\\$`", rs[i+1]) {
-					i++
-				}
-				word.WriteRune(rs[i])
-			}
-			if i == len(rs) {
-				return nil, errors.New("unterminated double quote")
-			}
-			inWord = true
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, word.String())
-	}
-	return words, nil
-}
-
-func indexRune(rs []rune, from int, r rune) int {
-	for i := from; i < len(rs); i++ {
-		if rs[i] == r {
-			return i
-		}
-	}
-	return -1
-}
-
-// backgroundRunner runs commands one at a time off the receive path,
-// from a bounded queue; when it is full the command is skipped with a
-// warning. Safe for concurrent use; close waits for the queue to drain.
-type backgroundRunner struct {
-	errw  io.Writer
-	queue chan func()
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newBackgroundRunner(errw io.Writer) *backgroundRunner {
-	r := &backgroundRunner{errw: errw, queue: make(chan func(), hookQueue), done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		for job := range r.queue {
-			job()
-		}
-	}()
-	return r
-}
-
-// run queues the command build makes; what names it in warnings.
-func (r *backgroundRunner) run(what string, build func(ctx context.Context) *exec.Cmd) {
-	job := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), hookTimeout)
-		defer cancel()
-		cmd := build(ctx)
-		cmd.Stdout, cmd.Stderr = r.errw, r.errw
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(r.errw, "%s %s: %v\n", what, cmd.Path, err)
-		}
-	}
-	select {
-	case r.queue <- job:
-	default:
-		fmt.Fprintf(r.errw, "%s: %d commands already waiting, skipped one\n", what, hookQueue)
-	}
-}
-
-func (r *backgroundRunner) close() {
-	r.once.Do(func() { close(r.queue) })
-	<-r.done
-}
-
-// notifier shows desktop notifications through notify-send, if asked
-// for and installed.
-type notifier struct{ path string }
-
-func newNotifier(c *cli.Context) notifier {
-	if !c.Bool("notify") {
-		return notifier{}
-	}
-	path, err := exec.LookPath("notify-send")
-	if err != nil {
-		fmt.Fprintln(c.App.ErrWriter, "--notify: notify-send is not installed (apt install libnotify-bin); no notifications")
-		return notifier{}
-	}
-	return notifier{path: path}
-}
-
-func (nt notifier) notify(r *backgroundRunner, e history.Entry) {
-	if nt.path == "" {
-		return
-	}
+// notify shows e as a desktop notification (nt may be the zero Notifier).
+func notify(nt hook.Notifier, r *hook.Runner, e history.Entry) {
 	title := "herald: " + safeName(e.Sender)
 	if e.Kind != history.KindPrivate {
 		title += " #" + e.Channel
 	}
-	urgency := "normal"
-	if e.Priority {
-		urgency = "critical"
-	}
-	body := []rune(safeText(e.Text))
-	if len(body) > notifyBodyLen {
-		body = append(body[:notifyBodyLen], '…')
-	}
-	r.run("--notify", func(ctx context.Context) *exec.Cmd {
-		return exec.CommandContext(ctx, nt.path, "--app-name=herald", "--urgency="+urgency, "--", title, string(body))
-	})
+	nt.Notify(r, title, safeText(e.Text), e.Priority)
+}
+
+// messageJSON is one message of `listen --json` and `history --json`
+// (docs/json.md): kind and time first, like every JSON line.
+type messageJSON struct {
+	Kind        string `json:"kind"`
+	Time        string `json:"time"`
+	Channel     string `json:"channel,omitempty"`
+	Outgoing    bool   `json:"outgoing,omitempty"`
+	Sender      string `json:"sender"`
+	Fingerprint string `json:"fingerprint"`
+	Trust       string `json:"trust"`
+	Peer        string `json:"peer,omitempty"`
+	PeerName    string `json:"peer_name,omitempty"`
+	Priority    bool   `json:"priority,omitempty"`
+	ID          string `json:"id"`
+	Text        string `json:"text"`
+}
+
+func messageJSONOf(e history.Entry) messageJSON {
+	return messageJSON{Kind: e.Kind, Time: jsonTime(e.Time), Channel: e.Channel, Outgoing: e.Outgoing, Sender: e.Sender,
+		Fingerprint: e.Fingerprint, Trust: e.Trust, Peer: e.Peer, PeerName: e.PeerName, Priority: e.Priority, ID: e.ID, Text: e.Text}
 }

@@ -32,9 +32,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runApp runs app on args, prints any error on its stderr and returns the
 // exit code. Tests call it with apps they prepared.
 func runApp(ctx context.Context, app *cli.App, args []string) int {
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(withRunEnv(ctx), args)
 	if err != nil {
 		fmt.Fprintf(app.ErrWriter, "herald: %v\n", err)
+		if h := hintFor(err); h != "" {
+			fmt.Fprintf(app.ErrWriter, "  hint: %s\n", h)
+		}
 	}
 	return exitCode(err)
 }

@@ -28,6 +28,8 @@ var exitCodeDocs = []struct {
 	{exitTrust, "trust or security refusal: changed key, untrusted sender, unsafe file permissions"},
 	{exitPartial, "partial: some receivers did not complete"},
 	{exitTimeout, "timeout or no answer"},
+	{exitRefused, "refused: every receiver that answered refused the push"},
+	{exitInterrupted, "interrupted (Ctrl-C) before the command finished; a push can be resumed by pushing again"},
 }
 
 func manCommand() *cli.Command {

@@ -10,14 +10,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/logonce"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
 )
-
-// metaNetwork is the App.Metadata key under which tests and the demo put
-// a multicast.Network (a MemNet host) to use instead of real UDP.
-const metaNetwork = "herald.network"
 
 // globalFlags are the flags every command shares; they go before the
 // command name. Each has an environment variable.
@@ -109,10 +106,14 @@ func nodeConfig(c *cli.Context) (node.Config, error) {
 			return node.Config{}, err
 		}
 	}
-	if network, ok := c.App.Metadata[metaNetwork].(multicast.Network); ok {
-		cfg.Network = network
-	}
+	cfg.Network = testNetwork(c)
 	return cfg, nil
+}
+
+// testNetwork is the simulated network tests and the demo run the
+// commands on instead of real UDP, or nil.
+func testNetwork(c *cli.Context) multicast.Network {
+	return envOf(c).network
 }
 
 // parseGroup reads --group: ADDR:PORT, [V6ADDR]:PORT, or an address alone
@@ -135,7 +136,8 @@ func logger(c *cli.Context) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
 	}
-	return slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level})), nil
+	// A warning met by every socket (a clamped buffer) is said once.
+	return slog.New(logonce.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))), nil
 }
 
 // parsePeers reads --peer values: ADDR, ADDR:PORT or [V6ADDR]:PORT; a

@@ -1,24 +1,81 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/internal/textsafe"
 	"github.com/herald-lan/herald/protocol"
 )
 
+// jsonKinded is a --json object that does not carry its own `kind` or
+// `event` field: writeJSON puts `kind` (this name) and `time` (when it
+// was printed) before its fields, so every line a script reads starts
+// the same way (docs/json.md).
+type jsonKinded interface{ jsonKind() string }
+
+func (idJSON) jsonKind() string         { return "identity" }
+func (peerRow) jsonKind() string        { return "peer" }
+func (channelJSON) jsonKind() string    { return "channel" }
+func (configEntry) jsonKind() string    { return "setting" }
+func (configPathJSON) jsonKind() string { return "config_path" }
+func (versionJSON) jsonKind() string    { return "version" }
+
 // writeJSON prints v as one line of JSON, with every character that
-// could drive or mislead a terminal escaped as \uXXXX (docs/json.md).
+// could drive or mislead a terminal escaped as \uXXXX (docs/json.md). A
+// jsonKinded v gets `kind` and `time` first; the stream types (push
+// events, messages) have their own.
 func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
+	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(textsafe.JSON(b), '\n'))
+	if k, ok := v.(jsonKinded); ok {
+		head, _ := json.Marshal(struct {
+			Kind string `json:"kind"`
+			Time string `json:"time"`
+		}{k.jsonKind(), time.Now().UTC().Format(time.RFC3339Nano)})
+		if !bytes.Equal(body, []byte("{}")) {
+			head = append(head[:len(head)-1], ',')
+			body = append(head, body[1:]...)
+		} else {
+			body = head
+		}
+	}
+	_, err = w.Write(append(textsafe.JSON(body), '\n'))
 	return err
+}
+
+// stopHint is "; Ctrl-C to stop" for a person at a terminal, and
+// nothing in a service's log, where no one can press it.
+func stopHint(c *cli.Context) string {
+	if termui.TerminalOf(c.App.ErrWriter).TTY {
+		return "; Ctrl-C to stop"
+	}
+	return ""
+}
+
+// jsonTime is how every time in --json output is written.
+func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// lockedWriter serialises whole writes from several goroutines (receive
+// prints events of concurrent pushes), so JSON lines never interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // safeName shows a peer's name: escaped (textsafe.Line), marked when it

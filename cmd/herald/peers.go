@@ -94,7 +94,10 @@ func runPeers(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	err = printPeers(c, rows, fmt.Sprintf("no peers answered within %v; is herald running elsewhere on this LAN? (check --iface)", wait))
+	if len(rows) == 0 {
+		return withExit(exitTimeout, fmt.Errorf("no peers answered within %v; is herald running elsewhere on this LAN? (check --iface)", wait))
+	}
+	err = printPeers(c, rows, "")
 	warnChanged(c, rows)
 	return err
 }

@@ -5,15 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/group"
+	"github.com/herald-lan/herald/internal/recipient"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
@@ -32,7 +34,14 @@ to each named peer; otherwise to the current channel. On the open channel pass -
 Folders go as trees (modes and empty folders kept); symbolic links are refused.
 '-' reads standard input (spooled to a temp file first) and needs --name.
 
-Exit codes: 0 every expected receiver completed; 5 some did not; 6 nobody answered.
+--min-receivers N waits up to --wait for N receivers, saying every 2 seconds who is
+still missing; when --wait runs out the push starts with those that joined (exit 5
+if fewer than N complete). Without it the push starts shortly after the first joins.
+
+Exit codes: 0 every expected receiver completed; 2 a FILE does not exist; 5 some did
+not complete; 6 nobody answered; 7 every receiver refused (untrusted sender, disk full,
+not in the channel: the table says why); 130 interrupted by Ctrl-C (the summary says
+how much was sent; push the same files again to resume).
 
 Examples:
   herald push --to alice,bob lesson/
@@ -56,25 +65,60 @@ Examples:
 	}
 }
 
-func runPush(c *cli.Context) error {
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		return usageErrorf("push needs at least one FILE, DIR or - (see 'herald push --help')")
+// pushOptions is everything `herald push` was asked to do, read from
+// its flags in one place (pushOptionsFrom).
+type pushOptions struct {
+	Paths        []string // FILE, DIR or - as given
+	To           []string // recipients, split on commas
+	Channel      string
+	NoEncrypt    bool
+	MinReceivers int
+	Wait         time.Duration
+	Rate         float64 // bit/s; 0: auto
+	K, Parity    int     // Parity < 0: adapts
+	Carousel     time.Duration
+	GiveUp       time.Duration
+	StdinName    string
+	JSON         bool
+}
+
+func pushOptionsFrom(c *cli.Context) (pushOptions, error) {
+	o := pushOptions{Paths: c.Args().Slice(), To: splitList(c.StringSlice("to")), Channel: c.String("channel"),
+		NoEncrypt: c.Bool("no-encrypt"), MinReceivers: c.Int("min-receivers"), Wait: c.Duration("wait"),
+		Carousel: c.Duration("carousel"), GiveUp: c.Duration("give-up"), StdinName: c.String("name"), JSON: jsonOutput(c)}
+	if len(o.Paths) == 0 {
+		return o, usageErrorf("push needs at least one FILE, DIR or - (see 'herald push --help')")
 	}
-	for _, a := range args {
+	for _, a := range o.Paths {
 		if strings.HasPrefix(a, "-") && a != "-" {
-			return usageErrorf("flag %s must come before the files: herald push [flags] FILE...", a)
+			return o, usageErrorf("flag %s must come before the files: herald push [flags] FILE...", a)
+		}
+		if a == "-" {
+			continue
+		}
+		if _, err := os.Lstat(a); errors.Is(err, fs.ErrNotExist) {
+			return o, usageErrorf("%s: no such file or folder", a)
 		}
 	}
-	rate, err := parseRate(c.String("rate"))
+	if o.MinReceivers < 0 || o.Wait < 0 {
+		return o, usageErrorf("--min-receivers and --wait must not be negative")
+	}
+	var err error
+	if o.Rate, err = parseRate(c.String("rate")); err != nil {
+		return o, err
+	}
+	if o.K, o.Parity, err = parseFEC(c.String("fec")); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func runPush(c *cli.Context) error {
+	o, err := pushOptionsFrom(c)
 	if err != nil {
 		return err
 	}
-	k, parity, err := parseFEC(c.String("fec"))
-	if err != nil {
-		return err
-	}
-	paths, cleanup, err := pushPaths(c, args)
+	paths, cleanup, err := pushPaths(c.App.Reader, o)
 	if err != nil {
 		return err
 	}
@@ -83,61 +127,56 @@ func runPush(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	n, ch, err := openNodeOnChannel(c)
+	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	view := newProgressView(c.App.Writer, jsonOutput(c), "push")
-	cfg := push.SendConfig{Node: n, Source: src, Channel: ch, NoEncrypt: c.Bool("no-encrypt"), K: k, Parity: parity, FixedParity: parity >= 0,
-		Rate: rate, MinReceivers: c.Int("min-receivers"), Wait: c.Duration("wait"), Carousel: c.Duration("carousel"),
-		GiveUp: c.Duration("give-up"), OnEvent: view.event}
-	if len(c.StringSlice("to")) == 0 && ch.IsOpen() && !cfg.NoEncrypt {
+	ch, err := pickChannel(n, o.Channel)
+	if err != nil {
+		return err
+	}
+	if len(o.To) == 0 && ch.IsOpen() && !o.NoEncrypt {
 		return withExit(exitTrust, push.ErrOpenChannel)
 	}
-	if cfg.NoEncrypt && len(c.StringSlice("to")) == 0 && !jsonOutput(c) {
+	if o.NoEncrypt && len(o.To) == 0 && !o.JSON {
 		fmt.Fprintln(c.App.ErrWriter, "warning: --no-encrypt on the open channel: anyone on the LAN can read this push (it is still signed)")
 	}
+	events := newEventPrinter(c.App.Writer, o.JSON, true)
+	cfg := push.SendConfig{Node: n, Source: src, Channel: ch, NoEncrypt: o.NoEncrypt, K: o.K, Parity: o.Parity, FixedParity: o.Parity >= 0,
+		Rate: o.Rate, MinReceivers: o.MinReceivers, Wait: o.Wait, Carousel: o.Carousel, GiveUp: o.GiveUp, OnEvent: events.event}
 	var report *push.Report
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
-		go pres.Run(ctx)
-		if refs := c.StringSlice("to"); len(refs) > 0 {
-			if cfg.Recipients, err = resolvePeers(ctx, n, splitList(refs), c.Duration("wait")); err != nil {
-				return err
+		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
+			if len(o.To) > 0 {
+				if cfg.Recipients, err = resolvePeers(ctx, n, o.To, o.Wait); err != nil {
+					return err
+				}
 			}
-		}
-		report, err = push.Send(ctx, cfg)
-		return err
+			stopWaiting := showWaiting(ctx, events, cfg, o.Wait)
+			defer stopWaiting()
+			report, err = push.Send(ctx, cfg)
+			return err
+		})
 	})
-	view.done()
-	if report != nil {
-		printReport(c.App.Writer, jsonOutput(c), report)
-	}
-	switch {
-	case errors.Is(err, push.ErrNoReceivers):
-		return withExit(exitTimeout, err)
-	case err != nil:
-		return err
-	case !report.OK():
-		return withExit(exitPartial, fmt.Errorf("%d of %d expected receivers completed", report.Completed, max(report.Expected, 1)))
-	}
-	return nil
+	events.done()
+	return pushOutcome(c, n, o, events, report, err)
 }
 
 // pushPaths turns '-' into a spooled temp file named by --name.
-func pushPaths(c *cli.Context, args []string) ([]string, func(), error) {
+func pushPaths(stdin io.Reader, o pushOptions) ([]string, func(), error) {
 	cleanup := func() {}
 	var out []string
-	for _, a := range args {
+	for _, a := range o.Paths {
 		if a != "-" {
 			out = append(out, a)
 			continue
 		}
-		name := c.String("name")
+		name := o.StdinName
 		if name == "" {
 			return nil, cleanup, usageErrorf("pushing standard input needs --name NAME")
 		}
-		p, dir, err := push.SpoolStdin(c.App.Reader, name)
+		p, dir, err := push.SpoolStdin(stdin, name)
 		if err != nil {
 			return nil, cleanup, err
 		}
@@ -170,37 +209,14 @@ func splitList(refs []string) []string {
 	return out
 }
 
-// resolvePeers finds each recipient's keys in the trust store, which
-// knows every key presence has heard (trusted or not), waiting for
-// presence beacons up to wait for peers not seen before.
+// resolvePeers resolves --to references with recipient.Resolve; a
+// recipient not found is a usage error.
 func resolvePeers(ctx context.Context, n *node.Node, refs []string, wait time.Duration) ([]identity.Peer, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		var peers []identity.Peer
-		var missing error
-		for _, ref := range refs {
-			p, err := n.Trust.Resolve(ref)
-			if err == nil && p.State() == identity.Changed {
-				return nil, withExit(exitTrust, fmt.Errorf("%s: key changed; refusing to seal to it", ref))
-			}
-			if err != nil || p.BoxPub == ([32]byte{}) {
-				missing = fmt.Errorf("recipient %q not seen on the LAN (is 'herald receive' running there? see 'herald peers'): %v", ref, err)
-				break
-			}
-			peers = append(peers, p)
-		}
-		if missing == nil {
-			return peers, nil
-		}
-		if errors.Is(missing, identity.ErrAmbiguous) || time.Now().After(deadline) {
-			return nil, withExit(exitUsage, missing)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	peers, err := recipient.Resolve(ctx, n.Trust, refs, wait)
+	if errors.Is(err, recipient.ErrNotSeen) {
+		return nil, withExit(exitUsage, err)
 	}
+	return peers, err
 }
 
 // parseRate reads "auto", "500M", "1G", "100k" or a plain number (bit/s).
@@ -239,44 +255,4 @@ func parseFEC(s string) (k, parity int, err error) {
 		return 0, 0, usageErrorf("--fec %q: want K (1..%d) or K/P such as 64/8", s, protocol.MaxK)
 	}
 	return k, parity, nil
-}
-
-// printReport prints the per-receiver table (or JSON lines).
-func printReport(out io.Writer, asJSON bool, r *push.Report) {
-	if asJSON {
-		for _, rr := range r.Receivers {
-			writeJSON(out, map[string]any{"event": "receiver", "name": rr.Name, "fingerprint": rr.Fingerprint,
-				"status": rr.Status, "percent": rr.Percent, "seconds": rr.Elapsed.Seconds(), "loss": rr.Loss, "reason": rr.Reason})
-		}
-		writeJSON(out, map[string]any{"event": "report", "session": r.Session, "bytes": r.Bytes, "seconds": r.Elapsed.Seconds(),
-			"wire_bytes": r.WireBytes, "repair_shards": r.Repair, "expected": r.Expected, "completed": r.Completed, "ok": r.OK()})
-		return
-	}
-	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "RECEIVER\tFINGERPRINT\tSTATUS\tTIME\tLOSS")
-	for _, rr := range r.Receivers {
-		status := rr.Status
-		if rr.Status == "partial" {
-			status = fmt.Sprintf("partial %.0f%%", rr.Percent)
-		}
-		if rr.Reason != "" {
-			status += " (" + rr.Reason + ")"
-		}
-		t := "-"
-		if rr.Elapsed > 0 {
-			t = rr.Elapsed.Round(10 * time.Millisecond).String()
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", orDash(safeName(rr.Name)), rr.Fingerprint, safeLine(status), t, rr.Loss*100)
-	}
-	w.Flush()
-	gp := 0.0
-	if r.Elapsed > 0 {
-		gp = float64(r.Bytes) * 8 / r.Elapsed.Seconds()
-	}
-	wire := 0.0
-	if r.Bytes > 0 {
-		wire = float64(r.WireBytes) / float64(r.Bytes)
-	}
-	fmt.Fprintf(out, "%s in %v (%s), %d of %d receivers complete, wire %.2fx, %d repair shards\n",
-		humanBytes(r.Bytes), r.Elapsed.Round(10*time.Millisecond), humanRate(gp), r.Completed, len(r.Receivers), wire, r.Repair)
 }

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"os/exec"
-	"strings"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/herald-lan/herald/internal/group"
+	"github.com/herald-lan/herald/internal/hook"
+	"github.com/herald-lan/herald/internal/lockfile"
 	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
 	"github.com/herald-lan/herald/push"
@@ -29,9 +33,12 @@ staging folder inside --dir and moved into place only after every block verified
 the sender's signed hashes. An existing name gets " (1)" unless --overwrite.
 An interrupted push is resumed when the same content is pushed again.
 
---exec CMD runs after each completed push: CMD is split on spaces (no shell), the
-placed paths are appended as arguments, and HERALD_SESSION, HERALD_SENDER and
-HERALD_DIR are set in its environment.
+--exec CMD runs after each completed push, as in listen: CMD is split into words like
+a shell would (quotes, backslashes) but never run by a shell; the placed paths are
+appended as arguments, and HERALD_SESSION, HERALD_SENDER and HERALD_DIR are set in
+its environment. Commands run one at a time, at most 30s each, at most 64 waiting.
+--dir is created if it does not exist. One receive runs per identity (home): a
+second one says which process holds <home>/receive.lock.
 
 A push is written into a hidden staging folder, DIR/.herald-<id>, and moved
 into place when every block verified. If it stops early (sender gone, disk
@@ -41,7 +48,8 @@ removes them all now. A re-push of a name the same sender placed replaces it
 (the old copy is kept as "NAME (previous)"); a name from anyone else gets
 "NAME (1)". The same content from the same sender is never placed twice.
 
-Exit codes (with --once): 0 complete, 1 failed, 4 refused by trust settings.
+Exit codes (with --once): 0 complete, 1 failed or another receive holds the lock,
+2 --dir is a file, 3 --iface unknown, 4 refused by trust settings.
 
 Examples:
   herald receive --dir ~/lessons
@@ -64,66 +72,135 @@ Examples:
 	}
 }
 
-func runReceive(c *cli.Context) error {
+// receiveOptions is everything `herald receive` was asked to do, read
+// from its flags in one place.
+type receiveOptions struct {
+	Dir           string
+	From          []string // --from: names or fingerprints
+	FromFiles     []string // --from-file: files of fingerprints or identity lines
+	AcceptAny     bool
+	Once          bool
+	Overwrite     bool
+	Clean         bool     // remove unfinished pushes' staging folders and exit
+	Exec          []string // --exec split into words; nil: none
+	SenderTimeout time.Duration
+	JSON          bool
+}
+
+func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
+	o := receiveOptions{Dir: c.String("dir"), From: splitList(c.StringSlice("from")), FromFiles: c.StringSlice("from-file"), AcceptAny: c.Bool("accept-any"),
+		Once: c.Bool("once"), Overwrite: c.Bool("overwrite"), Clean: c.Bool("clean"), SenderTimeout: c.Duration("sender-timeout"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return o, err
+	}
+	var err error
+	o.Exec, err = execWords(c.String("exec"))
+	return o, err
+}
+
+// execWords splits --exec like a POSIX shell would (listen and receive
+// share this meaning).
+func execWords(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	words, err := hook.Split(s)
+	if err == nil && len(words) == 0 {
+		err = errors.New("no command")
+	}
+	if err != nil {
+		return nil, usageErrorf("--exec %q: %v; quote like a shell would", s, err)
+	}
+	return words, nil
+}
+
+// receiveLockName is the file in the home that one receive holds, so a
+// second receive on the same identity does not write a second copy.
+const receiveLockName = "receive.lock"
+
+func runReceive(c *cli.Context) error {
+	o, err := receiveOptionsFrom(c)
+	if err != nil {
 		return err
 	}
-	dir := c.String("dir")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageErrorf("--dir %q is not a folder", dir)
-	}
-	if c.Bool("clean") {
-		removed, err := push.CleanStaging(dir, 0, time.Now())
+	if o.Clean {
+		removed, err := push.CleanStaging(o.Dir, 0, time.Now())
 		for _, p := range removed {
-			fmt.Fprintf(c.App.Writer, "removed %s\n", p)
+			fmt.Fprintf(c.App.Writer, "removed %s\n", safeLine(p))
 		}
 		if err == nil && len(removed) == 0 {
-			fmt.Fprintf(c.App.ErrWriter, "no unfinished pushes in %s\n", dir)
+			fmt.Fprintf(c.App.ErrWriter, "no unfinished pushes in %s\n", o.Dir)
 		}
+		return err
+	}
+	if err := ensureDir(c, o.Dir); err != nil {
 		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	from, err := senderFingerprints(n, splitList(c.StringSlice("from")), c.StringSlice("from-file"))
+	lock, err := lockfile.Acquire(filepath.Join(n.Home, receiveLockName))
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		who := "another process"
+		if held.PID != 0 {
+			who = fmt.Sprintf("process %d", held.PID)
+		}
+		return fmt.Errorf("%s already runs 'herald receive' on this identity (%s holds %s); stop it first, or give this one its own --home", who, who, held.Path)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	from, err := newSenderList(n, o.From, o.FromFiles, c.App.ErrWriter)
 	if err != nil {
 		return withExit(exitUsage, err)
 	}
-	view := newProgressView(c.App.Writer, jsonOutput(c), "receive")
+	events := newEventPrinter(c.App.Writer, o.JSON, false)
+	hooks := hook.NewRunner(c.App.ErrWriter)
+	defer hooks.Close()
 	var refused error
-	var hooks sync.WaitGroup
-	defer hooks.Wait()
-	cfg := push.ReceiveConfig{Node: n, Dir: dir, FromFingerprints: from, AcceptAny: c.Bool("accept-any"), Once: c.Bool("once"),
-		Overwrite: c.Bool("overwrite"), SenderTimeout: c.Duration("sender-timeout"),
+	var mu sync.Mutex
+	cfg := push.ReceiveConfig{Node: n, Dir: o.Dir, FromFingerprints: from.fingerprints, AcceptAny: o.AcceptAny, Once: o.Once,
+		Overwrite: o.Overwrite, SenderTimeout: o.SenderTimeout,
 		OnEvent: func(e push.Event) {
-			view.event(e)
+			events.event(e)
 			switch e.Kind {
 			case push.EventComplete:
 				if len(e.Paths) == 0 {
 					break // the same content was already in place: nothing new to act on
 				}
-				// Hooks run beside the engine, which must not wait for them;
-				// receive waits for them before it exits.
-				hooks.Add(1)
-				go func() { defer hooks.Done(); runHook(c, e, dir) }()
+				recordPushReceived(n, c.App.ErrWriter, e)
+				if o.Exec != nil {
+					hooks.Run(receiveHook(o, e))
+				}
+			case push.EventFailed:
+				recordPushReceived(n, c.App.ErrWriter, e)
 			case push.EventRefused:
+				mu.Lock()
 				refused = e.Err
+				mu.Unlock()
 			}
 		}}
-	if !jsonOutput(c) {
-		fmt.Fprintf(c.App.ErrWriter, "waiting for pushes as %s (%s), writing to %s\n", n.ID.Name, n.ID.Fingerprint(), dir)
-	}
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		pres := presence.New(n, protocol.OfferReceive)
-		go pres.Run(ctx)
-		return push.Receive(ctx, cfg)
+		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
+			// The banner waits for the network: a wrong --iface is
+			// reported instead of it, not after it.
+			if !o.JSON {
+				fmt.Fprintf(c.App.ErrWriter, "waiting for pushes as %s (%s), writing to %s%s\n", n.ID.Name, n.ID.Fingerprint(), o.Dir, stopHint(c))
+			}
+			return push.Receive(ctx, cfg)
+		})
 	})
-	view.done()
+	events.done()
 	if errors.Is(err, push.ErrSessionFailed) {
 		return err
 	}
-	if err == nil && c.Bool("once") && refused != nil && c.Context.Err() != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if err == nil && o.Once && refused != nil && c.Context.Err() != nil {
 		return withExit(exitTrust, refused)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -132,19 +209,27 @@ func runReceive(c *cli.Context) error {
 	return err
 }
 
-// runHook runs --exec with the placed paths as arguments, never through a
-// shell, so nothing from the wire is interpreted.
-func runHook(c *cli.Context, e push.Event, dir string) {
-	words := strings.Fields(c.String("exec"))
-	if len(words) == 0 {
-		return
+// ensureDir makes --dir if it does not exist yet, saying so.
+func ensureDir(c *cli.Context, dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usageErrorf("--dir %q does not exist and cannot be created: %v", dir, err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "created %s\n", dir)
+		return nil
+	case err != nil:
+		return usageErrorf("--dir %q: %v", dir, err)
+	case !st.IsDir():
+		return usageErrorf("--dir %q is a file, not a folder", dir)
 	}
-	args := append(words[1:], e.Paths...)
-	cmd := exec.CommandContext(c.Context, words[0], args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HERALD_SESSION="+e.Session, "HERALD_SENDER="+e.Sender, "HERALD_DIR="+dir)
-	cmd.Stdout, cmd.Stderr = c.App.ErrWriter, c.App.ErrWriter
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "--exec %s: %v\n", words[0], err)
-	}
+	return nil
+}
+
+// receiveHook is --exec for one completed push: the words of the flag,
+// the placed paths appended, the push described in the environment.
+func receiveHook(o receiveOptions, e push.Event) hook.Command {
+	return hook.Command{What: "--exec", Args: append(slices.Clone(o.Exec), e.Paths...), Dir: o.Dir,
+		Env: []string{"HERALD_SESSION=" + e.Session, "HERALD_SENDER=" + e.Sender, "HERALD_DIR=" + o.Dir}}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/group"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/protocol"
@@ -71,23 +71,19 @@ func runSend(c *cli.Context) error {
 	var to identity.Peer
 	var id protocol.MessageID
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
-		ctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer stop()
-		wg.Go(func() { pres.Run(ctx) })
-		wg.Go(func() { eng.Run(ctx) })
-		peers, err := resolvePeers(ctx, n, []string{c.String("to")}, c.Duration("wait"))
-		if err != nil {
+		return group.Run(ctx, pres.Run, eng.Run, func(ctx context.Context) error {
+			peers, err := resolvePeers(ctx, n, []string{c.String("to")}, c.Duration("wait"))
+			if err != nil {
+				return err
+			}
+			to = peers[0]
+			id, err = eng.SendPrivate(ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, text)
 			return err
-		}
-		to = peers[0]
-		id, err = eng.SendPrivate(ctx, message.Recipient{SignPub: to.SignPub, BoxPub: to.BoxPub}, text)
-		return err
+		})
 	})
 	if errors.Is(err, message.ErrNoReceipt) {
-		return withExit(exitTimeout, fmt.Errorf("%w: %s (%s) did not acknowledge within %v; is herald listen or chat running there?",
-			err, to.Name, to.Fingerprint, c.Duration("timeout")))
+		return withExit(exitTimeout, fmt.Errorf("no receipt from %s (%s) within %v; is 'herald listen' or 'herald chat' running there?",
+			safeText(to.Name), to.Fingerprint, c.Duration("timeout")))
 	}
 	if err != nil {
 		return err
@@ -98,8 +94,17 @@ func runSend(c *cli.Context) error {
 	rec.Record(e)
 	closeHistory(c, rec)
 	if jsonOutput(c) {
-		return writeJSON(c.App.Writer, map[string]any{"event": "delivered", "id": e.ID, "to": to.Name, "fingerprint": to.Fingerprint})
+		return writeJSON(c.App.Writer, deliveredJSON{Event: "delivered", Time: jsonTime(time.Now()), ID: e.ID, To: to.Name, Fingerprint: to.Fingerprint})
 	}
 	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeName(to.Name), to.Fingerprint)
 	return nil
+}
+
+// deliveredJSON is `herald send --json`'s line once the receipt came.
+type deliveredJSON struct {
+	Event       string `json:"event"`
+	Time        string `json:"time"`
+	ID          string `json:"id"`
+	To          string `json:"to"`
+	Fingerprint string `json:"fingerprint"`
 }

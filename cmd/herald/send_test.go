@@ -42,7 +42,7 @@ func TestSendExitCodes(t *testing.T) {
 		startMsgPeer(t, net, "deaf", message.Config{IgnorePrivate: true})
 		res := cliRun{args: []string{"--home", t.TempDir(), "--name", "a", "send", "--to", "deaf", "--timeout", "1s", "hello?"},
 			network: net.Host(multicast.Link{})}.exec(t)
-		if res.code != exitTimeout || !strings.Contains(res.stderr, "did not acknowledge") {
+		if res.code != exitTimeout || !strings.Contains(res.stderr, "no receipt from deaf") || strings.Contains(res.stderr, "deadline") {
 			t.Fatalf("exit %d, want %d\n%s", res.code, exitTimeout, res.stderr)
 		}
 	})

@@ -27,8 +27,8 @@ func TestPrintPathsEscapeHostileText(t *testing.T) {
 		{Kind: push.EventFailed, Err: errors.New("bad \x1b[2J" + evil)},
 	}
 	var human, js bytes.Buffer
-	hv := newProgressView(&human, false, "receive")
-	jv := newProgressView(&js, true, "receive")
+	hv := newEventPrinter(&human, false, false)
+	jv := newEventPrinter(&js, true, false)
 	for _, e := range events {
 		e.Time = time.Now()
 		hv.event(e)

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/node"
 )
 
 // Issue 13's bad input, through the real CLI: each is refused with exit 2
@@ -74,5 +78,42 @@ func TestTrustAndJoinBadInput(t *testing.T) {
 	}
 	if out := herald(t, "--home", teacher, "channel", "new", "--qr", "lab").stdout; strings.Count(out, "█") < 200 {
 		t.Errorf("--qr drew no code:\n%s", out)
+	}
+}
+
+// An admin edits the authorized senders file while receive runs: the new
+// list is used without a restart; a broken edit keeps the last good list.
+func TestAuthorizedSendersFileFollowsEdits(t *testing.T) {
+	home := t.TempDir()
+	herald(t, "--home", home, "id")
+	n, err := node.Open(node.Config{Home: home, Network: multicast.NewMemNet(1).Host(multicast.Link{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "authorized_senders")
+	a, b := "K7QF-2MXA-9D3B-WZ4E-H6TN", "AS3N-N9TM-CD3M-R0M5-VXEV"
+	write := func(content string, age time.Duration) {
+		os.WriteFile(file, []byte(content), 0o644)
+		when := time.Now().Add(-age)
+		os.Chtimes(file, when, when)
+	}
+	write(a+"\n", time.Hour)
+	var warn strings.Builder
+	l, err := newSenderList(n, nil, []string{file}, &warn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.fingerprints(); len(got) != 1 || got[0] != a {
+		t.Fatalf("first read: %v", got)
+	}
+	write(b+"\n", time.Minute)
+	l.checked = time.Time{} // as if reloadSenders passed
+	if got := l.fingerprints(); len(got) != 1 || got[0] != b {
+		t.Fatalf("after an edit: %v", got)
+	}
+	write("garbage\n", 0)
+	l.checked = time.Time{}
+	if got := l.fingerprints(); len(got) != 1 || got[0] != b || !strings.Contains(warn.String(), "keeping the previous") {
+		t.Fatalf("after a broken edit: %v, warning %q", got, warn.String())
 	}
 }

@@ -19,6 +19,9 @@ import (
 //     the change) and still accepted by r2; trust.json on r1 no longer
 //     trusts the sender after receive exits (no stale write-back).
 //   - r3 is a stranger to the sender and refuses both pushes.
+//   - r1 then joins the sender's new channel while its receive runs: the
+//     owner's push to the channel is taken at once; r2 and r3, not
+//     members, write nothing.
 func TestTrustAheadAndLiveNetns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary and network namespaces; skipped with -short")
@@ -94,6 +97,35 @@ func TestTrustAheadAndLiveNetns(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(l.homes[r1.Name], "trust.json"))
 	if strings.Contains(string(data), senderFP) {
 		t.Errorf("r1's trust.json still trusts the sender after untrust:\n%s", data)
+	}
+
+	// A channel joined while receive runs is used at once, and its owner's
+	// push is accepted on it (issue 13: "not sealed to us" before).
+	out, err := l.cmd(s, "channel", "new", "--file", filepath.Join(t.TempDir(), "code"), "class").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := ""
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "class-") {
+			code = f
+		}
+	}
+	if out, err := l.cmd(r1, "channel", "join", code).CombinedOutput(); err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second)
+	file := randomFile(t, t.TempDir(), "third.bin", 50_000)
+	pushOut, _ := l.cmd(s, "push", "--min-receivers", "1", "--wait", "4s", file).CombinedOutput()
+	if !watch[r1.Name].waitFor("third.bin", 15*time.Second) {
+		t.Fatalf("r1 (joined while receiving) did not take the owner's channel push:\n%s\npush:\n%s", watch[r1.Name], pushOut)
+	}
+	time.Sleep(time.Second)
+	sameFile(t, file, filepath.Join(dirs[r1.Name], "third.bin"))
+	for _, r := range []string{r2.Name, r3.Name} {
+		if _, err := os.Stat(filepath.Join(dirs[r], "third.bin")); err == nil {
+			t.Errorf("%s, not in the channel, wrote its push", r)
+		}
 	}
 }
 

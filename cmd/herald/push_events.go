@@ -1,0 +1,103 @@
+package main
+
+import (
+	"io"
+	"sync"
+
+	"github.com/herald-lan/herald/internal/termui"
+	"github.com/herald-lan/herald/push"
+)
+
+// jsonEvent is the --json form of a push event (docs/json.md).
+type jsonEvent struct {
+	Event   string  `json:"event"`
+	Time    string  `json:"time"`
+	Session string  `json:"session,omitempty"`
+	Sender  string  `json:"sender,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	Bytes   int64   `json:"bytes,omitempty"`
+	Total   int64   `json:"total,omitempty"`
+	RateBps float64 `json:"rate_bps,omitempty"`
+	Loss    float64 `json:"loss,omitempty"`
+	Repair  int64   `json:"repair_shards,omitempty"`
+	// Rejected and Injected (receive): datagrams refused as forged or
+	// malformed, and blocks rebuilt from forged shards (push.Event).
+	Rejected int64    `json:"rejected,omitempty"`
+	Injected int64    `json:"injected,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+func jsonEventOf(e push.Event) jsonEvent {
+	j := jsonEvent{Event: e.Kind.String(), Time: jsonTime(e.Time), Session: e.Session, Sender: e.Sender,
+		Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths,
+		Rejected: e.Rejected, Injected: e.Injected}
+	if e.Err != nil {
+		j.Error = e.Err.Error()
+	}
+	return j
+}
+
+// eventPrinter shows the events of push or receive, as text or JSON
+// lines, and remembers what the waiting notes need: who joined, and
+// whether the data started. Safe for concurrent use: the receiving
+// engine emits events from several sessions at once.
+type eventPrinter struct {
+	out  io.Writer // locked: JSON lines never interleave
+	view *termui.Progress
+	json bool
+
+	mu      sync.Mutex
+	joined  map[string]string // receiver fingerprint -> name (push side)
+	started chan struct{}     // closed at the first progress event: the data began
+	isStart bool
+}
+
+func newEventPrinter(w io.Writer, asJSON, sender bool) *eventPrinter {
+	out := &lockedWriter{w: w}
+	return &eventPrinter{out: out, view: termui.NewProgress(out, termui.TerminalOf(w), sender), json: asJSON,
+		joined: map[string]string{}, started: make(chan struct{})}
+}
+
+// event is the engines' OnEvent.
+func (p *eventPrinter) event(e push.Event) {
+	p.mu.Lock()
+	switch e.Kind {
+	case push.EventProgress:
+		if e.Name == "" && !p.isStart {
+			p.isStart = true
+			close(p.started)
+		}
+	case push.EventJoined:
+		if e.Sender != "" {
+			p.joined[e.Sender] = e.Name
+		}
+	}
+	p.mu.Unlock()
+	if p.json {
+		writeJSON(p.out, jsonEventOf(e))
+		return
+	}
+	p.view.Event(e)
+}
+
+// note prints a line of text for a person; JSON output has none.
+func (p *eventPrinter) note(s string) {
+	if !p.json {
+		p.view.Line(s)
+	}
+}
+
+// done ends the progress display.
+func (p *eventPrinter) done() { p.view.Done() }
+
+// joinedSet is a copy of the receivers that joined so far.
+func (p *eventPrinter) joinedSet() map[string]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]string, len(p.joined))
+	for k, v := range p.joined {
+		out[k] = v
+	}
+	return out
+}
