@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -397,14 +396,6 @@ func toolVersions(ctx context.Context) map[string]string {
 		v["go"] = strings.TrimSpace(string(out))
 	}
 	return v
-}
-
-func formatVersions(v map[string]string) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(v)) {
-		parts = append(parts, k+" "+v[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 // workDirPrefix starts work directories, followed by the owner's pid.

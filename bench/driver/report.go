@@ -311,14 +311,6 @@ func (g *group) maxOf(fig func(result) float64) float64 {
 	return m
 }
 
-// secondsOrInf is a run's completion time, +Inf if it failed.
-func secondsOrInf(r result) float64 {
-	if !r.OK {
-		return math.Inf(1)
-	}
-	return r.Seconds
-}
-
 // ratioToHerald pairs each repeat of g with herald's same repeat: tool
 // seconds / herald seconds (>1: herald is faster). Pairs where herald
 // failed are left out; ok is false when none is left.
