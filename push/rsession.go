@@ -223,6 +223,11 @@ func (s *rsession) run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); s.readLoop(s.dataConn, s.onData) }()
 	go func() { defer wg.Done(); s.readLoop(s.fbConn, s.onFeedback) }()
+	if uc, err := s.r.n.ListenUnicastData(s.sid); err == nil { // unicast fallback, SPEC §6.11
+		defer uc.Close() // runs before the cleanup above waits for the readers
+		wg.Add(1)
+		go func() { defer wg.Done(); s.readLoop(uc, s.onData) }()
+	}
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
 	every := s.r.cfg.StatusEvery
 	completeSent := 0

@@ -212,7 +212,8 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.out = newShardOutput(conn, netip.AddrPortFrom(dataGroup, s.n.Control.Port()), s.layout)
+	data := netip.AddrPortFrom(dataGroup, s.n.Control.Port())
+	s.out = newShardOutput(newUnicastMirror(conn, s.n, data), data, s.layout) // unicast fallback, unicast.go
 	s.table = newReceiverTable(cfg, pol, s.layout.blocks)
 	s.repairs = newRepairQueue()
 	s.rc = newRateController(cfg.Rate, cfg.MaxRate)
@@ -381,6 +382,7 @@ func (s *sender) report() *Report {
 		r.Waited = now.Sub(s.start)
 	}
 	r.Receivers, r.Completed = s.table.receiverReports(now, s.dataStartOr(now))
+	annotatePaths(s.out.conn, r.Receivers)
 	return r
 }
 

@@ -1,22 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/herald-lan/herald/history"
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/presence"
@@ -68,7 +64,7 @@ type chatSession struct {
 	pres    *presence.Presence
 	eng     *message.Engine
 	rec     *history.Recorder
-	ui      *chatUI
+	ui      *termui.Screen
 	sending chan struct{} // semaphore of chatMaxSending
 	wg      sync.WaitGroup
 }
@@ -86,7 +82,7 @@ func runChat(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ui, restore, err := newChatUI(c.App.Reader, c.App.Writer, "#"+ch.Name+"> ")
+	ui, restore, err := termui.NewScreen(c.App.Reader, c.App.Writer, "#"+ch.Name+"> ", protocol.MaxMessageLen)
 	if err != nil {
 		return err
 	}
@@ -97,7 +93,7 @@ func runChat(c *cli.Context) error {
 	if ch.IsOpen() {
 		note = "; " + openChannelNote
 	}
-	ui.println(fmt.Sprintf("chatting on #%s as %s (%s)%s. /help for commands.", ch.Name, safeName(n.ID.Name), n.ID.Fingerprint(), note))
+	ui.Println(fmt.Sprintf("chatting on #%s as %s (%s)%s. /help for commands.", ch.Name, safeName(n.ID.Name), n.ID.Fingerprint(), note))
 	err = n.RunWith(c.Context, s.run)
 	closeHistory(c, s.rec)
 	reportRejections(c.App.ErrWriter, eng.Stats())
@@ -127,7 +123,7 @@ func (s *chatSession) run(ctx context.Context) error {
 	bg.Go(func() { s.showMessages() })
 
 	lines := make(chan string)
-	go s.ui.readLines(lines, ctx.Done()) // may stay blocked in Read until the input ends
+	go s.ui.ReadLines(lines, ctx.Done()) // may stay blocked in Read until the input ends
 	func() {
 		for {
 			select {
@@ -177,7 +173,7 @@ func (s *chatSession) handleLine(ctx context.Context, line string) bool {
 	case "/msg":
 		ref, text, _ := strings.Cut(strings.TrimSpace(rest), " ")
 		if ref == "" || strings.TrimSpace(text) == "" {
-			s.ui.println("usage: /msg PEER TEXT")
+			s.ui.Println("usage: /msg PEER TEXT")
 			return true
 		}
 		s.private(ctx, ref, text)
@@ -186,12 +182,12 @@ func (s *chatSession) handleLine(ctx context.Context, line string) bool {
 	case "/trust":
 		p, err := s.node.Trust.Trust(strings.TrimSpace(rest))
 		if err != nil {
-			s.ui.println(fmt.Sprintf("trust: %v", err))
+			s.ui.Println(fmt.Sprintf("trust: %v", err))
 			return true
 		}
-		s.ui.println(fmt.Sprintf("trusted %s (%s); its owner's 'herald id' must show this fingerprint", safeName(p.Name), p.Fingerprint))
+		s.ui.Println(fmt.Sprintf("trusted %s (%s); its owner's 'herald id' must show this fingerprint", safeName(p.Name), p.Fingerprint))
 	default:
-		s.ui.println(chatHelp)
+		s.ui.Println(chatHelp)
 	}
 	return true
 }
@@ -199,31 +195,31 @@ func (s *chatSession) handleLine(ctx context.Context, line string) bool {
 // post sends a chat line in the background and shows it as sent.
 func (s *chatSession) post(ctx context.Context, text string) {
 	if err := message.CheckText(text); err != nil {
-		s.ui.println(fmt.Sprintf("not sent: %v", err))
+		s.ui.Println(fmt.Sprintf("not sent: %v", err))
 		return
 	}
 	s.background(ctx, func() {
 		id, err := s.eng.Post(ctx, message.Post{Channel: s.channel, Text: text})
 		if err != nil {
-			s.ui.println(fmt.Sprintf("not sent: %v", err))
+			s.ui.Println(fmt.Sprintf("not sent: %v", err))
 			return
 		}
 		e := outgoingEntry(s.node, history.KindChat, s.channel.Name, id, text)
 		s.rec.Record(e)
-		s.ui.println(formatEntry(e))
+		s.ui.Println(formatEntry(e))
 	})
 }
 
 // private sends /msg in the background and says when it was received.
 func (s *chatSession) private(ctx context.Context, ref, text string) {
 	if err := message.CheckText(text); err != nil {
-		s.ui.println(fmt.Sprintf("not sent: %v", err))
+		s.ui.Println(fmt.Sprintf("not sent: %v", err))
 		return
 	}
 	s.background(ctx, func() {
 		peers, err := resolvePeers(ctx, s.node, []string{ref}, 0)
 		if err != nil {
-			s.ui.println(fmt.Sprintf("/msg %s: %v", ref, err))
+			s.ui.Println(fmt.Sprintf("/msg %s: %v", ref, err))
 			return
 		}
 		to := peers[0]
@@ -232,12 +228,12 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		e.Peer, e.PeerName = to.Fingerprint, to.Name
 		switch {
 		case errors.Is(err, message.ErrNoReceipt):
-			s.ui.println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeName(to.Name)))
+			s.ui.Println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeName(to.Name)))
 		case err != nil:
-			s.ui.println(fmt.Sprintf("/msg %s: %v", ref, err))
+			s.ui.Println(fmt.Sprintf("/msg %s: %v", ref, err))
 		default:
 			s.rec.Record(e)
-			s.ui.println(formatEntry(e) + "  [received]")
+			s.ui.Println(formatEntry(e) + "  [received]")
 		}
 	})
 }
@@ -259,7 +255,7 @@ func (s *chatSession) showMessages() {
 	for m := range s.eng.Messages() {
 		e := entryOf(m)
 		s.rec.Record(e)
-		s.ui.println(formatEntry(e))
+		s.ui.Println(formatEntry(e))
 	}
 }
 
@@ -270,14 +266,14 @@ func (s *chatSession) showPresence() {
 		if ev.Kind == presence.Changed {
 			line += ": WARNING its name is bound to another key; it may be an impostor, its messages are refused"
 		}
-		s.ui.println(line)
+		s.ui.Println(line)
 	}
 }
 
 func (s *chatSession) showPeers() {
 	peers := s.pres.Peers()
 	if len(peers) == 0 {
-		s.ui.println("no peers heard yet")
+		s.ui.Println("no peers heard yet")
 		return
 	}
 	var b strings.Builder
@@ -287,201 +283,5 @@ func (s *chatSession) showPeers() {
 		}
 		fmt.Fprintf(&b, "  %s (%s) %s", safeName(p.Label), p.Fingerprint, p.Trust)
 	}
-	s.ui.println(b.String())
-}
-
-// chatUI is the screen of a chat: message lines scroll above one input
-// line. On a terminal in raw mode it edits the input line itself and
-// redraws it after every message; otherwise it reads plain lines. Safe
-// for concurrent use: println may be called from any goroutine.
-type chatUI struct {
-	in     io.Reader
-	raw    bool
-	width  func() int // terminal columns, 0 when unknown
-	prompt string
-
-	mu   sync.Mutex
-	out  io.Writer
-	line []rune // the input being typed (raw mode)
-}
-
-// newChatUI puts a terminal on in into raw mode (restore undoes it) or
-// falls back to plain lines.
-func newChatUI(in io.Reader, out io.Writer, prompt string) (*chatUI, func(), error) {
-	ui := &chatUI{in: in, out: out, prompt: prompt, width: func() int { return 0 }}
-	f, ok := in.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return ui, func() {}, nil
-	}
-	fd := int(f.Fd())
-	state, err := term.MakeRaw(fd)
-	if err != nil {
-		return nil, nil, fmt.Errorf("chat: terminal raw mode: %w", err)
-	}
-	ui.raw = true
-	ui.width = func() int {
-		w, _, err := term.GetSize(fd)
-		if err != nil {
-			return 0
-		}
-		return w
-	}
-	ui.redraw()
-	return ui, func() {
-		ui.mu.Lock()
-		fmt.Fprint(ui.out, "\r\x1b[K")
-		ui.mu.Unlock()
-		term.Restore(fd, state)
-	}, nil
-}
-
-// println shows text above the input line, which is redrawn intact.
-func (u *chatUI) println(text string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if !u.raw {
-		fmt.Fprintln(u.out, text)
-		return
-	}
-	fmt.Fprint(u.out, "\r\x1b[K"+strings.ReplaceAll(text, "\n", "\r\n")+"\r\n")
-	u.redrawLocked()
-}
-
-func (u *chatUI) redraw() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.redrawLocked()
-}
-
-// redrawLocked rewrites the input line; when it is wider than the
-// terminal, its end is shown, where the cursor is.
-func (u *chatUI) redrawLocked() {
-	visible := u.line
-	if w := u.width(); w > 0 {
-		if room := w - utf8.RuneCountInString(u.prompt) - 1; room > 0 && len(visible) > room {
-			visible = visible[len(visible)-room:]
-		}
-	}
-	fmt.Fprint(u.out, "\r\x1b[K"+u.prompt+string(visible))
-}
-
-// readLines sends each line typed to lines and closes it at the end of
-// input, Ctrl-C, or Ctrl-D on an empty line. It gives up on a line when
-// quit is closed.
-func (u *chatUI) readLines(lines chan<- string, quit <-chan struct{}) {
-	defer close(lines)
-	send := func(line string) bool {
-		select {
-		case lines <- line:
-			return true
-		case <-quit:
-			return false
-		}
-	}
-	if !u.raw {
-		sc := bufio.NewScanner(u.in)
-		sc.Buffer(make([]byte, 4096), protocol.MaxMessageLen+64)
-		for sc.Scan() {
-			if !send(sc.Text()) {
-				return
-			}
-		}
-		return
-	}
-	var ed lineEditor
-	buf := make([]byte, 256)
-	for {
-		n, err := u.in.Read(buf)
-		for _, b := range buf[:n] {
-			u.mu.Lock()
-			action := ed.feed(b, &u.line)
-			line := string(u.line)
-			if action == editSubmit {
-				u.line = u.line[:0]
-			}
-			u.redrawLocked()
-			u.mu.Unlock()
-			if action == editQuit || action == editSubmit && !send(line) {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// Results of feeding one byte to the line editor.
-const (
-	editNone = iota
-	editSubmit
-	editQuit
-)
-
-// lineEditor turns raw terminal bytes into edits of one line: runes are
-// appended (up to protocol.MaxMessageLen bytes), Backspace deletes one,
-// Ctrl-U clears, Enter submits, Ctrl-C or Ctrl-D on an empty line quits,
-// and escape sequences (arrow keys and the like) are skipped.
-type lineEditor struct {
-	pending []byte // bytes of an incomplete UTF-8 rune
-	esc     int    // 0 none, 1 after ESC, 2 inside a CSI/SS3 sequence
-	size    int    // UTF-8 bytes in the line
-}
-
-func (ed *lineEditor) feed(b byte, line *[]rune) int {
-	switch ed.esc {
-	case 1:
-		ed.esc = 0
-		if b == '[' || b == 'O' {
-			ed.esc = 2
-		}
-		return editNone
-	case 2:
-		if b >= 0x40 && b <= 0x7e {
-			ed.esc = 0
-		}
-		return editNone
-	}
-	switch b {
-	case '\r', '\n':
-		ed.size = 0
-		return editSubmit
-	case 0x03:
-		return editQuit
-	case 0x04:
-		if len(*line) == 0 {
-			return editQuit
-		}
-		return editNone
-	case 0x7f, 0x08:
-		if n := len(*line); n > 0 {
-			ed.size -= utf8.RuneLen((*line)[n-1])
-			*line = (*line)[:n-1]
-		}
-		return editNone
-	case 0x15:
-		*line = (*line)[:0]
-		ed.size = 0
-		return editNone
-	case 0x1b:
-		ed.esc = 1
-		return editNone
-	}
-	if b < 0x20 {
-		return editNone
-	}
-	ed.pending = append(ed.pending, b)
-	if !utf8.FullRune(ed.pending) {
-		if len(ed.pending) >= utf8.UTFMax {
-			ed.pending = ed.pending[:0]
-		}
-		return editNone
-	}
-	r, _ := utf8.DecodeRune(ed.pending)
-	ed.pending = ed.pending[:0]
-	if r != utf8.RuneError && ed.size+utf8.RuneLen(r) <= protocol.MaxMessageLen {
-		*line = append(*line, r)
-		ed.size += utf8.RuneLen(r)
-	}
-	return editNone
+	s.ui.Println(b.String())
 }
