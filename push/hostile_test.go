@@ -395,17 +395,8 @@ func TestInsiderForgedShards(t *testing.T) {
 			ctlIn := make(chan []byte, 4096)
 			go capture(ctl, ctlIn)
 			p := startPush(t, l, 2<<20, nil)
-			a, _ := sniffAnnounce(t, ctlIn, [32]byte(l.sender.ID.SignPub))
-			g, env := sniffGrant(t, ctlIn, [32]byte(l.sender.ID.SignPub), a.Session)
-			key, err := openGrant(a.KeyMode, g, env.Envelope, insider.ID, nil)
-			if err != nil {
-				t.Fatalf("the insider cannot open its own grant: %v", err)
-			}
-			keys := newSessionKeys(key)
-			data, _ := rg.groups(a.Session)
-			conn := rg.listen(data)
-			dataIn := make(chan []byte, 4096)
-			go capture(conn, dataIn)
+			v := insiderJoins(t, l, rg, ctlIn, insider)
+			a, keys, data, conn, dataIn := v.a, v.keys, v.data, v.conn, v.in
 			forgeAll := func(indexes int) {
 				for b := range a.Blocks {
 					var pkts [][]byte

@@ -1,12 +1,42 @@
 package push
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/herald-lan/herald/multicast"
+	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
 )
+
+// insiderView is what a receiver of the push knows and holds once it
+// joined: the announce, the session keys, and the data group.
+type insiderView struct {
+	a    protocol.Announce
+	keys sessionKeys
+	data netip.AddrPort
+	conn multicast.Conn // the rogue's socket on the data group
+	in   chan []byte    // what it hears there
+}
+
+// insiderJoins sniffs the push's announce and grant from ctlIn, opens the
+// grant with insider's key, and puts the rogue on the data group.
+func insiderJoins(t *testing.T, l *memLab, rg *rogue, ctlIn <-chan []byte, insider *node.Node) insiderView {
+	t.Helper()
+	sender := [32]byte(l.sender.ID.SignPub)
+	a, _ := sniffAnnounce(t, ctlIn, sender)
+	g, env := sniffGrant(t, ctlIn, sender, a.Session)
+	key, err := openGrant(a.KeyMode, g, env.Envelope, insider.ID, nil)
+	if err != nil {
+		t.Fatalf("the insider cannot open its own grant: %v", err)
+	}
+	v := insiderView{a: a, keys: newSessionKeys(key), in: make(chan []byte, 4096)}
+	v.data, _ = rg.groups(a.Session)
+	v.conn = rg.listen(v.data)
+	go capture(v.conn, v.in)
+	return v
+}
 
 // TestInsiderForgesBlockAndLists: a receiver of the push (it holds the
 // data key) spoofs the sender's address and, every millisecond for the
@@ -22,18 +52,8 @@ func TestInsiderForgesBlockAndLists(t *testing.T) {
 	ctlIn := make(chan []byte, 4096)
 	go capture(rg.listen(rg.ctl), ctlIn)
 	p := startPush(t, l, 1<<20, nil)
-	sender := [32]byte(l.sender.ID.SignPub)
-	a, _ := sniffAnnounce(t, ctlIn, sender)
-	g, env := sniffGrant(t, ctlIn, sender, a.Session)
-	key, err := openGrant(a.KeyMode, g, env.Envelope, insider.ID, nil)
-	if err != nil {
-		t.Fatalf("the insider cannot open its own grant: %v", err)
-	}
-	keys := newSessionKeys(key)
-	data, _ := rg.groups(a.Session)
-	conn := rg.listen(data)
-	dataIn := make(chan []byte, 4096)
-	go capture(conn, dataIn)
+	v := insiderJoins(t, l, rg, ctlIn, insider)
+	a, keys, data, conn, dataIn := v.a, v.keys, v.data, v.conn, v.in
 	var replay [][]byte
 	stop := every(t, time.Millisecond, func() {
 		for len(dataIn) > 0 && len(replay) < 8 { // the sender's own lists, to replay
