@@ -21,11 +21,10 @@ import (
 
 // latencyEnv is what runLatency needs from the driver.
 type latencyEnv struct {
-	herald, heraldSkip string
-	blast              string // bench/cmd/blast, for the raw series
-	work, logRoot      string
-	jsonl              io.Writer
-	mode               string
+	toolPaths
+	work, logRoot string
+	jsonl         io.Writer
+	mode          string
 }
 
 // latencyAvailable says why herald cannot run the benchmark, or "".
@@ -139,7 +138,7 @@ func (s *latencySession) start(ctx context.Context) error {
 		return err
 	}
 	s.renv = runEnv{sc: scenario{Receivers: latencyListeners, RateMbit: latencyRateMbit, FileMB: latencyPushFileMB},
-		lab: s.lab, herald: s.env.herald}
+		lab: s.lab, toolPaths: s.env.toolPaths}
 	s.senderDir = s.home("sender")
 	if err := s.joinAs(s.senderDir, "sender"); err != nil {
 		return err
