@@ -51,8 +51,7 @@ type rsession struct {
 	chunks      int
 	hashes      [][protocol.HashLen]byte
 	sink        *sink
-	full        *fec.Code
-	last        *fec.Code
+	layout      layout // block count, codes and lengths (layout.go)
 	asm         map[uint32]*blockAsm
 	free        []*blockAsm
 	highest     int
@@ -123,15 +122,9 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 		s.dataConn.Close()
 		return nil, err
 	}
-	if s.full, err = fec.New(int(a.K), int(a.ShardSize)); err == nil {
-		s.last = s.full
-		if a.Blocks > 0 {
-			if bk := fec.BlockK(int64(a.TotalSize), int(a.K), int(a.ShardSize), int64(a.Blocks-1)); bk != int(a.K) {
-				s.last, err = fec.New(bk, int(a.ShardSize))
-			}
-		}
-	}
-	if err != nil {
+	// The announce's Blocks was checked against TotalSize, K and ShardSize
+	// when parsed (protocol.ParseAnnounce), so layout.blocks == a.Blocks.
+	if s.layout, err = newLayout(int64(a.TotalSize), int(a.K), int(a.ShardSize)); err != nil {
 		s.dataConn.Close()
 		s.fbConn.Close()
 		return nil, err
@@ -384,7 +377,7 @@ func (s *rsession) progress() {
 	s.mu.Lock()
 	var have int64
 	if s.sink != nil {
-		have = min(int64(s.sink.Count())*int64(s.full.BlockSize()), int64(s.a.TotalSize))
+		have = min(int64(s.sink.Count())*int64(s.layout.blockSize()), int64(s.a.TotalSize))
 	}
 	e := Event{Kind: EventProgress, Bytes: have, Total: int64(s.a.TotalSize), Loss: float64(s.loss) / 1000,
 		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)}
