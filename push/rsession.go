@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -89,6 +88,9 @@ type suppressed struct {
 	at   time.Time
 	have byte
 }
+
+// readBatch is how many datagrams a session reader takes per system call.
+const readBatch = 64
 
 // maxSenderAddrs bounds the source addresses a session accepts data from.
 const maxSenderAddrs = 4
@@ -214,12 +216,12 @@ func (s *rsession) run(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 	wg.Add(2)
-	go func() { defer wg.Done(); s.readLoop(s.dataConn, s.onData) }()
-	go func() { defer wg.Done(); s.readLoop(s.fbConn, s.onFeedback) }()
+	go func() { defer wg.Done(); s.read(ctx, "data group", s.dataConn, s.onData, true) }()
+	go func() { defer wg.Done(); s.read(ctx, "feedback group", s.fbConn, s.onFeedback, true) }()
 	if uc, err := s.r.n.ListenUnicastData(s.sid); err == nil { // unicast fallback, SPEC §6.11
 		defer uc.Close() // runs before the cleanup above waits for the readers
 		wg.Add(1)
-		go func() { defer wg.Done(); s.readLoop(uc, s.onData) }()
+		go func() { defer wg.Done(); s.read(ctx, "unicast fallback", uc, s.onData, false) }()
 	}
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
 	every := s.r.cfg.StatusEvery
@@ -267,25 +269,30 @@ func (s *rsession) run(ctx context.Context) error {
 	}
 }
 
-func (s *rsession) readLoop(c multicast.Conn, handle func([]byte, netip.AddrPort)) {
-	msgs := make([]multicast.Message, 64)
-	for i := range msgs {
-		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
-	}
-	for {
-		n, err := c.ReadBatch(msgs)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
+// read feeds c's datagrams to handle, under mu, until ctx is done or c
+// is closed (multicast.ReadLoop backs off on transient errors). A socket
+// that keeps failing ends the session if it is one of the session's
+// groups (no data or no suppression could come in); the unicast
+// fallback only warns, since the groups may still deliver.
+func (s *rsession) read(ctx context.Context, what string, c multicast.Conn, handle func([]byte, netip.AddrPort), vital bool) {
+	err := multicast.ReadLoop(ctx, c, readBatch, protocol.MaxDatagram, func(b []byte, src netip.AddrPort) {
 		s.mu.Lock()
-		for _, m := range msgs[:n] {
-			handle(m.Buf[:m.N], m.Src)
-		}
+		handle(b, src)
 		s.mu.Unlock()
+	})
+	if err == nil {
+		return
 	}
+	if !vital {
+		s.r.n.Logger.Warn("push: unicast fallback reader stopped", "session", s.sid.String(), "err", err)
+		return
+	}
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = fmt.Errorf("reading the %s: %w", what, err)
+	}
+	s.mu.Unlock()
+	s.poke()
 }
 
 // statusLocked builds the next status and says whether the session is
