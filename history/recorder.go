@@ -66,9 +66,6 @@ func (r *Recorder) Record(e Entry) bool {
 // Dropped is how many entries were lost to a full queue or a failed write.
 func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
 
-// Written is how many entries reached the file.
-func (r *Recorder) Written() uint64 { return r.written.Load() }
-
 // Close writes what is queued, stops the writer and returns the first
 // write error, if any. Later calls return the same error.
 func (r *Recorder) Close() error {

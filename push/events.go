@@ -68,6 +68,10 @@ type ReceiverReport struct {
 	Loss     float64
 	Overflow float64
 	Reason   string // why it refused, failed or is partial; notes overload
+	// Path is "unicast" for a receiver served by unicast (SPEC §6.11),
+	// else "multicast"; UnicastBytes is what went to it that way.
+	Path         string
+	UnicastBytes int64
 }
 
 // Report is the outcome of a push.

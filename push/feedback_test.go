@@ -77,8 +77,10 @@ func TestHashFailureRepairBackoff(t *testing.T) {
 		s.onData(c, lab.src)
 	}
 	s.sentThrough = p.announce.Blocks
-	for i := range testPushK {
-		s.onData(forgeShard(p.keys, p.sid, 0, byte(i), testPushShard), lab.src)
+	lists, forged := senderSignedForgery(t, p, 0, testPushK)
+	s.auth = newShardBook() // only the sender's own signed junk still fails a block's hash (SPEC.md §6.5.1)
+	for _, d := range append(lists, forged...) {
+		s.onData(d, lab.src)
 	}
 	if s.badBlocks != 1 {
 		t.Fatalf("%d blocks failed their hash, want 1", s.badBlocks)

@@ -30,6 +30,7 @@ type testPush struct {
 	content  []byte
 	chunks   [][]byte // signed manifest chunks
 	shards   [][]byte // data shards of every block, then two parity each
+	lists    [][]byte // the sender's signed shard hash lists (SPEC.md §6.5.1)
 	name     string
 }
 
@@ -76,6 +77,11 @@ func newTestPush(t testing.TB) *testPush {
 		if err := code.Parity(data, code.K(), extra); err != nil {
 			t.Fatal(err)
 		}
+		lists, err := newShardLister(p.signer, p.sid, testPushShard).lists(code, uint32(b), 0, code.K()+len(extra), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.lists = append(p.lists, lists...)
 		for i, sh := range append(data, extra...) {
 			pkt := protocol.AppendDataHeader(nil, p.sid, uint32(b), byte(i))
 			nonce := protocol.DataNonce(uint32(b), byte(i))
@@ -125,6 +131,9 @@ func (l *rsessionLab) session(t testing.TB, p *testPush, dir string) *rsession {
 		t.Fatal(err)
 	}
 	s.keys = p.keys
+	for _, list := range p.lists { // the sender's hash lists arrive ahead of its shards
+		s.onData(list, l.src)
+	}
 	t.Cleanup(func() {
 		s.dataConn.Close()
 		s.fbConn.Close()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -51,8 +50,7 @@ type rsession struct {
 	chunks      int
 	hashes      [][protocol.HashLen]byte
 	sink        *sink
-	full        *fec.Code
-	last        *fec.Code
+	layout      layout // block count, codes and lengths (layout.go)
 	asm         map[uint32]*blockAsm
 	free        []*blockAsm
 	highest     int
@@ -75,6 +73,7 @@ type rsession struct {
 	loss                       uint16
 	badBlocks, dropped         int
 	rejected                   int          // data-group datagrams refused as forged or malformed
+	auth                       *shardBook   // signed shard hashes (shardauth.go)
 	senderAddrs                []netip.Addr // where the sender's signed packets came from
 	done                       bool
 }
@@ -89,6 +88,9 @@ type suppressed struct {
 	at   time.Time
 	have byte
 }
+
+// readBatch is how many datagrams a session reader takes per system call.
+const readBatch = 64
 
 // maxSenderAddrs bounds the source addresses a session accepts data from.
 const maxSenderAddrs = 4
@@ -105,7 +107,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
-		scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
 	s.heardFrom(src)
 	s.recipients = map[identity.KeyID]bool{}
 	s.hashFailed = map[uint32]hashFailure{}
@@ -122,15 +124,9 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 		s.dataConn.Close()
 		return nil, err
 	}
-	if s.full, err = fec.New(int(a.K), int(a.ShardSize)); err == nil {
-		s.last = s.full
-		if a.Blocks > 0 {
-			if bk := fec.BlockK(int64(a.TotalSize), int(a.K), int(a.ShardSize), int64(a.Blocks-1)); bk != int(a.K) {
-				s.last, err = fec.New(bk, int(a.ShardSize))
-			}
-		}
-	}
-	if err != nil {
+	// The announce's Blocks was checked against TotalSize, K and ShardSize
+	// when parsed (protocol.ParseAnnounce), so layout.blocks == a.Blocks.
+	if s.layout, err = newLayout(int64(a.TotalSize), int(a.K), int(a.ShardSize)); err != nil {
 		s.dataConn.Close()
 		s.fbConn.Close()
 		return nil, err
@@ -220,8 +216,13 @@ func (s *rsession) run(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 	wg.Add(2)
-	go func() { defer wg.Done(); s.readLoop(s.dataConn, s.onData) }()
-	go func() { defer wg.Done(); s.readLoop(s.fbConn, s.onFeedback) }()
+	go func() { defer wg.Done(); s.read(ctx, "data group", s.dataConn, s.onData, true) }()
+	go func() { defer wg.Done(); s.read(ctx, "feedback group", s.fbConn, s.onFeedback, true) }()
+	if uc, err := s.r.n.ListenUnicastData(s.sid); err == nil { // unicast fallback, SPEC §6.11
+		defer uc.Close() // runs before the cleanup above waits for the readers
+		wg.Add(1)
+		go func() { defer wg.Done(); s.read(ctx, "unicast fallback", uc, s.onData, false) }()
+	}
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
 	every := s.r.cfg.StatusEvery
 	completeSent := 0
@@ -268,25 +269,30 @@ func (s *rsession) run(ctx context.Context) error {
 	}
 }
 
-func (s *rsession) readLoop(c multicast.Conn, handle func([]byte, netip.AddrPort)) {
-	msgs := make([]multicast.Message, 64)
-	for i := range msgs {
-		msgs[i].Buf = make([]byte, protocol.MaxDatagram)
-	}
-	for {
-		n, err := c.ReadBatch(msgs)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
+// read feeds c's datagrams to handle, under mu, until ctx is done or c
+// is closed (multicast.ReadLoop backs off on transient errors). A socket
+// that keeps failing ends the session if it is one of the session's
+// groups (no data or no suppression could come in); the unicast
+// fallback only warns, since the groups may still deliver.
+func (s *rsession) read(ctx context.Context, what string, c multicast.Conn, handle func([]byte, netip.AddrPort), vital bool) {
+	err := multicast.ReadLoop(ctx, c, readBatch, protocol.MaxDatagram, func(b []byte, src netip.AddrPort) {
 		s.mu.Lock()
-		for _, m := range msgs[:n] {
-			handle(m.Buf[:m.N], m.Src)
-		}
+		handle(b, src)
 		s.mu.Unlock()
+	})
+	if err == nil {
+		return
 	}
+	if !vital {
+		s.r.n.Logger.Warn("push: unicast fallback reader stopped", "session", s.sid.String(), "err", err)
+		return
+	}
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = fmt.Errorf("reading the %s: %w", what, err)
+	}
+	s.mu.Unlock()
+	s.poke()
 }
 
 // statusLocked builds the next status and says whether the session is
@@ -378,7 +384,7 @@ func (s *rsession) progress() {
 	s.mu.Lock()
 	var have int64
 	if s.sink != nil {
-		have = min(int64(s.sink.Count())*int64(s.full.BlockSize()), int64(s.a.TotalSize))
+		have = min(int64(s.sink.Count())*int64(s.layout.blockSize()), int64(s.a.TotalSize))
 	}
 	e := Event{Kind: EventProgress, Bytes: have, Total: int64(s.a.TotalSize), Loss: float64(s.loss) / 1000,
 		Rejected: int64(s.rejected), Injected: int64(s.badBlocks)}

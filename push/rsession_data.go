@@ -26,6 +26,8 @@ func (s *rsession) onData(b []byte, src netip.AddrPort) {
 		s.onManifestChunk(b)
 	case protocol.TypeData:
 		s.onShard(b, src)
+	case protocol.TypeHashes:
+		s.onShardHashes(b) // shardauth_wire.go
 	}
 }
 
@@ -88,7 +90,7 @@ func (s *rsession) startData() {
 	}
 	contentID := sha256.Sum256(s.manifest)
 	s.content = contentID
-	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.full.BlockSize()) {
+	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.layout.blockSize()) {
 		// The same content from the same sender is already in place under
 		// another session id: never place it twice.
 		s.manifest = nil
@@ -101,7 +103,7 @@ func (s *rsession) startData() {
 			Name: "already received: the same content from the same sender is in place as " + strings.Join(names, ", ")})
 		return
 	}
-	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.full.BlockSize())
+	sk, err := openSink(s.r.cfg.Dir, m, contentID, s.layout.blockSize())
 	if err != nil {
 		s.err = err
 		return
@@ -124,22 +126,17 @@ func (s *rsession) reverify() int {
 	if s.sink.Count() == 0 {
 		return 0
 	}
-	buf := make([]byte, s.full.BlockSize())
+	buf := make([]byte, s.layout.blockSize())
 	for b := range int(s.a.Blocks) {
 		if !s.sink.Has(b) {
 			continue
 		}
-		n := s.blockLen(b)
+		n := s.layout.blockLen(b)
 		if s.sink.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != s.hashes[b] {
 			s.sink.Forget(b)
 		}
 	}
 	return s.sink.Count()
-}
-
-func (s *rsession) blockLen(b int) int {
-	bs := int64(s.full.BlockSize())
-	return int(min(bs, int64(s.a.TotalSize)-int64(b)*bs))
 }
 
 // onShard takes one data shard. Nothing about the session changes (no
@@ -169,6 +166,9 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		s.rejected++
 		return
 	}
+	if !s.shardSigned(d.Block, d.Shard, shard) { // shardauth_wire.go: before the decoder
+		return
+	}
 	s.lastData = time.Now()
 	s.highest = max(s.highest, blk)
 	ba := s.asm[d.Block]
@@ -192,10 +192,7 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 }
 
 func (s *rsession) newAsm(b int) *blockAsm {
-	code := s.full
-	if b == int(s.a.Blocks)-1 {
-		code = s.last
-	}
+	code := s.layout.code(b)
 	for i, f := range s.free {
 		if f.k == code.K() {
 			s.free = append(s.free[:i], s.free[i+1:]...)
@@ -219,7 +216,7 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	if err != nil {
 		return
 	}
-	data = data[:s.blockLen(b)]
+	data = data[:s.layout.blockLen(b)]
 	if sha256.Sum256(data) != s.hashes[b] {
 		s.badBlocks++
 		s.noteHashFailure(uint32(b), time.Now())

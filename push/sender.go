@@ -74,15 +74,14 @@ type SendConfig struct {
 	OnEvent func(Event)
 }
 
-func (c *SendConfig) defaults() error {
+// withDefaults returns c with its zero fields filled in; validate checks
+// what the caller chose.
+func (c SendConfig) withDefaults() SendConfig {
 	if c.K == 0 {
 		c.K = fec.DefaultK
 	}
 	if c.ShardSize == 0 {
 		c.ShardSize = fec.DefaultShardSize
-	}
-	if c.K < 1 || c.K > protocol.MaxK || c.ShardSize < protocol.MinShardSize || c.ShardSize > protocol.MaxShardSize {
-		return fmt.Errorf("push: k must be 1..%d and shard size %d..%d", protocol.MaxK, protocol.MinShardSize, protocol.MaxShardSize)
 	}
 	if c.MaxRate == 0 {
 		c.MaxRate = 1e9
@@ -95,6 +94,13 @@ func (c *SendConfig) defaults() error {
 	}
 	if c.OnEvent == nil {
 		c.OnEvent = func(Event) {}
+	}
+	return c
+}
+
+func (c SendConfig) validate() error {
+	if c.K < 1 || c.K > protocol.MaxK || c.ShardSize < protocol.MinShardSize || c.ShardSize > protocol.MaxShardSize {
+		return fmt.Errorf("push: k must be 1..%d and shard size %d..%d", protocol.MaxK, protocol.MinShardSize, protocol.MaxShardSize)
 	}
 	return nil
 }
@@ -119,7 +125,8 @@ var ErrOpenChannel = errors.New("push: on the open channel a push is readable by
 
 // Send runs one push to completion and returns the per-receiver report.
 func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
-	if err := cfg.defaults(); err != nil {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	s, err := newSender(ctx, cfg)
@@ -159,6 +166,7 @@ type sender struct {
 	lastTick time.Time
 
 	out          *shardOutput
+	lister       *shardLister // signs shard hash lists (shardauth.go)
 	repairs      *repairQueue
 	manifestNeed []uint32 // manifest chunks asked for again
 
@@ -185,6 +193,7 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 		return nil, err
 	}
 	s.keys = newSessionKeys(s.secret)
+	s.lister = newShardLister(s.n.Signer, s.sid, cfg.ShardSize)
 	if s.layout, err = newLayout(s.src.Size(), cfg.K, cfg.ShardSize); err != nil {
 		return nil, err
 	}
@@ -210,7 +219,8 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.out = newShardOutput(conn, netip.AddrPortFrom(dataGroup, s.n.Control.Port()), s.layout)
+	data := netip.AddrPortFrom(dataGroup, s.n.Control.Port())
+	s.out = newShardOutput(newUnicastMirror(conn, s.n, data), data, s.layout) // unicast fallback, unicast.go
 	s.table = newReceiverTable(cfg, pol, s.layout.blocks)
 	s.repairs = newRepairQueue()
 	s.rc = newRateController(cfg.Rate, cfg.MaxRate)
@@ -379,6 +389,7 @@ func (s *sender) report() *Report {
 		r.Waited = now.Sub(s.start)
 	}
 	r.Receivers, r.Completed = s.table.receiverReports(now, s.dataStartOr(now))
+	annotatePaths(s.out.conn, r.Receivers)
 	return r
 }
 

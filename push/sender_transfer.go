@@ -150,6 +150,9 @@ func (s *sender) sendWindow(ctx context.Context, from, to int) (int, error) {
 	parity := s.parity
 	most := s.layout.full.K() + parity
 	sent := 0
+	if err := s.windowShardLists(ctx, from, to, parity, shards[:]); err != nil { // shardauth_wire.go: signed hashes first
+		return sent, err
+	}
 	for idx := 0; idx < most; idx++ {
 		for b := from; b < to; b++ {
 			if idx >= s.layout.blockK(b)+parity {
@@ -187,6 +190,9 @@ func (s *sender) serviceRepairs(ctx context.Context, budget int) (int, error) {
 		}
 		d, err := s.block(b)
 		if err != nil {
+			return sent, err
+		}
+		if err := s.sendShardLists(ctx, b, int(s.out.nextIdx[b]), count, d); err != nil { // shardauth_wire.go
 			return sent, err
 		}
 		for range count {
@@ -237,6 +243,9 @@ func (s *sender) finish(ctx context.Context) error {
 				cursor++
 				d, err := s.block(b)
 				if err != nil {
+					return err
+				}
+				if err := s.sendShardLists(ctx, b, int(s.out.nextIdx[b]), 1, d); err != nil { // shardauth_wire.go
 					return err
 				}
 				if err := s.queueShard(ctx, b, int(s.out.nextIdx[b]), d); err != nil {

@@ -181,3 +181,26 @@ func FuzzShardList(f *testing.F) {
 		}
 	})
 }
+
+// senderSignedForgery returns n shards of block b with valid tags and
+// junk contents, and a hash list for them signed by p's sender: what a
+// sender whose shards disagree with its own manifest sends. It is the one
+// way left for a block to fail its manifest hash.
+func senderSignedForgery(t testing.TB, p *testPush, b uint32, n int) (lists, shards [][]byte) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(b), 99))
+	var hashes []byte
+	for i := range n {
+		junk := make([]byte, testPushShard)
+		for j := range junk {
+			junk[j] = byte(rng.Uint32())
+		}
+		h := hashShard(junk)
+		hashes = append(hashes, h[:]...)
+		pkt := protocol.AppendDataHeader(nil, p.sid, b, byte(i))
+		nonce := protocol.DataNonce(b, byte(i))
+		shards = append(shards, p.keys.data.Seal(pkt, nonce[:], junk, pkt[:protocol.DataHeaderLen]))
+	}
+	list, _ := p.signer.Append(nil, protocol.ShardHashes{Session: p.sid, Block: b, First: 0, Hashes: hashes})
+	return [][]byte{list}, shards
+}

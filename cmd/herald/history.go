@@ -149,5 +149,7 @@ func openHistory(n *node.Node) *history.Recorder {
 func closeHistory(c *cli.Context, rec *history.Recorder) {
 	if err := rec.Close(); err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warning: history not saved: %v\n", err)
+	} else if n := rec.Dropped(); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %d messages were shown but not saved to history (it could not keep up)\n", n)
 	}
 }

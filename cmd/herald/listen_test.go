@@ -262,7 +262,7 @@ func TestFormatEntry(t *testing.T) {
 		{"private out", history.Entry{Time: at, Kind: "private", Outgoing: true, Sender: "me", PeerName: "al", Peer: "PF", Text: "psst"},
 			"09:14:03 private to al (PF): psst"},
 		{"escapes and bidi made inert", history.Entry{Time: at, Kind: "chat", Channel: "x", Sender: "e\x1b[2Jvil", Fingerprint: "FP", Trust: "seen", Text: "a\x1b[31mb\u202ec\x07"},
-			"09:14:03 #x e\uFFFD[2Jvil (FP, seen): a\uFFFD[31mb\uFFFDc\uFFFD"},
+			"09:14:03 #x e\\x1b[2Jvil (lookalike) (FP, seen): a\\x1b[31mb\\u202ec\\x07"},
 		{"multi-line indented", history.Entry{Time: at, Kind: "chat", Channel: "x", Sender: "s", Fingerprint: "FP", Trust: "seen", Text: "one\ntwo"},
 			"09:14:03 #x s (FP, seen): one\n    two"},
 	}

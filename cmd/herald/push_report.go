@@ -119,6 +119,9 @@ func printReport(out io.Writer, s pushSummary) {
 		if rr.Reason != "" {
 			status += " (" + rr.Reason + ")"
 		}
+		if rr.Path == "unicast" {
+			status += " by unicast" // it does not hear multicast (SPEC §6.11)
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.1f%%\n", termui.OrDash(safeName(rr.Name)), rr.Fingerprint, safeLine(status), receiverTime(rr), rr.Loss*100)
 	}
 	w.Flush()
@@ -171,6 +174,7 @@ type receiverJSON struct {
 	Seconds     float64 `json:"seconds"`
 	Loss        float64 `json:"loss"`
 	Reason      string  `json:"reason"`
+	Path        string  `json:"path"` // "multicast", or "unicast" (SPEC §6.11)
 }
 
 // reportJSON is the last line of `herald push --json`.
@@ -213,7 +217,7 @@ func printReportJSON(out io.Writer, s pushSummary, err error) {
 	now := jsonTime(time.Now())
 	for _, rr := range r.Receivers {
 		writeJSON(out, receiverJSON{Event: "receiver", Time: now, Session: r.Session, Name: rr.Name, Fingerprint: rr.Fingerprint,
-			Status: rr.Status, Percent: rr.Percent, Seconds: rr.Elapsed.Seconds(), Loss: rr.Loss, Reason: rr.Reason})
+			Status: rr.Status, Percent: rr.Percent, Seconds: rr.Elapsed.Seconds(), Loss: rr.Loss, Reason: rr.Reason, Path: rr.Path})
 	}
 	writeJSON(out, reportJSON{Event: "report", Time: now, Session: r.Session, Outcome: s.outcome(err), Bytes: r.Bytes, SentBytes: s.sent,
 		Seconds: (r.Waited + r.Elapsed).Seconds(), DataSeconds: s.dataElapsed.Seconds(), RateBps: s.rate(), WireBytes: r.WireBytes,

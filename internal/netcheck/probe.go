@@ -125,7 +125,7 @@ func judgeProbe(detail string, mc, uc pathReport) Result {
 	case !mc.got && !uc.got:
 		return fail(check, "is herald running on that host (herald listen), and is UDP 4772 open in both firewalls?", "%s", detail)
 	case reach(mc) < 0.5:
-		return fail(check, "multicast does not reach that host: run herald doctor there (firewall, IGMP snooping); on Wi-Fi use a cable or the access point's multicast-to-unicast; messages fall back to unicast, pushes do not", "%s", detail)
+		return fail(check, "multicast does not reach that host: run herald doctor there (firewall, IGMP snooping); on Wi-Fi use a cable or the access point's multicast-to-unicast; meanwhile herald serves it by unicast if it asks (see deaf-peer)", "%s", detail)
 	case reach(mc) < 0.95 || (uc.got && reach(uc) < 0.95):
 		return warn(check, "a lossy path: Wi-Fi basic rate, a policer or a busy link; push with a lower --rate, FEC repairs the rest", "%s", detail)
 	}
