@@ -47,14 +47,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// withDefaults returns cfg with zero fields filled in, or an error naming
-// the first field out of range.
-func (cfg Config) withDefaults() (Config, error) {
+// withDefaults returns cfg with its zero fields filled in (the one
+// convention for configs in herald: withDefaults fills, validate checks).
+func (cfg Config) withDefaults() Config {
 	if cfg.TTL == 0 {
 		cfg.TTL = DefaultTTL
-	}
-	if cfg.TTL < 0 || cfg.TTL > maxTTL {
-		return cfg, fmt.Errorf("%w: TTL %d outside 1..%d", ErrInvalidConfig, cfg.TTL, maxTTL)
 	}
 	if cfg.RecvBuffer == 0 {
 		cfg.RecvBuffer = DefaultRecvBuffer
@@ -65,5 +62,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return cfg, nil
+	return cfg
+}
+
+// validate names the first field out of range.
+func (cfg Config) validate() error {
+	if cfg.TTL < 1 || cfg.TTL > maxTTL {
+		return fmt.Errorf("%w: TTL %d outside 1..%d", ErrInvalidConfig, cfg.TTL, maxTTL)
+	}
+	return nil
 }

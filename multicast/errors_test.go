@@ -81,7 +81,8 @@ func TestConfigDefaults(t *testing.T) {
 		{Config{TTL: 256}, 0, true},
 		{Config{TTL: -1}, 0, true},
 	} {
-		got, err := tc.in.withDefaults()
+		got := tc.in.withDefaults()
+		err := got.validate()
 		if (err != nil) != tc.wantErr || (!tc.wantErr && got.TTL != tc.wantTTL) {
 			t.Errorf("withDefaults(%+v) = TTL %d, err %v", tc.in, got.TTL, err)
 			continue

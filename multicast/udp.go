@@ -21,8 +21,8 @@ type UDPNetwork struct {
 // NewUDP checks cfg and that an interface to join on exists now, so a bad
 // --iface fails at start-up rather than at the first Listen.
 func NewUDP(cfg Config) (Network, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if _, err := planInterfaces(cfg.Iface); err != nil {

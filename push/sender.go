@@ -74,15 +74,14 @@ type SendConfig struct {
 	OnEvent func(Event)
 }
 
-func (c *SendConfig) defaults() error {
+// withDefaults returns c with its zero fields filled in; validate checks
+// what the caller chose.
+func (c SendConfig) withDefaults() SendConfig {
 	if c.K == 0 {
 		c.K = fec.DefaultK
 	}
 	if c.ShardSize == 0 {
 		c.ShardSize = fec.DefaultShardSize
-	}
-	if c.K < 1 || c.K > protocol.MaxK || c.ShardSize < protocol.MinShardSize || c.ShardSize > protocol.MaxShardSize {
-		return fmt.Errorf("push: k must be 1..%d and shard size %d..%d", protocol.MaxK, protocol.MinShardSize, protocol.MaxShardSize)
 	}
 	if c.MaxRate == 0 {
 		c.MaxRate = 1e9
@@ -95,6 +94,13 @@ func (c *SendConfig) defaults() error {
 	}
 	if c.OnEvent == nil {
 		c.OnEvent = func(Event) {}
+	}
+	return c
+}
+
+func (c SendConfig) validate() error {
+	if c.K < 1 || c.K > protocol.MaxK || c.ShardSize < protocol.MinShardSize || c.ShardSize > protocol.MaxShardSize {
+		return fmt.Errorf("push: k must be 1..%d and shard size %d..%d", protocol.MaxK, protocol.MinShardSize, protocol.MaxShardSize)
 	}
 	return nil
 }
@@ -119,7 +125,8 @@ var ErrOpenChannel = errors.New("push: on the open channel a push is readable by
 
 // Send runs one push to completion and returns the per-receiver report.
 func Send(ctx context.Context, cfg SendConfig) (*Report, error) {
-	if err := cfg.defaults(); err != nil {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	s, err := newSender(ctx, cfg)

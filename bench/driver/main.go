@@ -116,7 +116,8 @@ func run() error {
 	}
 	heraldBin, heraldSkip := findHerald(ctx, o.herald, binDir)
 
-	tools, notes, err := selectTools(o.toolList, heraldBin, heraldSkip)
+	paths := toolPaths{blast: blastBin, herald: heraldBin, heraldSkip: heraldSkip, channel: &benchChannel{}}
+	tools, notes, err := selectTools(o.toolList, heraldSkip)
 	if err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func run() error {
 	if err := writeJSONLine(jsonl, header); err != nil {
 		return err
 	}
-	e := env{blastBin: blastBin, herald: heraldBin, work: work, logRoot: logRoot, jsonl: jsonl}
+	e := env{toolPaths: paths, work: work, logRoot: logRoot, jsonl: jsonl}
 	rec := runRecord{path: jsonlPath, header: header}
 	heraldSelected := slices.ContainsFunc(tools, func(t toolSpec) bool { return t.name == "herald" })
 
@@ -171,7 +172,7 @@ func run() error {
 	}()
 	if runErr == nil && ctx.Err() == nil && (o.latency || o.mode == "full" && heraldSelected) {
 		var lat []latencyResult
-		lat, runErr = runLatency(ctx, latencyEnv{herald: heraldBin, heraldSkip: heraldSkip, blast: blastBin, work: work,
+		lat, runErr = runLatency(ctx, latencyEnv{toolPaths: paths, work: work,
 			logRoot: logRoot, jsonl: jsonl, mode: mode})
 		rec.latency = lat
 	}
@@ -211,8 +212,9 @@ const ceilingRuns = 2
 
 // env is what stays the same across scenarios.
 type env struct {
-	blastBin, herald, work, logRoot string
-	jsonl                           io.Writer
+	toolPaths
+	work, logRoot string
+	jsonl         io.Writer
 }
 
 // runScenario builds one lab, measures the ceiling if p says so, then runs
@@ -227,7 +229,7 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 	if err := ensureFile(src, sc.fileBytes()); err != nil {
 		return nil, err
 	}
-	renv := runEnv{sc: sc, lab: lab, src: src, blastBin: e.blastBin, herald: e.herald, timeout: int(sc.timeout() / time.Second)}
+	renv := runEnv{toolPaths: e.toolPaths, sc: sc, lab: lab, src: src, timeout: int(sc.timeout() / time.Second)}
 	scDir := fmt.Sprintf("%drx-%spm%s%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"),
 		map[bool]string{true: "burst"}[sc.Burst], map[bool]string{true: "-starved"}[sc.Starved], sc.RateMbit, sc.FileMB)
 	label := func(r *result, repeat int) {
@@ -245,7 +247,7 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 			return nil, err
 		}
 		for i := range ceilingRuns {
-			c := runOnce(ctx, renv, allTools("", "")[0], filepath.Join(e.work, "run"), filepath.Join(e.logRoot, scDir, fmt.Sprintf("ceiling-%d", i+1)))
+			c := runOnce(ctx, renv, allTools("")[0], filepath.Join(e.work, "run"), filepath.Join(e.logRoot, scDir, fmt.Sprintf("ceiling-%d", i+1)))
 			if c.OK && (!ceiling.OK || c.GoodputMbit > ceiling.GoodputMbit) || i == 0 {
 				ceiling = c
 			}
@@ -313,8 +315,8 @@ func setLoss(lab *netlab.Lab, sc scenario) error {
 	return nil
 }
 
-func selectTools(list, heraldBin, heraldSkip string) ([]toolSpec, []string, error) {
-	all := allTools(heraldBin, heraldSkip)
+func selectTools(list, heraldSkip string) ([]toolSpec, []string, error) {
+	all := allTools(heraldSkip)
 	var picked []toolSpec
 	var notes []string
 	for _, name := range strings.Split(list, ",") {

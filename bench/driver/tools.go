@@ -50,14 +50,23 @@ type toolSpec struct {
 	prepare func(env runEnv, home string) error
 }
 
+// toolPaths is where the driver's own programs are, found once per driver
+// run and passed down to everything that starts them.
+type toolPaths struct {
+	blast      string // bench/cmd/blast
+	herald     string // "" when heraldSkip says why herald cannot run
+	heraldSkip string
+	// channel is the bench channel every herald host joins.
+	channel *benchChannel
+}
+
 // runEnv is what a tool needs to build its command lines.
 type runEnv struct {
-	sc       scenario
-	lab      *netlab.Lab
-	src      string // source file
-	blastBin string
-	herald   string
-	timeout  int // seconds, for the tools' own start/receive timeouts
+	toolPaths
+	sc      scenario
+	lab     *netlab.Lab
+	src     string // source file
+	timeout int    // seconds, for the tools' own start/receive timeouts
 }
 
 // outputPath is where receiver dir gets the file: every tool keeps the base
@@ -72,18 +81,18 @@ func uftpClientID(a netip.Addr) string {
 	return fmt.Sprintf("0x%02X%02X%02X%02X", b[0], b[1], b[2], b[3])
 }
 
-func allTools(herald, heraldSkip string) []toolSpec {
+func allTools(heraldSkip string) []toolSpec {
 	return []toolSpec{
 		{
 			name:      "raw",
 			blast:     true,
 			readyLine: "ready",
 			receiver: func(env runEnv, i int, dir, scratch string) []string {
-				return []string{env.blastBin, "recv", "-group", blastGroup, "-iface", netlab.HostIface,
+				return []string{env.blast, "recv", "-group", blastGroup, "-iface", netlab.HostIface,
 					"-timeout", fmt.Sprintf("%ds", env.timeout), "-idle", "3s"}
 			},
 			sender: func(env runEnv) []string {
-				return []string{env.blastBin, "send", "-group", blastGroup, "-iface", netlab.HostIface,
+				return []string{env.blast, "send", "-group", blastGroup, "-iface", netlab.HostIface,
 					"-bytes", fmt.Sprint(env.sc.fileBytes())}
 			},
 		},
@@ -115,15 +124,19 @@ func heraldTool(name, skip string, rateArgs func(scenario) []string) toolSpec {
 	}
 }
 
-// heraldJoinCode is the bench channel every herald host joins, so pushes
-// run encrypted as users run them (made once per driver run).
-var heraldJoinCode string
+// benchChannel is the bench channel every herald host joins, so pushes run
+// encrypted as users run them. Its join code is made by the first join of a
+// driver run; joins run one at a time.
+type benchChannel struct {
+	joinCode string
+}
 
 // heraldJoin joins the bench channel in home (HOME of a host; herald's
 // home is its config dir) before the timed run.
 func heraldJoin(env runEnv, home string) error {
 	heraldHome := filepath.Join(home, ".config", "herald")
-	if heraldJoinCode == "" {
+	bench := env.channel
+	if bench.joinCode == "" {
 		tmp, err := os.MkdirTemp("", "herald-bench-channel-")
 		if err != nil {
 			return err
@@ -135,10 +148,10 @@ func heraldJoin(env runEnv, home string) error {
 		}
 		for _, f := range strings.Fields(string(out)) {
 			if strings.HasPrefix(f, "bench-") {
-				heraldJoinCode = f
+				bench.joinCode = f
 			}
 		}
-		if heraldJoinCode == "" {
+		if bench.joinCode == "" {
 			return fmt.Errorf("no join code in %q", out)
 		}
 	}
@@ -150,7 +163,7 @@ func heraldJoin(env runEnv, home string) error {
 	if name == "home" {
 		name = filepath.Base(filepath.Dir(home))
 	}
-	if out, err := exec.Command(env.herald, "--home", heraldHome, "--name", name, "channel", "join", heraldJoinCode).CombinedOutput(); err != nil {
+	if out, err := exec.Command(env.herald, "--home", heraldHome, "--name", name, "channel", "join", bench.joinCode).CombinedOutput(); err != nil {
 		return fmt.Errorf("herald channel join: %v: %s", err, out)
 	}
 	return nil

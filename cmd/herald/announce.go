@@ -44,26 +44,46 @@ Examples:
 	}
 }
 
-func runAnnounce(c *cli.Context) error {
+// announceOptions is everything `herald announce` was asked to do.
+type announceOptions struct {
+	Channel string
+	Text    string
+	High    bool // --priority high
+	Retain  time.Duration
+	JSON    bool
+}
+
+func announceOptionsFrom(c *cli.Context) (announceOptions, error) {
+	o := announceOptions{Channel: c.String("channel"), Retain: c.Duration("retain"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 1, "TEXT or - (standard input)"); err != nil {
-		return err
+		return o, err
 	}
-	var high bool
 	switch c.String("priority") {
 	case "normal":
 	case "high":
-		high = true
+		o.High = true
 	default:
-		return usageErrorf("--priority %q: want normal or high", c.String("priority"))
+		return o, usageErrorf("--priority %q: want normal or high", c.String("priority"))
 	}
-	if c.Duration("retain") < 0 {
-		return usageErrorf("--retain must not be negative")
+	if o.Retain < 0 {
+		return o, usageErrorf("--retain must not be negative")
 	}
-	text, err := messageText(c, c.Args().First())
+	var err error
+	o.Text, err = messageText(c, c.Args().First())
+	return o, err
+}
+
+func runAnnounce(c *cli.Context) error {
+	o, err := announceOptionsFrom(c)
 	if err != nil {
 		return err
 	}
-	n, ch, err := openNodeOnChannel(c)
+	text, high := o.Text, o.High
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	ch, err := pickChannel(n, o.Channel)
 	if err != nil {
 		return err
 	}
@@ -80,11 +100,11 @@ func runAnnounce(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if ch.IsOpen() && !jsonOutput(c) {
+	if ch.IsOpen() && !o.JSON {
 		fmt.Fprintln(c.App.ErrWriter, "note: "+openChannelNote)
 	}
-	post := message.Post{Channel: ch, Text: text, Announce: true, Priority: high, Retain: c.Duration("retain")}
-	if post.Retain > 0 && !jsonOutput(c) {
+	post := message.Post{Channel: ch, Text: text, Announce: true, Priority: high, Retain: o.Retain}
+	if post.Retain > 0 && !o.JSON {
 		fmt.Fprintf(c.App.ErrWriter, "re-sending for %v; Ctrl-C stops early (the announcement is already out)\n", post.Retain)
 	}
 	var id protocol.MessageID
@@ -100,7 +120,7 @@ func runAnnounce(c *cli.Context) error {
 	e.Priority = high
 	rec.Record(e)
 	closeHistory(c, rec)
-	if jsonOutput(c) {
+	if o.JSON {
 		ev := announcedJSON{Event: "announced", Time: jsonTime(time.Now()), ID: hex.EncodeToString(id[:]), Channel: ch.Name}
 		if at := sentAt.Load(); at != nil {
 			ev.Sent = jsonTime(*at)

@@ -82,3 +82,9 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
+
+// withNetwork returns ctx for a run of the CLI on network (a MemNet host)
+// instead of real UDP.
+func withNetwork(ctx context.Context, network multicast.Network) context.Context {
+	return context.WithValue(ctx, runEnvKey{}, &runEnv{network: network})
+}

@@ -20,11 +20,6 @@ type runEnv struct {
 
 type runEnvKey struct{}
 
-// withNetwork returns ctx for a run on network (a MemNet host).
-func withNetwork(ctx context.Context, network multicast.Network) context.Context {
-	return context.WithValue(ctx, runEnvKey{}, &runEnv{network: network})
-}
-
 // withRunEnv gives ctx a runEnv unless it has one.
 func withRunEnv(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(runEnvKey{}).(*runEnv); ok {

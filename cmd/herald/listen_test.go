@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -286,14 +285,4 @@ func TestReportRejections(t *testing.T) {
 	if got := b.String(); got != "refused packets: 1 bad signature, 2 wrong key, 3 changed key\n" {
 		t.Fatalf("got %q", got)
 	}
-}
-
-// jsonOf is a test shorthand for one JSON object.
-func jsonOf(t *testing.T, line string) map[string]any {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal([]byte(line), &v); err != nil {
-		t.Fatalf("not JSON: %q", line)
-	}
-	return v
 }

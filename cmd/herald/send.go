@@ -44,27 +44,45 @@ Examples:
 	}
 }
 
-func runSend(c *cli.Context) error {
+// sendOptions is everything `herald send` was asked to do, read from
+// its flags and argument in one place.
+type sendOptions struct {
+	To      string
+	Text    string
+	Timeout time.Duration
+	Wait    time.Duration
+	JSON    bool
+}
+
+func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
+	o := sendOptions{To: c.String("to"), Timeout: c.Duration("timeout"), Wait: c.Duration("wait"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 1, "TEXT or - (standard input)"); err != nil {
-		return err
+		return o, err
 	}
-	if c.String("to") == "" {
-		return usageErrorf("--to PEER is required: herald send --to NAME|FINGERPRINT TEXT")
+	if o.To == "" {
+		return o, usageErrorf("--to PEER is required: herald send --to NAME|FINGERPRINT TEXT")
 	}
-	if c.Duration("timeout") <= 0 || c.Duration("wait") < 0 {
-		return usageErrorf("--timeout must be positive and --wait not negative")
+	if o.Timeout <= 0 || o.Wait < 0 {
+		return o, usageErrorf("--timeout must be positive and --wait not negative")
 	}
-	text, err := messageText(c, c.Args().First())
+	var err error
+	o.Text, err = messageText(c, c.Args().First())
+	return o, err
+}
+
+func runSend(c *cli.Context) error {
+	o, err := sendOptionsFrom(c)
 	if err != nil {
 		return err
 	}
+	text := o.Text
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
 	pres := presence.New(n, 0)
 	eng, err := message.New(message.Config{Node: n, Peers: pres, Channels: []identity.Channel{},
-		IgnorePrivate: true, ReceiptTimeout: c.Duration("timeout"), BeforeRound: beaconBeforeRound(n)})
+		IgnorePrivate: true, ReceiptTimeout: o.Timeout, BeforeRound: beaconBeforeRound(n)})
 	if err != nil {
 		return err
 	}
@@ -72,7 +90,7 @@ func runSend(c *cli.Context) error {
 	var id protocol.MessageID
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		return group.Run(ctx, pres.Run, eng.Run, func(ctx context.Context) error {
-			peers, err := resolvePeers(ctx, n, []string{c.String("to")}, c.Duration("wait"))
+			peers, err := resolvePeers(ctx, n, []string{o.To}, o.Wait)
 			if err != nil {
 				return err
 			}
@@ -83,7 +101,7 @@ func runSend(c *cli.Context) error {
 	})
 	if errors.Is(err, message.ErrNoReceipt) {
 		return withExit(exitTimeout, fmt.Errorf("no receipt from %s (%s) within %v; is 'herald listen' or 'herald chat' running there?",
-			safeText(to.Name), to.Fingerprint, c.Duration("timeout")))
+			safeName(to.Name), to.Fingerprint, o.Timeout))
 	}
 	if err != nil {
 		return err
@@ -93,7 +111,7 @@ func runSend(c *cli.Context) error {
 	e.Peer, e.PeerName = to.Fingerprint, to.Name
 	rec.Record(e)
 	closeHistory(c, rec)
-	if jsonOutput(c) {
+	if o.JSON {
 		return writeJSON(c.App.Writer, deliveredJSON{Event: "delivered", Time: jsonTime(time.Now()), ID: e.ID, To: to.Name, Fingerprint: to.Fingerprint})
 	}
 	fmt.Fprintf(c.App.Writer, "delivered to %s (%s)\n", safeName(to.Name), to.Fingerprint)
