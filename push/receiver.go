@@ -374,7 +374,10 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	go func() {
 		defer r.wg.Done()
 		err := s.run(ctx)
-		results <- err
+		select { // run's deferred cancel frees this send if nobody reads results any more
+		case results <- err:
+		case <-ctx.Done():
+		}
 	}()
 }
 
