@@ -98,7 +98,7 @@ func Receive(ctx context.Context, cfg ReceiveConfig) error {
 	if err != nil {
 		return err
 	}
-	r.cleanStale(time.Now())
+	r.cleanStale(time.Now()) // wall time: staging is aged by file modification times
 	return r.run(ctx)
 }
 
@@ -180,7 +180,7 @@ func (r *receiver) reap() {
 		delete(r.sessions, key)
 		if err := s.failure(); err != nil {
 			r.makeRoom(key.sender)
-			r.offers[key] = &offer{sender: key.sender, announce: s.a, seen: time.Now(), refused: true, reason: reasonFor(err)}
+			r.offers[key] = &offer{sender: key.sender, announce: s.a, seen: r.n.Now(), refused: true, reason: reasonFor(err)}
 		}
 	}
 }
@@ -206,10 +206,10 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 		return
 	}
 	if o := r.offers[key]; o != nil {
-		if !o.refused || time.Since(o.seen) <= time.Second {
+		if !o.refused || r.n.Now().Sub(o.seen) <= time.Second {
 			return
 		}
-		o.seen = time.Now()
+		o.seen = r.n.Now()
 		if !r.mayRetry(o) {
 			r.refuse(a.Session, o.reason) // remind the sender
 			return
@@ -217,14 +217,14 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 		delete(r.offers, key) // what refused it changed: admit it afresh
 	}
 	r.makeRoom(p.Sender)
-	o := &offer{sender: p.Sender, announce: a, seen: time.Now()}
+	o := &offer{sender: p.Sender, announce: a, seen: r.n.Now()}
 	r.offers[key] = o
 	fp := identity.Fingerprint(p.Sender[:])
 	name, _, trusted := r.n.SenderTrust(p.Sender[:])
-	r.cfg.OnEvent(Event{Kind: EventOffered, Session: a.Session.String(), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: time.Now()})
+	r.cfg.OnEvent(Event{Kind: EventOffered, Session: a.Session.String(), Sender: fp, Name: name, Total: int64(a.TotalSize), Time: r.n.Now()})
 	if reason, err := r.admit(p.Sender, trusted, a); err != nil {
 		o.refused, o.reason = true, reason
-		r.cfg.OnEvent(Event{Kind: EventRefused, Session: a.Session.String(), Sender: fp, Name: name, Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventRefused, Session: a.Session.String(), Sender: fp, Name: name, Err: err, Time: r.n.Now()})
 		r.refuse(a.Session, reason)
 	}
 }
@@ -288,7 +288,7 @@ func (r *receiver) makeRoom(sender [32]byte) {
 	var seenMine, seenAny, seenRefused time.Time
 	mine := 0
 	for k, o := range r.offers {
-		if time.Since(o.seen) > 30*time.Second {
+		if r.n.Now().Sub(o.seen) > 30*time.Second {
 			delete(r.offers, k)
 			continue
 		}
@@ -324,7 +324,7 @@ func (r *receiver) refuse(sid protocol.SessionID, reason byte) {
 // or completed before). Such answers reply to announces anyone can send,
 // so at most maxRefusalsPerSec go out.
 func (r *receiver) answer(st protocol.Status) {
-	if now := time.Now(); now.Sub(r.refuseSecond) >= time.Second {
+	if now := r.n.Now(); now.Sub(r.refuseSecond) >= time.Second {
 		r.refuseSecond, r.refusals = now, 0
 	}
 	if r.refusals >= maxRefusalsPerSec {
@@ -358,7 +358,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 		o.tried |= 1 << g.Index
 		if bits.OnesCount64(o.tried) >= int(o.announce.Grants) { // every grant seen, none for us
 			o.refused, o.reason = true, protocol.ReasonNoKey
-			r.cfg.OnEvent(Event{Kind: EventRefused, Session: g.Session.String(), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: time.Now()})
+			r.cfg.OnEvent(Event{Kind: EventRefused, Session: g.Session.String(), Sender: identity.Fingerprint(p.Sender[:]), Err: err, Time: r.n.Now()})
 			r.refuse(g.Session, protocol.ReasonNoKey)
 		}
 		return
@@ -366,7 +366,7 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	delete(r.offers, key)
 	s, err := newRSession(r, o, sessKey, p.Src.Addr(), g)
 	if err != nil {
-		r.cfg.OnEvent(Event{Kind: EventFailed, Session: g.Session.String(), Err: err, Time: time.Now()})
+		r.cfg.OnEvent(Event{Kind: EventFailed, Session: g.Session.String(), Err: err, Time: r.n.Now()})
 		return
 	}
 	r.sessions[key] = s
@@ -374,7 +374,10 @@ func (r *receiver) onGrant(ctx context.Context, p node.Packet, results chan<- er
 	go func() {
 		defer r.wg.Done()
 		err := s.run(ctx)
-		results <- err
+		select { // run's deferred cancel frees this send if nobody reads results any more
+		case results <- err:
+		case <-ctx.Done():
+		}
 	}()
 }
 

@@ -105,13 +105,13 @@ const maxRecipientIDs = 4096
 func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol.GrantView) (*rsession, error) {
 	a := o.announce
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
-		keys: newSessionKeys(key), start: time.Now(), manifest: make([]byte, a.ManifestLen),
+		keys: newSessionKeys(key), start: r.n.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
-		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: time.Now(), lastData: time.Now(), highest: -1}
+		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: r.n.Now(), lastData: r.n.Now(), highest: -1}
 	s.heardFrom(src)
 	s.recipients = map[identity.KeyID]bool{}
 	s.hashFailed = map[uint32]hashFailure{}
-	s.failBudget = newTokenBucket(failNacksPerSec, failNacksBurst, time.Now())
+	s.failBudget = newTokenBucket(failNacksPerSec, failNacksBurst, r.n.Now())
 	s.noteRecipients(g)
 	dataGroup, fbGroup := protocol.SessionGroups(r.n.Control.Addr(), a.Session)
 	port := r.n.Control.Port()
@@ -137,7 +137,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 func (s *rsession) emit(e Event) {
 	e.Session = s.sid.String()
 	e.Sender = s.senderFP
-	e.Time = time.Now()
+	e.Time = s.r.n.Now()
 	s.r.cfg.OnEvent(e)
 }
 
@@ -176,7 +176,7 @@ func (s *rsession) fromSender(src netip.AddrPort) bool {
 // once instead of after the idle timeout.
 func (s *rsession) heard(sent uint32) {
 	s.mu.Lock()
-	s.lastHeard = time.Now()
+	s.lastHeard = s.r.n.Now()
 	passOver := sent == s.a.Blocks && s.sentThrough < sent
 	s.sentThrough = max(s.sentThrough, sent)
 	s.mu.Unlock()
@@ -226,6 +226,8 @@ func (s *rsession) run(ctx context.Context) error {
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
 	every := s.r.cfg.StatusEvery
 	completeSent := 0
+	// Wall time: saving state and progress lines pace real disk and
+	// terminal writes, whatever the node's clock says.
 	lastProgress := time.Now()
 	lastSave := time.Now()
 	s.poke() // register at once
@@ -312,7 +314,7 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	if s.endReason == protocol.EndAborted || s.endReason == protocol.EndComplete {
 		return st, errors.New("the sender stopped before this receiver had everything; verified blocks are kept, push again to resume"), false
 	}
-	if time.Since(s.lastHeard) > s.r.cfg.SenderTimeout && time.Since(s.lastData) > s.r.cfg.SenderTimeout {
+	if now := s.r.n.Now(); now.Sub(s.lastHeard) > s.r.cfg.SenderTimeout && now.Sub(s.lastData) > s.r.cfg.SenderTimeout {
 		return st, fmt.Errorf("sender silent for %v; verified blocks are kept, push again to resume", s.r.cfg.SenderTimeout), false
 	}
 	if s.intervalRecv+s.intervalGaps > 0 {
@@ -347,7 +349,7 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 // holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
 	limit := max(s.highest-2*interleave, int(s.sentThrough))
-	now := time.Now()
+	now := s.r.n.Now()
 	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
 		if s.sink.Has(b) || !s.mayNackFailed(uint32(b), now) {
 			continue

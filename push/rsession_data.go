@@ -62,7 +62,7 @@ func (s *rsession) onManifestChunk(b []byte) {
 	}
 	s.chunkHave[c.Index] = true
 	s.chunks++
-	s.lastData = time.Now()
+	s.lastData = s.r.n.Now()
 	if s.chunks == len(s.chunkHave) {
 		s.startData()
 	}
@@ -96,7 +96,7 @@ func (s *rsession) startData() {
 		s.manifest = nil
 		s.phase, s.paths = phaseDone, names
 		s.r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(contentID[:]),
-			Dir: s.r.absDir, Names: names, At: time.Now()})
+			Dir: s.r.absDir, Names: names, At: time.Now()}) // wall time: the log is aged against it (completed.go)
 		s.poke()
 		// No Paths: nothing was placed, so no --exec hook runs again.
 		s.emit(Event{Kind: EventComplete, Bytes: int64(s.a.TotalSize), Total: int64(s.a.TotalSize),
@@ -169,7 +169,7 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 	if !s.shardSigned(d.Block, d.Shard, shard) { // shardauth_wire.go: before the decoder
 		return
 	}
-	s.lastData = time.Now()
+	s.lastData = s.r.n.Now()
 	s.highest = max(s.highest, blk)
 	ba := s.asm[d.Block]
 	if ba == nil {
@@ -219,7 +219,7 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	data = data[:s.layout.blockLen(b)]
 	if sha256.Sum256(data) != s.hashes[b] {
 		s.badBlocks++
-		s.noteHashFailure(uint32(b), time.Now())
+		s.noteHashFailure(uint32(b), s.r.n.Now())
 		return
 	}
 	delete(s.hashFailed, uint32(b))
@@ -246,7 +246,7 @@ func (s *rsession) maybeComplete() {
 	}
 	s.phase, s.paths = phaseDone, paths
 	if err := r.received.add(receivedPush{Sender: hexKey(s.sender), Session: s.sid.String(), Content: hex.EncodeToString(s.content[:]),
-		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil {
+		Dir: r.absDir, Names: paths, Backups: backups, At: time.Now()}); err != nil { // wall time, as above
 		r.n.Logger.Warn("push: received log not saved; an announce still running may be received again", "err", err)
 	}
 	s.poke()
@@ -271,7 +271,7 @@ func (s *rsession) onFeedback(b []byte, src netip.AddrPort) {
 	if s.r.n.Replay.CheckFrom(p.Sender, src.Addr().Unmap(), p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
-	now := time.Now()
+	now := s.r.n.Now()
 	for i := range v.NackCount() {
 		n := v.Nack(i)
 		if n.Block >= s.a.Blocks || len(s.suppress) >= 4096 {
