@@ -133,7 +133,7 @@ func TestOfferTableBounded(t *testing.T) {
 			if c.trusted {
 				cfg.From = append(cfg.From, pubs...)
 			}
-			cfg.defaults()
+			cfg = cfg.withDefaults()
 			r, err := newReceiver(cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -49,7 +49,8 @@ type ReceiveConfig struct {
 	OnEvent func(Event)
 }
 
-func (c *ReceiveConfig) defaults() {
+// withDefaults returns c with its zero fields filled in.
+func (c ReceiveConfig) withDefaults() ReceiveConfig {
 	if c.MaxSessions == 0 {
 		c.MaxSessions = defaultMaxSessions
 	}
@@ -68,6 +69,7 @@ func (c *ReceiveConfig) defaults() {
 	if c.OnEvent == nil {
 		c.OnEvent = func(Event) {}
 	}
+	return c
 }
 
 // ErrSessionFailed is returned by Receive with Once when the push failed.
@@ -103,7 +105,7 @@ func Receive(ctx context.Context, cfg ReceiveConfig) error {
 }
 
 func newReceiver(cfg ReceiveConfig) (*receiver, error) {
-	cfg.defaults()
+	cfg = cfg.withDefaults()
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("push: target dir: %w", err)
