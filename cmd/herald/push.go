@@ -153,8 +153,7 @@ func runPush(c *cli.Context) error {
 					return err
 				}
 			}
-			stopWaiting := showWaiting(ctx, events, cfg, o.Wait)
-			defer stopWaiting()
+			showWaiting(events, cfg, o.Wait)
 			report, err = push.Send(ctx, cfg)
 			return err
 		})

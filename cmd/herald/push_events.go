@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"sync"
 
 	"github.com/herald-lan/herald/internal/termui"
 	"github.com/herald-lan/herald/push"
@@ -25,13 +24,14 @@ type jsonEvent struct {
 	Rejected int64    `json:"rejected,omitempty"`
 	Injected int64    `json:"injected,omitempty"`
 	Paths    []string `json:"paths,omitempty"`
+	Missing  []string `json:"missing,omitempty"`
 	Error    string   `json:"error,omitempty"`
 }
 
 func jsonEventOf(e push.Event) jsonEvent {
 	j := jsonEvent{Event: e.Kind.String(), Time: jsonTime(e.Time), Session: e.Session, Sender: e.Sender,
 		Name: e.Name, Bytes: e.Bytes, Total: e.Total, RateBps: e.Rate, Loss: e.Loss, Repair: e.Repair, Paths: e.Paths,
-		Rejected: e.Rejected, Injected: e.Injected}
+		Rejected: e.Rejected, Injected: e.Injected, Missing: e.Missing}
 	if e.Err != nil {
 		j.Error = e.Err.Error()
 	}
@@ -39,41 +39,21 @@ func jsonEventOf(e push.Event) jsonEvent {
 }
 
 // eventPrinter shows the events of push or receive, as text or JSON
-// lines, and remembers what the waiting notes need: who joined, and
-// whether the data started. Safe for concurrent use: the receiving
-// engine emits events from several sessions at once.
+// lines. Safe for concurrent use: the receiving engine emits events from
+// several sessions at once.
 type eventPrinter struct {
 	out  io.Writer // locked: JSON lines never interleave
 	view *termui.Progress
 	json bool
-
-	mu      sync.Mutex
-	joined  map[string]string // receiver fingerprint -> name (push side)
-	started chan struct{}     // closed at the first progress event: the data began
-	isStart bool
 }
 
 func newEventPrinter(w io.Writer, asJSON, sender bool) *eventPrinter {
 	out := &lockedWriter{w: w}
-	return &eventPrinter{out: out, view: termui.NewProgress(out, termui.TerminalOf(w), sender), json: asJSON,
-		joined: map[string]string{}, started: make(chan struct{})}
+	return &eventPrinter{out: out, view: termui.NewProgress(out, termui.TerminalOf(w), sender), json: asJSON}
 }
 
 // event is the engines' OnEvent.
 func (p *eventPrinter) event(e push.Event) {
-	p.mu.Lock()
-	switch e.Kind {
-	case push.EventProgress:
-		if e.Name == "" && !p.isStart {
-			p.isStart = true
-			close(p.started)
-		}
-	case push.EventJoined:
-		if e.Sender != "" {
-			p.joined[e.Sender] = e.Name
-		}
-	}
-	p.mu.Unlock()
 	if p.json {
 		writeJSON(p.out, jsonEventOf(e))
 		return
@@ -90,14 +70,3 @@ func (p *eventPrinter) note(s string) {
 
 // done ends the progress display.
 func (p *eventPrinter) done() { p.view.Done() }
-
-// joinedSet is a copy of the receivers that joined so far.
-func (p *eventPrinter) joinedSet() map[string]string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]string, len(p.joined))
-	for k, v := range p.joined {
-		out[k] = v
-	}
-	return out
-}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -18,62 +17,16 @@ import (
 	"github.com/herald-lan/herald/push"
 )
 
-// waitingEvery is how often push says who it is still waiting for.
-const waitingEvery = 2 * time.Second
-
-// showWaiting tells a person, until the data starts, what the push waits
-// for: how many receivers joined, who is missing, and what --wait does.
-// The returned stop ends it and waits for its goroutine.
-func showWaiting(ctx context.Context, events *eventPrinter, cfg push.SendConfig, wait time.Duration) (stop func()) {
-	if events.json {
-		return func() {}
-	}
+// showWaiting says what the push waits for and what --wait does; the
+// engine then says every few seconds who is still missing
+// (push.EventWaiting).
+func showWaiting(events *eventPrinter, cfg push.SendConfig, wait time.Duration) {
 	want := max(len(cfg.Recipients), cfg.MinReceivers)
 	if want == 0 {
 		events.note(fmt.Sprintf("waiting up to %v (--wait) for receivers to join", wait))
-	} else {
-		events.note(fmt.Sprintf("waiting up to %v (--wait) for %d receiver(s); then the push starts with those that joined", wait, want))
+		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		deadline := time.Now().Add(wait)
-		tick := time.NewTicker(waitingEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-events.started:
-				return
-			case now := <-tick.C:
-				joined := events.joinedSet()
-				if now.After(deadline) || len(joined) >= max(want, 1) {
-					return // the push is about to start
-				}
-				events.note(waitingLine(joined, cfg, want, deadline.Sub(now)))
-			}
-		}
-	})
-	return func() { cancel(); wg.Wait() }
-}
-
-// waitingLine is "waiting: 1 of 3 joined; missing stu-s2, stu-s3 (6s left of --wait)".
-func waitingLine(joined map[string]string, cfg push.SendConfig, want int, left time.Duration) string {
-	var missing []string
-	for _, r := range cfg.Recipients {
-		if _, ok := joined[r.Fingerprint]; !ok {
-			missing = append(missing, r.Name)
-		}
-	}
-	left = left.Round(time.Second)
-	switch {
-	case len(missing) > 0:
-		return fmt.Sprintf("waiting: %d of %d joined; missing %s (%v left of --wait)", len(joined), want, strings.Join(missing, ", "), left)
-	case want > len(joined):
-		return fmt.Sprintf("waiting: %d of %d joined; %d more needed (%v left of --wait)", len(joined), want, want-len(joined), left)
-	}
-	return fmt.Sprintf("waiting: %d joined (%v left of --wait)", len(joined), left)
+	events.note(fmt.Sprintf("waiting up to %v (--wait) for %d receiver(s); then the push starts with those that joined", wait, want))
 }
 
 // pushSummary is what the end of a push reports.

@@ -72,6 +72,8 @@ func (v *Progress) Event(e push.Event) {
 		v.sessions[e.Session] = v.now()
 		v.mu.Unlock()
 		v.Line("receiving " + HumanBytes(e.Total))
+	case push.EventWaiting:
+		v.Line(WaitingLine(e))
 	case push.EventComplete:
 		paths := make([]string, len(e.Paths))
 		for i, p := range e.Paths {
@@ -84,6 +86,19 @@ func (v *Progress) Event(e push.Event) {
 	case push.EventFailed:
 		v.Line("failed: " + textsafe.Line(fmt.Sprint(e.Err)) + ForgedNote(e))
 	}
+}
+
+// WaitingLine is "waiting: 1 of 3 joined; missing stu-s2, stu-s3" (or
+// "2 more needed" when the missing have no names: --min-receivers).
+func WaitingLine(e push.Event) string {
+	missing := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		missing[i] = textsafe.Name(m)
+	}
+	if len(missing) > 0 {
+		return fmt.Sprintf("waiting: %d of %d joined; missing %s", e.Bytes, e.Total, strings.Join(missing, ", "))
+	}
+	return fmt.Sprintf("waiting: %d of %d joined; %d more needed", e.Bytes, e.Total, max(e.Total-e.Bytes, 0))
 }
 
 // ForgedNote says, when anything was, how many datagrams a receiver

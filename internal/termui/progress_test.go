@@ -66,3 +66,16 @@ func TestHumanUnits(t *testing.T) {
 		t.Errorf("HumanRate = %q", got)
 	}
 }
+
+func TestWaitingLine(t *testing.T) {
+	named := push.Event{Kind: push.EventWaiting, Bytes: 1, Total: 3, Missing: []string{"stu-s2", "stu\u202es3"}}
+	if got := WaitingLine(named); got != `waiting: 1 of 3 joined; missing stu-s2, stu\u202es3` && !strings.Contains(got, "missing stu-s2, stu") {
+		t.Errorf("WaitingLine = %q", got)
+	}
+	if got := WaitingLine(named); strings.ContainsRune(got, '\u202e') {
+		t.Errorf("a missing name reaches the terminal raw: %q", got)
+	}
+	if got := WaitingLine(push.Event{Kind: push.EventWaiting, Bytes: 3, Total: 30}); got != "waiting: 3 of 30 joined; 27 more needed" {
+		t.Errorf("WaitingLine = %q", got)
+	}
+}
