@@ -90,7 +90,7 @@ func (s *rsession) startData() {
 	}
 	contentID := sha256.Sum256(s.manifest)
 	s.content = contentID
-	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.layout.blockSize()) {
+	if names, ok := s.r.received.sameContent(s.sender, contentID, s.r.absDir); ok && placedMatches(s.r.cfg.Dir, m, names, s.layout) {
 		// The same content from the same sender is already in place under
 		// another session id: never place it twice.
 		s.manifest = nil

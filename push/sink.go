@@ -378,7 +378,9 @@ func (s *sink) Close() error {
 // placedMatches reports whether the files of m are in dir as placed by an
 // earlier push under names (its top-level names, unrenamed) with every
 // block matching the manifest's hash: then the push is already here.
-func placedMatches(dir string, m *protocol.Manifest, names []string, blockSize int) bool {
+// l is the push's layout; m was parsed against the same announce, so its
+// files sum to l.total and it has l.blocks hashes.
+func placedMatches(dir string, m *protocol.Manifest, names []string, l layout) bool {
 	tops := map[string]bool{}
 	for _, f := range m.Files {
 		top, _, _ := strings.Cut(f.Path, "/")
@@ -396,7 +398,7 @@ func placedMatches(dir string, m *protocol.Manifest, names []string, blockSize i
 	if err != nil {
 		return false
 	}
-	s := &sink{root: root, staging: ".", files: m.Files, bsize: int64(blockSize), open: map[int]*os.File{}, readOnly: true}
+	s := &sink{root: root, staging: ".", files: m.Files, bsize: int64(l.blockSize()), open: map[int]*os.File{}, readOnly: true}
 	defer s.Close()
 	for _, f := range m.Files {
 		st, err := root.Lstat(f.Path)
@@ -409,10 +411,13 @@ func placedMatches(dir string, m *protocol.Manifest, names []string, blockSize i
 		s.start = append(s.start, s.total)
 		s.total += int64(f.Size)
 	}
-	buf := make([]byte, blockSize)
+	if s.total != l.total || len(m.Hashes) != l.blocks {
+		return false
+	}
+	buf := make([]byte, l.blockSize())
 	for b, want := range m.Hashes {
-		n := int(min(int64(blockSize), s.total-int64(b)*int64(blockSize)))
-		if n <= 0 || s.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != want {
+		n := l.blockLen(b)
+		if s.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != want {
 			return false
 		}
 	}
