@@ -27,6 +27,17 @@ const (
 // runs on the reading goroutine and must not retain b: it is reused by
 // the next read.
 func ReadLoop(ctx context.Context, conn Conn, batch, bufSize int, handle func(b []byte, src netip.AddrPort)) error {
+	return ReadBatches(ctx, conn, batch, bufSize, func(ms []Message) {
+		for i := range ms {
+			handle(ms[i].Buf[:ms[i].N], ms[i].Src)
+		}
+	})
+}
+
+// ReadBatches is ReadLoop with one call per batch read, for an owner that
+// takes a lock once per batch rather than once per datagram. handle must
+// not retain ms or their buffers.
+func ReadBatches(ctx context.Context, conn Conn, batch, bufSize int, handle func(ms []Message)) error {
 	batch = max(batch, 1)
 	slab := make([]byte, batch*bufSize)
 	ms := make([]Message, batch)
@@ -38,8 +49,8 @@ func ReadLoop(ctx context.Context, conn Conn, batch, bufSize int, handle func(b 
 	backoff, failures := readBackoffMin, 0
 	for {
 		n, err := conn.ReadBatch(ms)
-		for i := range n {
-			handle(ms[i].Buf[:ms[i].N], ms[i].Src)
+		if n > 0 {
+			handle(ms[:n])
 		}
 		switch {
 		case err == nil:

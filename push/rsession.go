@@ -277,9 +277,13 @@ func (s *rsession) run(ctx context.Context) error {
 // groups (no data or no suppression could come in); the unicast
 // fallback only warns, since the groups may still deliver.
 func (s *rsession) read(ctx context.Context, what string, c multicast.Conn, handle func([]byte, netip.AddrPort), vital bool) {
-	err := multicast.ReadLoop(ctx, c, readBatch, protocol.MaxDatagram, func(b []byte, src netip.AddrPort) {
+	// One lock per batch, not per datagram: the reader must keep up with
+	// the socket, or its own queue overflows.
+	err := multicast.ReadBatches(ctx, c, readBatch, protocol.MaxDatagram, func(ms []multicast.Message) {
 		s.mu.Lock()
-		handle(b, src)
+		for i := range ms {
+			handle(ms[i].Buf[:ms[i].N], ms[i].Src)
+		}
 		s.mu.Unlock()
 	})
 	if err == nil {
