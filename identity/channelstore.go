@@ -228,6 +228,15 @@ func (s *ChannelStore) Add(c Channel) error {
 
 // Remove leaves the named channel and saves.
 func (s *ChannelStore) Remove(name string) error {
+	return s.updateJoined(name, func(cur []Channel, i int) ([]Channel, error) {
+		return slices.Delete(cur, i, i+1), nil
+	})
+}
+
+// updateJoined runs change under the store's update with the index of
+// the joined channel name (any case) in cur, or fails with
+// ErrUnknownChannel when none is joined under that name.
+func (s *ChannelStore) updateJoined(name string, change func(cur []Channel, i int) ([]Channel, error)) error {
 	name, err := NormalizeChannelName(name)
 	if err != nil {
 		return err
@@ -237,7 +246,7 @@ func (s *ChannelStore) Remove(name string) error {
 		if i < 0 {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
 		}
-		return slices.Delete(cur, i, i+1), nil
+		return change(cur, i)
 	})
 }
 
@@ -253,29 +262,22 @@ func (s *ChannelStore) RemoveOwner(name, fp string) error {
 }
 
 func (s *ChannelStore) changeOwners(name, fp string, add bool) error {
-	name, err := NormalizeChannelName(name)
+	fp, err := ParseFingerprint(fp)
 	if err != nil {
 		return err
 	}
-	if fp, err = ParseFingerprint(fp); err != nil {
-		return err
-	}
-	return s.update(func(cur []Channel) ([]Channel, error) {
-		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
-		}
+	return s.updateJoined(name, func(cur []Channel, i int) ([]Channel, error) {
 		owners := slices.Clone(cur[i].Owners)
 		j := slices.Index(owners, fp)
 		switch {
 		case add && j >= 0:
 			return cur, nil
 		case add && len(owners) >= MaxOwners:
-			return nil, fmt.Errorf("identity: channel %q already has %d owners", name, MaxOwners)
+			return nil, fmt.Errorf("identity: channel %q already has %d owners", cur[i].Name, MaxOwners)
 		case add:
 			owners = append(owners, fp)
 		case j < 0:
-			return nil, fmt.Errorf("%w: %s is not an owner of %q", ErrUnknownPeer, fp, name)
+			return nil, fmt.Errorf("%w: %s is not an owner of %q", ErrUnknownPeer, fp, cur[i].Name)
 		default:
 			owners = slices.Delete(owners, j, j+1)
 		}
@@ -347,15 +349,7 @@ func (s *ChannelStore) Default() Channel {
 // Default finds it: `herald channel new` makes the channel it creates the
 // one push, announce and chat use when no channel is named.
 func (s *ChannelStore) MakeDefault(name string) error {
-	name, err := NormalizeChannelName(name)
-	if err != nil {
-		return err
-	}
-	return s.update(func(cur []Channel) ([]Channel, error) {
-		i := slices.IndexFunc(cur, func(o Channel) bool { return o.Name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownChannel, name)
-		}
+	return s.updateJoined(name, func(cur []Channel, i int) ([]Channel, error) {
 		c := cur[i]
 		return append([]Channel{c}, slices.Delete(cur, i, i+1)...), nil
 	})
