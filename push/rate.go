@@ -9,16 +9,18 @@ import (
 // Rate control constants (SPEC.md §6.7). One block, so the algorithm's
 // knobs are read together.
 const (
-	rateStart     = 100e6 // bit/s before the first report: any wired LAN carries it
-	rateMin       = 1e6   // bit/s; correlated congestion never cuts below this
-	rateFloorMin  = 10e6  // bit/s; the floor is never below this
-	rateFloorPart = 0.5   // floor: this share of the highest rate that ran clean
-	rateTick      = 100 * time.Millisecond
-	rateWarmup    = 150 * time.Millisecond // first reports describe intervals before data flowed
-	rateHold      = 250 * time.Millisecond // after a change, reports still describe the old rate
-	rateSlowStart = 1.25                   // growth per tick until the first cut (like TCP's slow start)
-	rateGrow      = 1.03                   // growth per tick after it: ~1.3x a second
-	rateCut       = 0.85                   // a cut is at least this deep
+	rateStart      = 100e6 // bit/s before the first report: any wired LAN carries it
+	rateMin        = 1e6   // bit/s; correlated congestion never cuts below this
+	rateFloorMin   = 10e6  // bit/s; the floor is never below this
+	rateFloorPart  = 0.5   // floor: this share of the highest rate that ran clean
+	rateTick       = 100 * time.Millisecond
+	rateWarmup     = 150 * time.Millisecond // first reports describe intervals before data flowed
+	rateHold       = 250 * time.Millisecond // after a change, reports still describe the old rate
+	rateStartup    = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
+	rateReturn     = 1.25                   // after a cut: growth per tick back toward the rate known to get through
+	rateReturnPart = 0.95                   // ... up to this share of it; probing goes on from there
+	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
+	rateCut        = 0.85                   // a cut is at least this deep
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
 	excessSevere    = 0.15 // one interval this far above the baseline is congestion at once
@@ -80,6 +82,10 @@ type rateController interface {
 	rate() float64
 	// baseline is a receiver's steady (path) loss, 0..1, and whether it has one.
 	baseline(peer int) (float64, bool)
+	// observeQueue takes, at each status, the datagrams written so far
+	// and those the receiver counted (received or lost); true means its
+	// queue is deep enough to call update before the tick ends.
+	observeQueue(peer int, now time.Time, written, counted uint64) bool
 }
 
 // fixedRate is --rate R. It still learns baselines: parity uses them.
@@ -97,8 +103,9 @@ func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ 
 	return f.bps
 }
 
-func (f *fixedRate) rate() float64                     { return f.bps }
-func (f *fixedRate) baseline(peer int) (float64, bool) { return f.paths.get(peer) }
+func (f *fixedRate) rate() float64                                    { return f.bps }
+func (f *fixedRate) observeQueue(int, time.Time, uint64, uint64) bool { return false }
+func (f *fixedRate) baseline(peer int) (float64, bool)                { return f.paths.get(peer) }
 
 // pathLoss is each receiver's baseline: the loss it sees when the rate is
 // not the cause, an exponentially weighted mean of its uncongested
@@ -136,24 +143,35 @@ func (p pathLoss) observe(peer int, loss float64, calm bool) {
 //   - a receiver whose own socket overflows is overloaded: the rate drops
 //     by what it dropped, but a minority never takes it below the floor
 //     (rateFloorPart of the highest rate that ran clean);
+//   - a queue between the sender and the median receiver (queueMeter)
+//     means a bottleneck's buffer is filling: the rate drops below what
+//     arrives until it drains;
 //   - writes blocked most of an interval mean the sender's own link is
 //     full: the rate is set to what was written.
 //
-// Otherwise the rate grows by rateSlowStart per tick until the first cut
-// and by rateGrow after it, up to its ceiling.
+// Otherwise the rate doubles per tick until the first sign of a full
+// pipe (startup); after it, it returns quickly to the last rate known to
+// get through (delivered) and probes above it, faster the longer no
+// signal comes.
 type autoRate struct {
-	bps      float64
-	ceiling  float64
-	start    time.Time // first update with data
-	last     time.Time // last update that counted
-	held     time.Time // no change before this
-	clean    float64   // highest rate of an interval with no signal at all
-	cut      bool      // a cut happened: grow gently from now on
-	pending  bool      // the previous interval was congested (not severe)
-	queued   bool      // the previous interval showed a queue building
-	arrivals []float64 // scratch
-	paths    pathLoss
-	excesses []float64 // scratch
+	bps       float64
+	ceiling   float64
+	start     time.Time // first update with data
+	last      time.Time // last update that counted
+	held      time.Time // no change before this
+	clean     float64   // highest rate of an interval with no signal at all
+	delivered float64   // bit/s the median receiver took in, as of the last signal or clean tick
+	probes    int       // clean ticks in a row at or above delivered
+	cut       bool      // startup is over: return and probe from now on
+	pending   bool      // the previous interval was congested (not severe)
+	queued    bool      // the previous interval showed arrivals behind writes
+	urgent    bool      // a status showed a queue: act before the tick ends
+	perDgram  float64   // mean datagram size written, bytes (last known)
+	arrivals  []float64 // scratch
+	took      windowMax // bit/s the median receiver took in, recently
+	paths     pathLoss
+	queue     queueMeter
+	excesses  []float64 // scratch
 }
 
 func newRateController(fixed, ceiling float64) rateController {
@@ -172,12 +190,42 @@ func (a *autoRate) floor() float64 {
 	return min(max(rateFloorMin, rateFloorPart*max(a.clean, rateStart)), a.ceiling)
 }
 
+// observeQueue records a receiver's count against what was written when
+// its status came; it says whether that receiver's queue is already deep
+// enough that the rate should be looked at before the tick ends.
+func (a *autoRate) observeQueue(peer int, now time.Time, written, counted uint64) bool {
+	a.queue.observe(peer, now, written, counted)
+	d, ok := a.queue.depth(peer, now)
+	if !ok || a.perDgram <= 0 || now.Before(a.held) {
+		return false
+	}
+	if float64(d) < a.drainRate()*queueDelayMax.Seconds() {
+		return false
+	}
+	a.urgent = true
+	return true
+}
+
+// drainRate is how fast a queue drains, in datagrams a second: at what
+// the receivers took in lately, or the rate sent when that is unknown.
+func (a *autoRate) drainRate() float64 {
+	bps := a.bps
+	if took := a.took.max(); took > 0 {
+		bps = min(bps, took)
+	}
+	return bps / 8 / max(a.perDgram, 1)
+}
+
 func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, room int) float64 {
-	if now.Sub(a.last) < rateTick {
+	if now.Sub(a.last) < rateTick && !a.urgent {
 		return a.bps
 	}
+	a.urgent = false
 	interval := now.Sub(a.last)
 	a.last = now
+	if sent.perDatagram > 0 {
+		a.perDgram = sent.perDatagram
+	}
 	if a.start.IsZero() {
 		a.start = now
 		return a.bps
@@ -185,8 +233,8 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	if now.Sub(a.start) < rateWarmup {
 		return a.bps
 	}
-	// Per receiver: is its loss above its own baseline, and is its socket
-	// overflowing?
+	// Per receiver: is its loss above its own baseline, is its socket
+	// overflowing, and how much did it take in?
 	a.excesses, a.arrivals = a.excesses[:0], a.arrivals[:0]
 	voters, rising, severe, overloaded := 0, 0, 0, 0
 	worstOverflow := 0.0
@@ -196,11 +244,14 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			continue
 		}
 		voters++
-		if s.arrivalRate > 0 {
-			a.arrivals = append(a.arrivals, s.arrivalRate)
-		}
 		loss := s.lossShare()
 		base, known := a.paths.get(s.peer)
+		if s.arrivalRate > 0 {
+			// What reached it and was read, the path's own loss put back:
+			// that loss is after the bottleneck, so the bottleneck carried it.
+			took := float64(s.received) / float64(n) / (1 - min(base, 0.5))
+			a.arrivals = append(a.arrivals, s.arrivalRate*min(took, 1))
+		}
 		excess := 0.0
 		if known {
 			noise := excessSigmas * math.Sqrt(max(base, 1.0/float64(n))*(1-base)/float64(n))
@@ -221,15 +272,21 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			worstOverflow = max(worstOverflow, o)
 		}
 	}
-	// A queue building on the way (a slow link with a deep buffer) shows
-	// as receivers accounting for fewer shards than are written, a second
-	// before the buffer overflows into loss.
-	arrival, queued := 0.0, false
-	if len(a.arrivals) > 0 && sent.rate > 0 && sent.perDatagram > 0 {
+	// What the median receiver took in, in bit/s (0 when unknown): the
+	// most of the last second or two (rateWindow lags a rate that just
+	// rose), never more than is sent now.
+	delivered := 0.0
+	if len(a.arrivals) > 0 && a.perDgram > 0 {
 		slices.Sort(a.arrivals)
-		arrival = a.arrivals[(len(a.arrivals)-1)/2]
-		queued = arrival < queueRatio*sent.rate
+		a.took.add(now, a.arrivals[(len(a.arrivals)-1)/2]*a.perDgram*8)
+		delivered = min(a.took.max(), a.bps)
 	}
+	// A queue on the way: the median receiver's depth (queueMeter), or,
+	// without one, receivers accounting for fewer shards than are written
+	// over rateWindow, twice in a row.
+	depthDelay, depthKnown := a.queue.delay(samples, now, a.drainRate())
+	queued := !depthKnown && delivered > 0 && sent.rate > 0 && delivered < queueRatio*sent.rate*a.perDgram*8
+	deep := depthKnown && depthDelay > queueDelayMax
 	if now.Before(a.held) {
 		a.queued = false
 		return a.bps
@@ -238,28 +295,35 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	// completed, the laggards left are still a minority and cannot drive
 	// the rate down for the room (repair catches them up at the floor).
 	need := max(1, int(math.Ceil(congestedPart*float64(max(voters, room)))))
+	lowest := rateMin
+	if voters < need { // the laggards left after the others completed: not below the floor
+		lowest = min(a.floor(), a.bps)
+	}
 	switch {
 	case voters > 0 && (severe >= need || rising >= need && a.pending):
 		slices.Sort(a.excesses)
 		through := a.bps * (1 - a.excesses[len(a.excesses)/2])
-		a.cutTo(now, max(min(a.bps*rateCut, through), rateMin))
+		if delivered > 0 { // after an overshoot: what arrived, not a blind cut
+			through = min(through, delivered)
+		}
+		a.cutTo(now, max(min(a.bps*rateCut, through), rateMin), delivered)
 		a.pending = false
 	case voters > 0 && rising >= need:
 		a.pending = true // one noisy interval is not congestion
 		return a.bps
 	case overloaded >= need:
-		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), rateMin))
+		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), rateMin), delivered)
 	case overloaded > 0:
-		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)))
+		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)), delivered)
+	case deep && delivered > 0:
+		// Drain what is queued over about queueDrainTime.
+		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
+		a.cutTo(now, max(drain*delivered, lowest), delivered)
 	case queued && a.queued: // twice in a row: one late status is not a queue
-		lowest := rateMin
-		if voters < need { // the laggards left after the others completed: not below the floor
-			lowest = min(a.floor(), a.bps)
-		}
-		a.cutTo(now, max(queueDrain*arrival*sent.perDatagram*8, lowest))
+		a.cutTo(now, max(queueDrain*delivered, lowest), delivered)
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		through := float64(sent.bytes) * 8 / interval.Seconds()
-		a.cutTo(now, max(min(a.bps, through), rateMin))
+		a.cutTo(now, max(min(a.bps, through), rateMin), through)
 	case voters == 0:
 		// No receiver said anything new this tick (statuses come every
 		// ~100 ms, later from a busy receiver): growing blind is how a
@@ -267,19 +331,43 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	default:
 		a.pending = false
 		a.clean = max(a.clean, a.bps)
-		grow := rateSlowStart
-		if a.cut {
-			grow = rateGrow
-		}
-		a.bps = min(a.bps*grow, a.ceiling)
+		a.grow(delivered, depthKnown && depthDelay > queueDelayMax/2)
 	}
 	a.queued = queued
 	return a.bps
 }
 
-// cutTo lowers the rate and holds it there until reports describe it.
-func (a *autoRate) cutTo(now time.Time, bps float64) {
+// grow raises the rate after a tick with no signal. In startup it
+// doubles, until a queue starts to show; after it, it returns to the
+// last rate known to get through within a tick or two (like CUBIC's
+// return to W_max), then probes above it, gently at first and faster the
+// longer the ticks stay clean.
+func (a *autoRate) grow(delivered float64, filling bool) {
+	a.delivered = max(a.delivered, min(delivered, a.bps))
+	switch {
+	case !a.cut && filling:
+		a.cut = true // the pipe is about full: probe from here
+		a.probes = 0
+	case !a.cut:
+		a.bps = min(a.bps*rateStartup, a.ceiling)
+		return
+	}
+	if back := rateReturnPart * a.delivered; a.bps < back {
+		a.bps = min(a.bps*rateReturn, back, a.ceiling)
+		return
+	}
+	a.probes++
+	a.bps = min(a.bps*min(1+rateProbe*float64(a.probes), rateReturn), a.ceiling)
+}
+
+// cutTo lowers the rate and holds it there until reports describe it;
+// delivered (what arrived, 0 when unknown) becomes the rate to return to.
+func (a *autoRate) cutTo(now time.Time, bps, delivered float64) {
 	if bps < a.bps {
-		a.bps, a.cut, a.held = bps, true, now.Add(rateHold)
+		if delivered <= 0 {
+			delivered = bps
+		}
+		a.delivered = max(bps, min(delivered, a.bps))
+		a.bps, a.cut, a.held, a.probes = bps, true, now.Add(rateHold), 0
 	}
 }

@@ -232,34 +232,6 @@ func TestRateFloorAtStart(t *testing.T) {
 	}
 }
 
-// A link with a deep buffer delays loss by a second: receivers accounting
-// for fewer shards than are written is the earlier sign, and the rate
-// settles near what gets through instead of overshooting into loss.
-func TestRateFollowsArrivalsOnABufferedLink(t *testing.T) {
-	rc := newRateController(0, 1e9)
-	now := time.Unix(0, 0)
-	const link, size = 100e6, 1300.0
-	var peak float64
-	rates := []float64{rateStart, rateStart}
-	for range 60 {
-		now = now.Add(rateTick)
-		rate := rc.rate()
-		rates = append(rates, rate)
-		// Over the last rateWindow: what was written, and what arrived
-		// (the rest waits in the queue), both in datagrams per second.
-		written := (rates[len(rates)-1] + rates[len(rates)-2]) / 2 / 8 / size
-		arrived := min(written, link/8/size)
-		shards := uint32(min(rate, link) * rateTick.Seconds() / 8 / size)
-		rc.update(now, sendSample{bytes: int64(rate * rateTick.Seconds() / 8), rate: written, perDatagram: size},
-			[]rateSample{{peer: 0, received: shards, arrivalRate: arrived}}, 1)
-		peak = max(peak, rc.rate())
-	}
-	if got := rc.rate(); got > 1.3*link || got < 0.85*link || peak > 3*link {
-		t.Errorf("buffered 100 Mbit/s link: rate %.0f Mbit/s (peak %.0f), want it near the link", got/1e6, peak/1e6)
-	}
-	t.Logf("buffered 100 Mbit/s link: rate settles at %.0f Mbit/s, peak %.0f", rc.rate()/1e6, peak/1e6)
-}
-
 // A laggard left alone whose statuses fall behind what is written (its
 // own queue) is still one of the room: the queue rule does not take the
 // rate below the floor for it either.

@@ -2,9 +2,10 @@ package push
 
 import "time"
 
-// rateWindow is how far back arrival and send rates are measured: several
-// status periods (100 ms each), so one late status does not swing them.
-const rateWindow = 500 * time.Millisecond
+// rateWindow is how far back arrival and send rates are measured: two to
+// three status periods (100 ms each), so one late status does not swing
+// them much, yet a rate that just rose shows within a tick or two.
+const rateWindow = 300 * time.Millisecond
 
 // counterLog keeps recent (time, cumulative count) points so a rate over
 // the last rateWindow can be read at any moment. Fixed size; the oldest

@@ -76,6 +76,9 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
+	if p != nil && s.rc.observeQueue(p.id, s.n.Now(), s.out.total, uint64(m.counts.received)+uint64(m.counts.lost)) {
+		s.lastTick = time.Time{} // a queue: the rate is looked at now (rate_queue.go)
+	}
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
 	}

@@ -1,0 +1,126 @@
+package push
+
+import (
+	"testing"
+	"time"
+)
+
+// linkSim is a bottleneck with a FIFO buffer between the sender and its
+// receivers, stepped in 10 ms slices: what is written beyond the capacity
+// waits in the buffer, and what does not fit is dropped (every receiver
+// loses it). Each receiver sends a status every 100 ms, which goes to
+// observeQueue as the sender does (and, when it says so, to update at
+// once); every rateTick the controller gets the tick's samples.
+type linkSim struct {
+	t         *testing.T
+	rc        rateController
+	now       time.Time
+	capacity  float64 // bit/s
+	buffer    float64 // bytes
+	size      float64 // bytes per datagram
+	receivers int
+	// cumulative datagrams: written, through the bottleneck, dropped at it;
+	// queued is what waits in its buffer.
+	written, delivered, dropped, queued float64
+	ticked                              struct{ delivered, dropped, written float64 }
+	arrivals, sends                     counterLog
+	lastTick, lastStatus                time.Time
+	peak                                float64
+}
+
+func newLinkSim(t *testing.T, capacity, buffer float64, receivers int) *linkSim {
+	now := time.Unix(1_790_000_000, 0)
+	return &linkSim{t: t, rc: newRateController(0, 1e9), now: now, capacity: capacity, buffer: buffer,
+		size: 1300, receivers: receivers, lastTick: now, lastStatus: now.Add(-30 * time.Millisecond)}
+}
+
+const linkStep = 10 * time.Millisecond
+
+// run advances d and returns the datagrams delivered meanwhile.
+func (l *linkSim) run(d time.Duration) float64 {
+	from := l.delivered
+	for end := l.now.Add(d); l.now.Before(end); {
+		l.now = l.now.Add(linkStep)
+		w := l.rc.rate() * linkStep.Seconds() / 8 / l.size
+		l.written += w
+		l.sends.add(l.now, uint64(l.written), rateWindow/8)
+		l.queued += w
+		out := min(l.queued, l.capacity*linkStep.Seconds()/8/l.size)
+		l.queued -= out
+		l.delivered += out
+		if over := l.queued - l.buffer/l.size; over > 0 {
+			l.queued -= over
+			l.dropped += over
+		}
+		urgent := false
+		if l.now.Sub(l.lastStatus) >= 100*time.Millisecond {
+			l.lastStatus = l.now
+			counted := l.written - l.queued
+			l.arrivals.add(l.now, uint64(counted), 0)
+			for r := range l.receivers {
+				urgent = l.rc.observeQueue(r, l.now, uint64(l.written), uint64(counted)) || urgent
+			}
+		}
+		if urgent || l.now.Sub(l.lastTick) >= rateTick {
+			l.tick()
+		}
+		l.peak = max(l.peak, l.rc.rate())
+	}
+	return l.delivered - from
+}
+
+func (l *linkSim) tick() {
+	l.lastTick = l.now
+	recv := uint32(l.delivered - l.ticked.delivered)
+	lost := uint32(l.dropped - l.ticked.dropped)
+	written := l.written - l.ticked.written
+	l.ticked.delivered, l.ticked.dropped, l.ticked.written = l.delivered, l.dropped, l.written
+	samples := make([]rateSample, l.receivers)
+	for r := range samples {
+		samples[r] = rateSample{peer: r, received: recv, lost: lost, arrivalRate: l.arrivals.rate(l.now)}
+	}
+	l.rc.update(l.now, sendSample{bytes: int64(written * l.size), rate: l.sends.rate(l.now), perDatagram: l.size}, samples, l.receivers)
+}
+
+// A link with a deep buffer (a 100 Mbit/s tbf with 1.5 MB, as in the
+// namespace lab) delays loss by a tenth of a second or more: the queue
+// depth at each status is the earlier sign. The rate doubles from the
+// start, stops when the queue shows, and then keeps the link full with
+// almost no loss.
+func TestRateFollowsArrivalsOnABufferedLink(t *testing.T) {
+	const link = 100e6
+	l := newLinkSim(t, link, 1.5e6, 3)
+	l.run(2 * time.Second)
+	got := l.run(4*time.Second) * l.size * 8 / 4
+	loss := l.dropped / l.written
+	t.Logf("buffered 100 Mbit/s link: rate %.0f Mbit/s (peak %.0f), carried %.1f Mbit/s over the last 4 s, %.2f %% dropped",
+		l.rc.rate()/1e6, l.peak/1e6, got/1e6, 100*loss)
+	// The rate drains a queue it finds by going up to 20 % below what
+	// arrives for a tick or two (queueDrainMax), so any one moment may
+	// catch it there.
+	if r := l.rc.rate(); r > 1.3*link || r < 0.75*link || l.peak > 3*link {
+		t.Errorf("rate %.0f Mbit/s (peak %.0f), want it near the %.0f Mbit/s link", r/1e6, l.peak/1e6, link/1e6)
+	}
+	if got < 0.95*link {
+		t.Errorf("the link carried %.1f Mbit/s, want it full (>= 95 %%)", got/1e6)
+	}
+	if loss > 0.01 {
+		t.Errorf("%.2f %% dropped at the bottleneck, want the queue found before it overflows", 100*loss)
+	}
+}
+
+// On a fast link the rate reaches it within a few ticks (startup doubles
+// per tick), so a short push is not spent ramping up.
+func TestRateStartupReachesAFastLinkQuickly(t *testing.T) {
+	const link = 900e6
+	l := newLinkSim(t, link, 4e6, 3)
+	got := l.run(time.Second) * l.size * 8
+	t.Logf("900 Mbit/s link: %.0f Mbit carried in the first second, rate %.0f Mbit/s, %.2f %% dropped",
+		got/1e6, l.rc.rate()/1e6, 100*l.dropped/l.written)
+	if got < 0.5*link {
+		t.Errorf("first second carried %.0f Mbit, want at least 50 %% of the %.0f Mbit/s link", got/1e6, link/1e6)
+	}
+	if r := l.rc.rate(); r < 0.85*link || r > 1.2*link {
+		t.Errorf("rate after a second %.0f Mbit/s, want near the %.0f Mbit/s link", r/1e6, link/1e6)
+	}
+}

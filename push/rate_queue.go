@@ -1,0 +1,102 @@
+package push
+
+import (
+	"slices"
+	"time"
+)
+
+// Queue depth (SPEC.md §6.7 rule 5): how many datagrams sit between the
+// sender's writes and a receiver's reads, measured at each status as
+// written − counted (received or lost) by that receiver, above its own
+// running minimum. The minimum takes out what the receiver never counts
+// (shards before it had the manifest, losses at the tail of a block), so
+// what is left is a queue: a bottleneck's buffer filling, or a receiver
+// that reads slower than the datagrams come. Like a round-trip time it
+// rises a status after the queue does, long before the buffer overflows
+// into loss, and it does not lag as rates measured over a window do.
+const (
+	queueMinWindow = time.Second            // the minimum is over the last one to two of these
+	queueFresh     = 250 * time.Millisecond // an older depth says nothing of now
+	queueDelayMax  = 25 * time.Millisecond  // a median queue this deep (in time at the rate sent) is a queue
+	queueDrainTime = 250 * time.Millisecond // a queue found is drained over about this long (rateHold)
+	queueDrainMax  = 0.8                    // ... but the rate drops at most this far below what arrives
+)
+
+// queueTrack is one receiver's depth: the latest sample and a windowed
+// minimum kept in two buckets of queueMinWindow.
+type queueTrack struct {
+	latest          int64
+	at              time.Time
+	minCur, minPrev int64
+	bucket          time.Time // start of the current bucket
+}
+
+// queueMeter holds every receiver's queueTrack. Bounded by the receiver
+// table (maxReceivers), which gives the peer ids.
+type queueMeter struct {
+	peers  map[int]*queueTrack
+	delays []float64 // scratch
+}
+
+// observe records that peer had counted counted datagrams when the sender
+// had written written.
+func (q *queueMeter) observe(peer int, now time.Time, written, counted uint64) {
+	if q.peers == nil {
+		q.peers = map[int]*queueTrack{}
+	}
+	inflight := int64(written) - int64(counted)
+	t, ok := q.peers[peer]
+	if !ok {
+		q.peers[peer] = &queueTrack{latest: inflight, at: now, minCur: inflight, minPrev: inflight, bucket: now}
+		return
+	}
+	if now.Sub(t.bucket) >= queueMinWindow {
+		t.minPrev, t.minCur, t.bucket = t.minCur, inflight, now
+	}
+	t.latest, t.at, t.minCur = inflight, now, min(t.minCur, inflight)
+}
+
+// depth is peer's queue in datagrams, and whether it is fresh.
+func (q *queueMeter) depth(peer int, now time.Time) (int64, bool) {
+	t, ok := q.peers[peer]
+	if !ok || now.Sub(t.at) > queueFresh {
+		return 0, false
+	}
+	return t.latest - min(t.minCur, t.minPrev), true
+}
+
+// delay is the lower median of the fresh receivers' queues among peers,
+// in time at perSecond datagrams a second, and whether any was fresh. The
+// lower median: a minority of slow readers does not make it a queue.
+func (q *queueMeter) delay(peers []rateSample, now time.Time, perSecond float64) (time.Duration, bool) {
+	if perSecond <= 0 {
+		return 0, false
+	}
+	q.delays = q.delays[:0]
+	for _, s := range peers {
+		if d, ok := q.depth(s.peer, now); ok {
+			q.delays = append(q.delays, float64(d)/perSecond)
+		}
+	}
+	if len(q.delays) == 0 {
+		return 0, false
+	}
+	slices.Sort(q.delays)
+	return time.Duration(q.delays[(len(q.delays)-1)/2] * float64(time.Second)), true
+}
+
+// windowMax is the largest value added over the last one to two
+// queueMinWindow (two buckets), like BBR's bandwidth filter.
+type windowMax struct {
+	cur, prev float64
+	bucket    time.Time
+}
+
+func (w *windowMax) add(now time.Time, v float64) {
+	if now.Sub(w.bucket) >= queueMinWindow {
+		w.prev, w.cur, w.bucket = w.cur, 0, now
+	}
+	w.cur = max(w.cur, v)
+}
+
+func (w *windowMax) max() float64 { return max(w.cur, w.prev) }
