@@ -18,8 +18,9 @@ const (
 	rateHold       = 250 * time.Millisecond // after a change, reports still describe the old rate
 	rateStartup    = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
 	rateReturn     = 1.25                   // after a cut: growth per tick back toward the rate known to get through
-	rateReturnPart = 0.95                   // ... up to this share of it; probing goes on from there
+	rateReturnPart = 1.0                    // ... up to this share of it; probing goes on from there
 	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
+	rateProbeMax   = 1.1                    // ... but never above this multiple of what the receivers took in lately
 	rateCut        = 0.85                   // a cut is at least this deep
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
@@ -357,7 +358,12 @@ func (a *autoRate) grow(delivered float64, filling bool) {
 		return
 	}
 	a.probes++
-	a.bps = min(a.bps*min(1+rateProbe*float64(a.probes), rateReturn), a.ceiling)
+	next := a.bps * min(1+rateProbe*float64(a.probes), rateReturn)
+	if took := a.took.max(); took > 0 {
+		// Far above what arrives is a queue building, not a probe.
+		next = min(next, max(a.bps, rateProbeMax*took))
+	}
+	a.bps = min(next, a.ceiling)
 }
 
 // cutTo lowers the rate and holds it there until reports describe it;

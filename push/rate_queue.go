@@ -16,6 +16,7 @@ import (
 // into loss, and it does not lag as rates measured over a window do.
 const (
 	queueMinWindow = time.Second            // the minimum is over the last one to two of these
+	tookWindow     = 500 * time.Millisecond // what receivers took in: the most over the last one to two of these
 	queueFresh     = 250 * time.Millisecond // an older depth says nothing of now
 	queueDelayMax  = 25 * time.Millisecond  // a median queue this deep (in time at the rate sent) is a queue
 	queueDrainTime = 250 * time.Millisecond // a queue found is drained over about this long (rateHold)
@@ -86,14 +87,14 @@ func (q *queueMeter) delay(peers []rateSample, now time.Time, perSecond float64)
 }
 
 // windowMax is the largest value added over the last one to two
-// queueMinWindow (two buckets), like BBR's bandwidth filter.
+// tookWindow (two buckets), like BBR's bandwidth filter.
 type windowMax struct {
 	cur, prev float64
 	bucket    time.Time
 }
 
 func (w *windowMax) add(now time.Time, v float64) {
-	if now.Sub(w.bucket) >= queueMinWindow {
+	if now.Sub(w.bucket) >= tookWindow {
 		w.prev, w.cur, w.bucket = w.cur, 0, now
 	}
 	w.cur = max(w.cur, v)
