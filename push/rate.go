@@ -20,7 +20,7 @@ const (
 	rateReturn     = 1.25                   // after a cut: growth per tick back toward the rate known to get through
 	rateReturnPart = 1.0                    // ... up to this share of it; probing goes on from there
 	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
-	rateProbeMax   = 1.1                    // ... but never above this multiple of what the receivers took in lately
+	rateProbeMax   = 1.15                   // ... but never above this multiple of what the receivers took in lately
 	rateCut        = 0.85                   // a cut is at least this deep
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
@@ -195,9 +195,12 @@ func (a *autoRate) floor() float64 {
 // its status came; it says whether that receiver's queue is already deep
 // enough that the rate should be looked at before the tick ends.
 func (a *autoRate) observeQueue(peer int, now time.Time, written, counted uint64) bool {
+	if counted == 0 {
+		return false // it has not seen data yet: nothing to measure
+	}
 	a.queue.observe(peer, now, written, counted)
 	d, ok := a.queue.depth(peer, now)
-	if !ok || a.perDgram <= 0 || now.Before(a.held) {
+	if !ok || a.perDgram <= 0 || now.Before(a.held) || a.start.IsZero() || now.Sub(a.start) < rateWarmup {
 		return false
 	}
 	if float64(d) < a.drainRate()*queueDelayMax.Seconds() {
@@ -317,9 +320,12 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	case overloaded > 0:
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)), delivered)
 	case deep && delivered > 0:
-		// Drain what is queued over about queueDrainTime.
+		// Drain what is queued over about queueDrainTime. A depth alone
+		// never takes the rate below the floor: a receiver slow to start,
+		// or shards it did not count, can look like a queue; a real
+		// bottleneck below the floor overflows into loss (rule 1).
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
-		a.cutTo(now, max(drain*delivered, lowest), delivered)
+		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
 	case queued && a.queued: // twice in a row: one late status is not a queue
 		a.cutTo(now, max(queueDrain*delivered, lowest), delivered)
 	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):

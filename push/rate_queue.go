@@ -19,8 +19,8 @@ const (
 	tookWindow     = 500 * time.Millisecond // what receivers took in: the most over the last one to two of these
 	queueFresh     = 250 * time.Millisecond // an older depth says nothing of now
 	queueDelayMax  = 25 * time.Millisecond  // a median queue this deep (in time at the rate sent) is a queue
-	queueDrainTime = 250 * time.Millisecond // a queue found is drained over about this long (rateHold)
-	queueDrainMax  = 0.8                    // ... but the rate drops at most this far below what arrives
+	queueDrainTime = time.Second            // a queue found drains over about this long: the link stays busy meanwhile
+	queueDrainMax  = 0.85                   // ... but the rate drops at most this far below what arrives
 )
 
 // queueTrack is one receiver's depth: the latest sample and a windowed
