@@ -338,36 +338,43 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	default:
 		a.pending = false
 		a.clean = max(a.clean, a.bps)
-		a.grow(delivered, depthKnown && depthDelay > queueDelayMax/2)
+		a.grow(delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued
 	return a.bps
 }
 
 // grow raises the rate after a tick with no signal. In startup it
-// doubles, until a queue starts to show; after it, it returns to the
-// last rate known to get through within a tick or two (like CUBIC's
-// return to W_max), then probes above it, gently at first and faster the
-// longer the ticks stay clean.
-func (a *autoRate) grow(delivered float64, filling bool) {
+// doubles while every receiver reports, until a queue starts to show;
+// after it, it returns to the last rate known to get through within a
+// tick or two (like CUBIC's return to W_max), then probes above it:
+// by rateReturn a tick while no queue shows at all (the rate is well
+// below the bottleneck), else gently, faster the longer the ticks stay
+// clean, and never far above what the receivers take in.
+func (a *autoRate) grow(delivered float64, depth time.Duration, depthKnown, everyone bool) {
 	a.delivered = max(a.delivered, min(delivered, a.bps))
 	switch {
-	case !a.cut && filling:
-		a.cut = true // the pipe is about full: probe from here
-		a.probes = 0
-	case !a.cut:
+	case !a.cut && depthKnown && depth > queueDelayMax/2:
+		a.cut, a.probes = true, 0 // the pipe is about full: probe from here
+	case !a.cut && everyone:
 		a.bps = min(a.bps*rateStartup, a.ceiling)
 		return
+	case !a.cut:
+		return // a receiver is late with its status: doubling blind overshoots
 	}
 	if back := rateReturnPart * a.delivered; a.bps < back {
 		a.bps = min(a.bps*rateReturn, back, a.ceiling)
 		return
 	}
 	a.probes++
-	next := a.bps * min(1+rateProbe*float64(a.probes), rateReturn)
+	step, above := min(1+rateProbe*float64(a.probes), rateProbeMax), rateProbeMax
+	if depthKnown && depth < queueDelayMax/4 {
+		step, above = rateReturn, rateReturn
+	}
+	next := a.bps * step
 	if took := a.took.max(); took > 0 {
 		// Far above what arrives is a queue building, not a probe.
-		next = min(next, max(a.bps, rateProbeMax*took))
+		next = min(next, max(a.bps, above*took))
 	}
 	a.bps = min(next, a.ceiling)
 }

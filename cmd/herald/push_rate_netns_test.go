@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-lan/herald/internal/netlab"
 )
 
 // receiverLine is one receiver row of `push --json`, with the figures
@@ -25,15 +27,18 @@ type receiverLine struct {
 // dropping 20 % of its incoming UDP. With the default (auto) rate every
 // receiver completes, the files are identical, and the report reads the
 // loss each receiver saw: about 20 % for the lossy one, near 0 for the rest.
-// (Trust is not the point here: receivers use --accept-any, as the other
-// push lab tests do.) Before the rate controller told path loss from congestion, the auto rate
-// fell to ~1 Mbit/s and nobody completed in 600 s.
+// Trust is set up as README's walkthrough does: the sender makes a
+// channel, each receiver joins it with the join code (which carries the
+// sender's fingerprint as owner), and the push goes to the channel.
+// Before the rate controller told path loss from congestion, the auto
+// rate fell to ~1 Mbit/s and nobody completed in 600 s.
 func TestPushNetnsOneLossyReceiverDefaultRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary and a 6-namespace lab; skipped with -short")
 	}
 	l := newPushLab(t, 5)
 	file := randomFile(t, t.TempDir(), "lesson.bin", 40<<20)
+	code := l.channelCode(l.lab.Sender, "class")
 	var fps, dirs []string
 	var rcv []*exec.Cmd
 	for i, r := range l.lab.Receivers {
@@ -42,10 +47,13 @@ func TestPushNetnsOneLossyReceiverDefaultRate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if out, err := l.cmd(r, "channel", "join", code).CombinedOutput(); err != nil {
+			t.Fatalf("channel join on %s: %v\n%s", r.Name, err, out)
+		}
 		fps = append(fps, l.fingerprint(r))
 		d := t.TempDir()
 		dirs = append(dirs, d)
-		c, _ := l.start(r, "receive", "--once", "--accept-any", "--dir", d)
+		c, _ := l.start(r, "receive", "--once", "--dir", d)
 		rcv = append(rcv, c)
 	}
 	t.Cleanup(func() {
@@ -55,7 +63,9 @@ func TestPushNetnsOneLossyReceiverDefaultRate(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	out, err := l.cmd(l.lab.Sender, "push", "--json", "--to", strings.Join(fps, ","), file).CombinedOutput()
+	// README: `channel new` makes the channel the default, so push needs
+	// no --channel; --min-receivers waits for the whole room.
+	out, err := l.cmd(l.lab.Sender, "push", "--json", "--min-receivers", "5", file).CombinedOutput()
 	took := time.Since(start)
 	if code := exitOf(err); code != 0 {
 		t.Fatalf("push exit %d after %v:\n%s", code, took, out)
@@ -98,4 +108,21 @@ func TestPushNetnsOneLossyReceiverDefaultRate(t *testing.T) {
 		sameFile(t, file, filepath.Join(dirs[i], "lesson.bin"))
 	}
 	t.Logf("push took %v", took)
+}
+
+// channelCode runs `herald channel new name` on h and returns the join
+// code it prints, as a teacher reads it off the screen.
+func (l *pushLab) channelCode(h netlab.Host, name string) string {
+	l.t.Helper()
+	out, err := l.cmd(h, "channel", "new", name).CombinedOutput()
+	if err != nil {
+		l.t.Fatalf("channel new on %s: %v\n%s", h.Name, err, out)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, name+"-") && len(f) > 40 {
+			return f
+		}
+	}
+	l.t.Fatalf("no join code in the output of channel new:\n%s", out)
+	return ""
 }
