@@ -253,8 +253,15 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		if s.arrivalRate > 0 {
 			// What reached it and was read, the path's own loss put back:
 			// that loss is after the bottleneck, so the bottleneck carried it.
+			// Statuses that queued behind a busy receiver's scheduler
+			// arrive bunched and read as more than was written: no
+			// receiver takes in more than that.
 			took := float64(s.received) / float64(n) / (1 - min(base, 0.5))
-			a.arrivals = append(a.arrivals, s.arrivalRate*min(took, 1))
+			arrival := s.arrivalRate
+			if sent.rate > 0 {
+				arrival = min(arrival, sent.rate)
+			}
+			a.arrivals = append(a.arrivals, arrival*min(took, 1))
 		}
 		excess := 0.0
 		if known {
