@@ -124,3 +124,47 @@ func TestRateStartupReachesAFastLinkQuickly(t *testing.T) {
 		t.Errorf("rate after a second %.0f Mbit/s, want near the %.0f Mbit/s link", r/1e6, link/1e6)
 	}
 }
+
+// The bottleneck narrows (other traffic on the uplink) and widens again:
+// the rate follows it down, and once it is back the rate is back near
+// it within about a second (no queue shows: the rate grows by rateReturn
+// a tick), not the tens of seconds a few percent a tick would take.
+func TestRateRecoversQuicklyWhenTheBottleneckWidens(t *testing.T) {
+	l := newLinkSim(t, 100e6, 1.5e6, 3)
+	l.run(3 * time.Second)
+	l.capacity = 30e6
+	l.run(3 * time.Second)
+	if r := l.rc.rate(); r > 45e6 {
+		t.Errorf("bottleneck down to 30 Mbit/s: rate still %.0f Mbit/s", r/1e6)
+	}
+	narrowed := l.dropped
+	l.capacity = 100e6
+	got := l.run(1500*time.Millisecond) * l.size * 8 / 1.5
+	t.Logf("narrowed to 30 Mbit/s: %.0f datagrams dropped; widened again: %.0f Mbit/s carried in the next 1.5 s, rate %.0f Mbit/s",
+		narrowed, got/1e6, l.rc.rate()/1e6)
+	if r := l.rc.rate(); r < 85e6 {
+		t.Errorf("bottleneck back at 100 Mbit/s for 1.5 s: rate %.0f Mbit/s, want it back near the link", r/1e6)
+	}
+}
+
+// In startup a tick where one receiver did not report (its status is
+// late: it may be the one drowning) does not double the rate.
+func TestRateStartupWaitsForEveryReceiver(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	full := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 1000}}
+	late := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 3}}
+	for range 3 { // past the warm-up
+		now = now.Add(rateTick)
+		rc.update(now, sendSample{}, full, 3)
+	}
+	before := rc.rate()
+	now = now.Add(rateTick)
+	if got := rc.update(now, sendSample{}, late, 3); got != before {
+		t.Errorf("startup, one receiver silent this tick: rate %.0f → %.0f Mbit/s, want it kept", before/1e6, got/1e6)
+	}
+	now = now.Add(rateTick)
+	if got := rc.update(now, sendSample{}, full, 3); got != min(2*before, 1e9) {
+		t.Errorf("startup, every receiver reported: rate %.0f → %.0f Mbit/s, want it doubled", before/1e6, got/1e6)
+	}
+}
