@@ -284,8 +284,8 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 	}
 	// What the median receiver took in, in bit/s (0 when unknown): the
-	// most of the last second or two (rateWindow lags a rate that just
-	// rose), never more than is sent now.
+	// most over the last 0.5-1 s (tookWindow: rateWindow lags a rate that
+	// just rose), never more than is sent now.
 	delivered := 0.0
 	if len(a.arrivals) > 0 && a.perDgram > 0 {
 		slices.Sort(a.arrivals)
