@@ -22,6 +22,7 @@ const (
 	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
 	rateProbeMax   = 1.15                   // ... but never above this multiple of what the receivers took in lately
 	rateCut        = 0.85                   // a cut is at least this deep
+	startupKeepUp  = 0.8                    // startup doubles while receivers take in this share of the rate a rateWindow ago
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
 	excessSevere    = 0.15 // one interval this far above the baseline is congestion at once
@@ -157,19 +158,21 @@ func (p pathLoss) observe(peer int, loss float64, calm bool) {
 type autoRate struct {
 	bps       float64
 	ceiling   float64
-	start     time.Time // first update with data
-	last      time.Time // last update that counted
-	held      time.Time // no change before this
-	clean     float64   // highest rate of an interval with no signal at all
-	delivered float64   // bit/s the median receiver took in, as of the last signal or clean tick
-	probes    int       // clean ticks in a row at or above delivered
-	cut       bool      // startup is over: return and probe from now on
-	pending   bool      // the previous interval was congested (not severe)
-	queued    bool      // the previous interval showed arrivals behind writes
-	urgent    bool      // a status showed a queue: act before the tick ends
-	perDgram  float64   // mean datagram size written, bytes (last known)
-	arrivals  []float64 // scratch
-	took      windowMax // bit/s the median receiver took in, recently
+	start     time.Time    // first update with data
+	last      time.Time    // last update that counted
+	held      time.Time    // no change before this
+	clean     float64      // highest rate of an interval with no signal at all
+	delivered float64      // bit/s the median receiver took in, as of the last signal or clean tick
+	probes    int          // clean ticks in a row at or above delivered
+	cut       bool         // startup is over: return and probe from now on
+	pending   bool         // the previous interval was congested (not severe)
+	queued    bool         // the previous interval showed arrivals behind writes
+	urgent    bool         // a status showed a queue: act before the tick ends
+	perDgram  float64      // mean datagram size written, bytes (last known)
+	arrivals  []float64    // scratch
+	took      windowMax    // bit/s the median receiver took in, recently
+	history   [8]ratePoint // the rate at the last updates
+	updates   int
 	paths     pathLoss
 	queue     queueMeter
 	excesses  []float64 // scratch
@@ -225,6 +228,8 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		return a.bps
 	}
 	a.urgent = false
+	a.history[a.updates%len(a.history)] = ratePoint{now, a.bps}
+	a.updates++
 	interval := now.Sub(a.last)
 	a.last = now
 	if sent.perDatagram > 0 {
@@ -345,7 +350,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	default:
 		a.pending = false
 		a.clean = max(a.clean, a.bps)
-		a.grow(delivered, depthDelay, depthKnown, voters == len(samples))
+		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued
 	return a.bps
@@ -358,12 +363,19 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 // by rateReturn a tick while no queue shows at all (the rate is well
 // below the bottleneck), else gently, faster the longer the ticks stay
 // clean, and never far above what the receivers take in.
-func (a *autoRate) grow(delivered float64, depth time.Duration, depthKnown, everyone bool) {
+func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, depthKnown, everyone bool) {
 	a.delivered = max(a.delivered, min(delivered, a.bps))
 	switch {
 	case !a.cut && depthKnown && depth > queueDelayMax/2:
 		a.cut, a.probes = true, 0 // the pipe is about full: probe from here
 	case !a.cut && everyone:
+		// Doubling, but only while the receivers take in most of what
+		// was sent a rateWindow ago (what they can have shown by now):
+		// when they fall behind from the start (busy, or a slow bottleneck
+		// with a deep buffer that hides it), doubling blind overshoots.
+		if took := a.took.max(); took > 0 && took < startupKeepUp*a.sentBefore(now) {
+			return
+		}
 		a.bps = min(a.bps*rateStartup, a.ceiling)
 		return
 	case !a.cut:
@@ -384,6 +396,26 @@ func (a *autoRate) grow(delivered float64, depth time.Duration, depthKnown, ever
 		next = min(next, max(a.bps, above*took))
 	}
 	a.bps = min(next, a.ceiling)
+}
+
+// ratePoint is the rate in force at a moment.
+type ratePoint struct {
+	at  time.Time
+	bps float64
+}
+
+// sentBefore is the rate in force rateWindow before now (the oldest
+// known when the history is shorter).
+func (a *autoRate) sentBefore(now time.Time) float64 {
+	bps := a.bps
+	for k := 1; k <= min(a.updates, len(a.history)); k++ {
+		p := a.history[(a.updates-k)%len(a.history)]
+		bps = p.bps
+		if now.Sub(p.at) >= rateWindow {
+			break
+		}
+	}
+	return bps
 }
 
 // cutTo lowers the rate and holds it there until reports describe it;

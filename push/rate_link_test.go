@@ -168,3 +168,36 @@ func TestRateStartupWaitsForEveryReceiver(t *testing.T) {
 		t.Errorf("startup, every receiver reported: rate %.0f → %.0f Mbit/s, want it doubled", before/1e6, got/1e6)
 	}
 }
+
+// In startup, receivers that take in only half of what is sent (busy
+// from the start, or a slow bottleneck whose deep buffer hides its queue
+// from the depth) stop the doubling; once they keep up it goes on.
+func TestRateStartupWaitsForReceiversToKeepUp(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	var written, counted uint64 = 5000, 1000
+	tick := func(tookBps float64) float64 {
+		now = now.Add(rateTick)
+		perSecond := rc.rate() / 8 / 1300
+		var samples []rateSample
+		for i := range 3 {
+			samples = append(samples, rateSample{peer: i, received: 1000, arrivalRate: tookBps / 8 / 1300})
+			// A backlog there from the start: the depth cannot show it.
+			rc.observeQueue(i, now, written, counted)
+		}
+		written, counted = written+1000, counted+1000
+		return rc.update(now, sendSample{bytes: int64(rc.rate() / 80), rate: perSecond, perDatagram: 1300}, samples, 3)
+	}
+	for range 10 {
+		tick(rateStart / 2)
+	}
+	if got := rc.rate(); got > rateStart {
+		t.Errorf("receivers take in half of the start rate: rate %.0f Mbit/s, want it held at %.0f", got/1e6, rateStart/1e6)
+	}
+	for range 10 {
+		tick(rc.rate())
+	}
+	if got := rc.rate(); got < 4*rateStart {
+		t.Errorf("receivers keep up: rate %.0f Mbit/s after 1 s, want startup to go on", got/1e6)
+	}
+}
