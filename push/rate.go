@@ -22,7 +22,7 @@ const (
 	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
 	rateProbeMax   = 1.15                   // ... but never above this multiple of what the receivers took in lately
 	rateCut        = 0.85                   // a cut is at least this deep
-	startupKeepUp  = 0.8                    // startup doubles while receivers take in this share of what was written
+	startupKeepUp  = 0.8                    // startup doubles while receivers take in this share of the rate a rateWindow ago
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
 	excessSevere    = 0.15 // one interval this far above the baseline is congestion at once
@@ -158,20 +158,21 @@ func (p pathLoss) observe(peer int, loss float64, calm bool) {
 type autoRate struct {
 	bps       float64
 	ceiling   float64
-	start     time.Time // first update with data
-	last      time.Time // last update that counted
-	held      time.Time // no change before this
-	clean     float64   // highest rate of an interval with no signal at all
-	delivered float64   // bit/s the median receiver took in, as of the last signal or clean tick
-	probes    int       // clean ticks in a row at or above delivered
-	cut       bool      // startup is over: return and probe from now on
-	pending   bool      // the previous interval was congested (not severe)
-	queued    bool      // the previous interval showed arrivals behind writes
-	urgent    bool      // a status showed a queue: act before the tick ends
-	perDgram  float64   // mean datagram size written, bytes (last known)
-	arrivals  []float64 // scratch
-	took      windowMax // bit/s the median receiver took in, recently
-	written   float64   // bit/s written over the last rateWindow (0 when unknown)
+	start     time.Time    // first update with data
+	last      time.Time    // last update that counted
+	held      time.Time    // no change before this
+	clean     float64      // highest rate of an interval with no signal at all
+	delivered float64      // bit/s the median receiver took in, as of the last signal or clean tick
+	probes    int          // clean ticks in a row at or above delivered
+	cut       bool         // startup is over: return and probe from now on
+	pending   bool         // the previous interval was congested (not severe)
+	queued    bool         // the previous interval showed arrivals behind writes
+	urgent    bool         // a status showed a queue: act before the tick ends
+	perDgram  float64      // mean datagram size written, bytes (last known)
+	arrivals  []float64    // scratch
+	took      windowMax    // bit/s the median receiver took in, recently
+	history   [8]ratePoint // the rate at the last updates
+	updates   int
 	paths     pathLoss
 	queue     queueMeter
 	excesses  []float64 // scratch
@@ -227,12 +228,13 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		return a.bps
 	}
 	a.urgent = false
+	a.history[a.updates%len(a.history)] = ratePoint{now, a.bps}
+	a.updates++
 	interval := now.Sub(a.last)
 	a.last = now
 	if sent.perDatagram > 0 {
 		a.perDgram = sent.perDatagram
 	}
-	a.written = sent.rate * a.perDgram * 8
 	if a.start.IsZero() {
 		a.start = now
 		return a.bps
@@ -371,7 +373,7 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		// was sent a rateWindow ago (what they can have shown by now):
 		// when they fall behind from the start (busy, or a slow bottleneck
 		// with a deep buffer that hides it), doubling blind overshoots.
-		if took := a.took.max(); took > 0 && a.written > 0 && took < startupKeepUp*a.written {
+		if took := a.took.max(); took > 0 && took < startupKeepUp*a.sentBefore(now) {
 			return
 		}
 		a.bps = min(a.bps*rateStartup, a.ceiling)
@@ -389,13 +391,31 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		step, above = rateReturn, rateReturn
 	}
 	next := a.bps * step
-	if took := a.took.max(); took > 0 && a.written > 0 {
-		// Writing far more than arrives is a queue building, not a probe.
-		// (Against what was written, not the rate set: a sender short of
-		// CPU writes less than its rate, and may set it higher.)
-		next = min(next, max(a.bps, a.bps*above*took/a.written))
+	if took := a.took.max(); took > 0 {
+		// Far above what arrives is a queue building, not a probe.
+		next = min(next, max(a.bps, above*took))
 	}
 	a.bps = min(next, a.ceiling)
+}
+
+// ratePoint is the rate in force at a moment.
+type ratePoint struct {
+	at  time.Time
+	bps float64
+}
+
+// sentBefore is the rate in force rateWindow before now (the oldest
+// known when the history is shorter).
+func (a *autoRate) sentBefore(now time.Time) float64 {
+	bps := a.bps
+	for k := 1; k <= min(a.updates, len(a.history)); k++ {
+		p := a.history[(a.updates-k)%len(a.history)]
+		bps = p.bps
+		if now.Sub(p.at) >= rateWindow {
+			break
+		}
+	}
+	return bps
 }
 
 // cutTo lowers the rate and holds it there until reports describe it;

@@ -33,7 +33,7 @@ func (c *counterLog) add(now time.Time, count uint64, minGap time.Duration) {
 
 // rate is the count per second between the oldest point within rateWindow
 // of now and the newest, or 0 when fewer than two points span at least
-// 30 % of the window.
+// half the window.
 func (c *counterLog) rate(now time.Time) float64 {
 	if c.n < 2 {
 		return 0
@@ -51,7 +51,7 @@ func (c *counterLog) rate(now time.Time) float64 {
 		return 0
 	}
 	span := c.at[newest].Sub(c.at[oldest])
-	if span < rateWindow*3/10 { // two statuses 100 ms apart do
+	if span < rateWindow/2 {
 		return 0
 	}
 	return float64(c.count[newest]-c.count[oldest]) / span.Seconds()
