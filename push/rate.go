@@ -194,35 +194,6 @@ func (a *autoRate) floor() float64 {
 	return min(max(rateFloorMin, rateFloorPart*max(a.clean, rateStart)), a.ceiling)
 }
 
-// observeQueue records a receiver's count against what was written when
-// its status came; it says whether that receiver's queue is already deep
-// enough that the rate should be looked at before the tick ends.
-func (a *autoRate) observeQueue(peer int, now time.Time, written, counted uint64) bool {
-	if counted == 0 {
-		return false // it has not seen data yet: nothing to measure
-	}
-	a.queue.observe(peer, now, written, counted)
-	d, ok := a.queue.depth(peer, now)
-	if !ok || a.perDgram <= 0 || now.Before(a.held) || a.start.IsZero() || now.Sub(a.start) < rateWarmup {
-		return false
-	}
-	if float64(d) < a.drainRate()*queueDelayMax.Seconds() {
-		return false
-	}
-	a.urgent = true
-	return true
-}
-
-// drainRate is how fast a queue drains, in datagrams a second: at what
-// the receivers took in lately, or the rate sent when that is unknown.
-func (a *autoRate) drainRate() float64 {
-	bps := a.bps
-	if took := a.took.max(); took > 0 {
-		bps = min(bps, took)
-	}
-	return bps / 8 / max(a.perDgram, 1)
-}
-
 func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, room int) float64 {
 	if now.Sub(a.last) < rateTick && !a.urgent {
 		return a.bps
@@ -354,78 +325,4 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	}
 	a.queued = queued
 	return a.bps
-}
-
-// grow raises the rate after a tick with no signal. In startup it
-// doubles while every receiver reports, until a queue starts to show;
-// after it, it returns to the last rate known to get through within a
-// tick or two (like CUBIC's return to W_max), then probes above it:
-// by rateReturn a tick while no queue shows at all (the rate is well
-// below the bottleneck), else gently, faster the longer the ticks stay
-// clean, and never far above what the receivers take in.
-func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, depthKnown, everyone bool) {
-	a.delivered = max(a.delivered, min(delivered, a.bps))
-	switch {
-	case !a.cut && depthKnown && depth > queueDelayMax/2:
-		a.cut, a.probes = true, 0 // the pipe is about full: probe from here
-	case !a.cut && everyone:
-		// Doubling, but only while the receivers take in most of what
-		// was sent a rateWindow ago (what they can have shown by now):
-		// when they fall behind from the start (busy, or a slow bottleneck
-		// with a deep buffer that hides it), doubling blind overshoots.
-		if took := a.took.max(); took > 0 && took < startupKeepUp*a.sentBefore(now) {
-			return
-		}
-		a.bps = min(a.bps*rateStartup, a.ceiling)
-		return
-	case !a.cut:
-		return // a receiver is late with its status: doubling blind overshoots
-	}
-	if back := rateReturnPart * a.delivered; a.bps < back {
-		a.bps = min(a.bps*rateReturn, back, a.ceiling)
-		return
-	}
-	a.probes++
-	step, above := min(1+rateProbe*float64(a.probes), rateProbeMax), rateProbeMax
-	if depthKnown && depth < queueDelayMax/4 {
-		step, above = rateReturn, rateReturn
-	}
-	next := a.bps * step
-	if took := a.took.max(); took > 0 {
-		// Far above what arrives is a queue building, not a probe.
-		next = min(next, max(a.bps, above*took))
-	}
-	a.bps = min(next, a.ceiling)
-}
-
-// ratePoint is the rate in force at a moment.
-type ratePoint struct {
-	at  time.Time
-	bps float64
-}
-
-// sentBefore is the rate in force rateWindow before now (the oldest
-// known when the history is shorter).
-func (a *autoRate) sentBefore(now time.Time) float64 {
-	bps := a.bps
-	for k := 1; k <= min(a.updates, len(a.history)); k++ {
-		p := a.history[(a.updates-k)%len(a.history)]
-		bps = p.bps
-		if now.Sub(p.at) >= rateWindow {
-			break
-		}
-	}
-	return bps
-}
-
-// cutTo lowers the rate and holds it there until reports describe it;
-// delivered (what arrived, 0 when unknown) becomes the rate to return to.
-func (a *autoRate) cutTo(now time.Time, bps, delivered float64) {
-	if bps < a.bps {
-		if delivered <= 0 {
-			delivered = bps
-		}
-		a.delivered = max(bps, min(delivered, a.bps))
-		a.bps, a.cut, a.held, a.probes = bps, true, now.Add(rateHold), 0
-	}
 }

@@ -101,3 +101,32 @@ func (w *windowMax) add(now time.Time, v float64) {
 }
 
 func (w *windowMax) max() float64 { return max(w.cur, w.prev) }
+
+// observeQueue records a receiver's count against what was written when
+// its status came; it says whether that receiver's queue is already deep
+// enough that the rate should be looked at before the tick ends.
+func (a *autoRate) observeQueue(peer int, now time.Time, written, counted uint64) bool {
+	if counted == 0 {
+		return false // it has not seen data yet: nothing to measure
+	}
+	a.queue.observe(peer, now, written, counted)
+	d, ok := a.queue.depth(peer, now)
+	if !ok || a.perDgram <= 0 || now.Before(a.held) || a.start.IsZero() || now.Sub(a.start) < rateWarmup {
+		return false
+	}
+	if float64(d) < a.drainRate()*queueDelayMax.Seconds() {
+		return false
+	}
+	a.urgent = true
+	return true
+}
+
+// drainRate is how fast a queue drains, in datagrams a second: at what
+// the receivers took in lately, or the rate sent when that is unknown.
+func (a *autoRate) drainRate() float64 {
+	bps := a.bps
+	if took := a.took.max(); took > 0 {
+		bps = min(bps, took)
+	}
+	return bps / 8 / max(a.perDgram, 1)
+}
