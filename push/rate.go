@@ -27,6 +27,7 @@ const (
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
 	excessSevere    = 0.15 // one interval this far above the baseline is congestion at once
 	excessSigmas    = 3    // ... and a rise within this many binomial deviations is noise too
+	lossBurst       = 32   // datagrams one loss event may take (batchLen: a GSO train, a GRO buffer)
 	congestedPart   = 0.5  // at least this share of receivers rising together is congestion
 	overflowMin     = 0.01 // a receiver whose own socket dropped more than this share is overloaded
 	baselineGain    = 1.0 / 8
@@ -241,7 +242,11 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		excess := 0.0
 		if known {
-			noise := excessSigmas * math.Sqrt(max(base, 1.0/float64(n))*(1-base)/float64(n))
+			// Losses come in bursts of up to a batch (a lost GSO train, a
+			// dropped GRO buffer), so an interval holds n/lossBurst
+			// independent chances, not n.
+			chances := max(1, float64(n)/lossBurst)
+			noise := excessSigmas * math.Sqrt(max(base, 1/chances)*(1-base)/chances)
 			excess = loss - base
 			switch {
 			case excess > max(excessSevere, noise):

@@ -14,18 +14,23 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 	switch {
 	case !a.cut && depthKnown && depth > queueDelayMax/2:
 		a.cut, a.probes = true, 0 // the pipe is about full: probe from here
-	case !a.cut && everyone:
+	case !a.cut:
 		// Doubling, but only while the receivers take in most of what
 		// was sent a rateWindow ago (what they can have shown by now):
-		// when they fall behind from the start (busy, or a slow bottleneck
-		// with a deep buffer that hides it), doubling blind overshoots.
+		// when they fall behind (busy, or a slow bottleneck with a deep
+		// buffer that hides it), startup ends and probing goes on from
+		// here; with a receiver late with its status this tick, only by
+		// rateReturn (doubling blind overshoots).
 		if took := a.took.max(); took > 0 && took < startupKeepUp*a.sentBefore(now) {
-			return
+			a.cut, a.probes = true, 0
+			break
 		}
-		a.bps = min(a.bps*rateStartup, a.ceiling)
+		step := rateStartup
+		if !everyone {
+			step = rateReturn
+		}
+		a.bps = min(a.bps*step, a.ceiling)
 		return
-	case !a.cut:
-		return // a receiver is late with its status: doubling blind overshoots
 	}
 	if back := rateReturnPart * a.delivered; a.bps < back {
 		a.bps = min(a.bps*rateReturn, back, a.ceiling)

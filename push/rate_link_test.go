@@ -148,7 +148,8 @@ func TestRateRecoversQuicklyWhenTheBottleneckWidens(t *testing.T) {
 }
 
 // In startup a tick where one receiver did not report (its status is
-// late: it may be the one drowning) does not double the rate.
+// late: it may be the one drowning) does not double the rate: it grows
+// by rateReturn only. A tick where every receiver reported doubles it.
 func TestRateStartupWaitsForEveryReceiver(t *testing.T) {
 	rc := newRateController(0, 1e9)
 	now := time.Unix(0, 0)
@@ -160,9 +161,10 @@ func TestRateStartupWaitsForEveryReceiver(t *testing.T) {
 	}
 	before := rc.rate()
 	now = now.Add(rateTick)
-	if got := rc.update(now, sendSample{}, late, 3); got != before {
-		t.Errorf("startup, one receiver silent this tick: rate %.0f → %.0f Mbit/s, want it kept", before/1e6, got/1e6)
+	if got := rc.update(now, sendSample{}, late, 3); got != before*rateReturn {
+		t.Errorf("startup, one receiver silent this tick: rate %.0f → %.0f Mbit/s, want ×%.2f", before/1e6, got/1e6, rateReturn)
 	}
+	before = rc.rate()
 	now = now.Add(rateTick)
 	if got := rc.update(now, sendSample{}, full, 3); got != min(2*before, 1e9) {
 		t.Errorf("startup, every receiver reported: rate %.0f → %.0f Mbit/s, want it doubled", before/1e6, got/1e6)
