@@ -316,7 +316,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
 	case queued && a.queued: // twice in a row: one late status is not a queue
 		a.cutTo(now, max(queueDrain*delivered, lowest), delivered)
-	case interval > 0 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
+	case interval >= rateTick/2 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
+		// (Not on a tick a status brought forward: one blocked write in
+		// a few milliseconds is not a full link.)
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin), through)
 	case voters == 0:

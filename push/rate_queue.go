@@ -18,7 +18,7 @@ const (
 	queueMinWindow = time.Second            // the minimum is over the last one to two of these
 	tookWindow     = 500 * time.Millisecond // what receivers took in: the most over the last one to two of these
 	queueFresh     = 250 * time.Millisecond // an older depth says nothing of now
-	queueDelayMax  = 25 * time.Millisecond  // a median queue this deep (in time at the rate sent) is a queue
+	queueDelayMax  = 35 * time.Millisecond  // a median queue this deep (in time at the rate taken in) is a queue
 	queueDrainTime = time.Second            // a queue found drains over about this long: the link stays busy meanwhile
 	queueDrainMax  = 0.85                   // ... but the rate drops at most this far below what arrives
 )
