@@ -172,6 +172,7 @@ type autoRate struct {
 	perDgram  float64      // mean datagram size written, bytes (last known)
 	arrivals  []float64    // scratch
 	took      windowMax    // bit/s the median receiver took in, recently
+	written   float64      // bit/s written over the last rateWindow (0 when unknown)
 	history   [8]ratePoint // the rate at the last updates
 	updates   int
 	paths     pathLoss
@@ -207,6 +208,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	if sent.perDatagram > 0 {
 		a.perDgram = sent.perDatagram
 	}
+	a.written = sent.rate * a.perDgram * 8
 	if a.start.IsZero() {
 		a.start = now
 		return a.bps

@@ -21,7 +21,9 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		// buffer that hides it), startup ends and probing goes on from
 		// here; with a receiver late with its status this tick, only by
 		// rateReturn (doubling blind overshoots).
-		if took := a.took.max(); took > 0 && took < startupKeepUp*a.sentBefore(now) {
+		// (Against what was written when that is less: a sender short
+		// of CPU writes less than its rate, not the receivers' fault.)
+		if took := a.took.max(); took > 0 && took < startupKeepUp*a.writtenBefore(now) {
 			a.cut, a.probes = true, 0
 			break
 		}
@@ -53,6 +55,15 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 type ratePoint struct {
 	at  time.Time
 	bps float64
+}
+
+// writtenBefore is what receivers can have taken in by now: the rate in
+// force a rateWindow before, or what was written over it when less.
+func (a *autoRate) writtenBefore(now time.Time) float64 {
+	if a.written > 0 {
+		return min(a.sentBefore(now), a.written)
+	}
+	return a.sentBefore(now)
 }
 
 // sentBefore is the rate in force rateWindow before now (the oldest
