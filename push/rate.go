@@ -22,6 +22,7 @@ const (
 	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
 	rateProbeMax   = 1.15                   // ... but never above this multiple of what the receivers took in lately
 	rateCut        = 0.85                   // a cut is at least this deep
+	keptUp         = 0.9                    // receivers taking in this share of what was written show no queue
 	startupKeepUp  = 0.8                    // startup doubles while receivers take in this share of the rate a rateWindow ago
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise

@@ -47,6 +47,12 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 	if took := a.took.max(); took > 0 {
 		// Far above what arrives is a queue building, not a probe.
 		next = min(next, max(a.bps, above*took))
+		// But receivers that take in all that was written show no queue:
+		// a sender short of CPU writes less than its rate, and the gentle
+		// probe goes on.
+		if a.written > 0 && took >= keptUp*a.written {
+			next = max(next, a.bps*min(1+rateProbe*float64(a.probes), rateProbeMax))
+		}
 	}
 	a.bps = min(next, a.ceiling)
 }
