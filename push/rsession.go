@@ -384,6 +384,7 @@ func reasonFor(err error) byte {
 func (s *rsession) sendStatus(st protocol.Status) {
 	pkt, _ := s.r.n.Signer.Append(nil, st)
 	s.fbConn.WriteBatch([][]byte{pkt}, s.fbGroup)
+	s.sendStatusUnicast(pkt) // unicast_status.go
 }
 
 func (s *rsession) progress() {
