@@ -14,37 +14,42 @@ import (
 // statuses say so, and the sender then serves it by unicast for the rest
 // of the push.
 const (
-	// deafGrace is the least time a receiver is watched before it can be
-	// judged: a few status intervals, so one late status is not deafness.
-	deafGrace = 500 * time.Millisecond
-	// deafWindow: a receiver that was not judged deaf is watched afresh
-	// from then on, so one that goes deaf mid-push (a group aged out) is
-	// found within a window of it.
-	deafWindow = 2 * time.Second
-	// deafMinShards is the least data shards written to the group within
-	// the watch before a receiver that heard almost none is judged deaf.
+	// deafGrace is the length of each half of a watch: long enough for
+	// several statuses, so what a receiver says at the end of the second
+	// half covers everything sent in the first, however late its status.
+	deafGrace = 300 * time.Millisecond
+	// deafMinShards is the least data shards written to the group in the
+	// first half of a watch for a receiver that heard almost none to be
+	// judged deaf.
 	deafMinShards = 256
 	// deafHeardShare: a receiver that received less than this share of the
-	// shards written in the watch, and whose own socket did not drop them
-	// (an overloaded receiver is not deaf), is deaf to the data group.
+	// shards written in the first half, and whose own socket did not drop
+	// them (an overloaded receiver is not deaf), is deaf to the data group.
 	deafHeardShare = 0.1
 )
 
-// deafWatch is the start of one receiver's watch.
+// deafWatch is one receiver's watch: where the data group's counters and
+// the receiver's stood at its start and at its middle.
 type deafWatch struct {
-	at            time.Time
-	group, shards int64       // written to the data group by then
-	counts        shardCounts // its counts then
+	at, mid             time.Time
+	group, shards       int64 // written to the data group at the start
+	midGroup, midShards int64 // and at the middle
+	counts              shardCounts
 }
 
 // watchDeaf judges a receiver from a status it sent, and moves it to
-// unicast when it is deaf to the data group (SPEC.md §6.11):
-//   - while it has no manifest: its status, deafGrace or more into the
-//     watch, asks for every manifest chunk though at least a manifest's
-//     worth of datagrams went to the data group meanwhile;
+// unicast when it is deaf to the data group (SPEC.md §6.11). A watch has
+// two halves of deafGrace; at the first status after the second, it is
+// judged on what was written in the first half:
+//   - while it has no manifest: its status asks for every manifest chunk
+//     though at least a manifest's worth of datagrams went to the data
+//     group in the first half;
 //   - while it receives: deafMinShards or more data shards went to the
-//     group within the watch and it received under deafHeardShare of them,
-//     its own socket's drops apart.
+//     group in the first half and, since the start, it received under
+//     deafHeardShare of them, its own socket's drops apart.
+//
+// A receiver found hearing starts a new watch, so one that goes deaf
+// mid-push (a group aged out) is found within two watches.
 func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 	if p == nil || p.unicast || !p.active() {
 		return
@@ -56,24 +61,30 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		s.watches = make(map[int]*deafWatch)
 	}
 	w := s.watches[p.id]
-	if w == nil || now.Sub(w.at) >= deafWindow {
+	switch {
+	case w == nil:
 		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
 		return
-	}
-	if now.Sub(w.at) < deafGrace {
+	case w.mid.IsZero():
+		if now.Sub(w.at) >= deafGrace {
+			w.mid, w.midGroup, w.midShards = now, group, shards
+		}
+		return
+	case now.Sub(w.mid) < deafGrace:
 		return
 	}
 	deaf := false
 	switch p.state {
 	case protocol.StateJoined:
 		parts := int64(s.announce.ManifestParts)
-		deaf = group-w.group >= parts && manifestNacks(m.nacks) >= min(parts, protocol.MaxNacks)
+		deaf = w.midGroup-w.group >= parts && manifestNacks(m.nacks) >= min(parts, protocol.MaxNacks)
 	case protocol.StateReceiving:
-		d, written := m.counts.since(w.counts), shards-w.shards
+		d, written := m.counts.since(w.counts), w.midShards-w.shards
 		heard := deafHeardShare * float64(written)
 		deaf = written >= deafMinShards && float64(d.received) < heard && float64(d.overflow) < heard
 	}
 	if !deaf {
+		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
 		return
 	}
 	addr, ok := u.copies.unicastAddr(p.key)
