@@ -1,6 +1,9 @@
 package push
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // Statuses by unicast (SPEC.md §6.11). A receiver whose outgoing
 // multicast is blocked (a host firewall, client isolation) would never be
@@ -35,4 +38,25 @@ func (s *rsession) sendStatusUnicast(pkt []byte) {
 	if dst := s.statusUnicastTarget(); dst.IsValid() {
 		_ = s.r.n.SendTo(pkt, dst)
 	}
+}
+
+// routeRecheck bounds how often a session looks up the sender's unicast
+// route for a datagram from an address it does not know.
+const routeRecheck = 250 * time.Millisecond
+
+// onUnicastData takes a datagram that came to the node's unicast socket.
+// Besides the addresses the sender's session packets came from, the
+// source of the sender's own signed unicast beacons may carry its data:
+// a sender whose unicast socket is not where its multicast leaves from
+// (another interface address, another port) still serves us. s.mu is held.
+func (s *rsession) onUnicastData(b []byte, src netip.AddrPort) {
+	if !s.fromSender(src) && len(s.senderAddrs) < maxSenderAddrs {
+		if now := s.r.n.Now(); now.Sub(s.routeChecked) >= routeRecheck {
+			s.routeChecked = now
+			if route, ok := s.r.n.UnicastRouteOf(s.sender); ok && route.Addr() == src.Addr().Unmap() {
+				s.senderAddrs = append(s.senderAddrs, route.Addr())
+			}
+		}
+	}
+	s.onData(b, src)
 }
