@@ -78,15 +78,17 @@ func (s *sender) takeStatus(b []byte, src netip.AddrPort, unicast bool) {
 		return
 	}
 	sum := sha256.Sum256(b)
-	c := &s.uni().copies
-	if c.seen(p.Sender, sum, src, unicast) {
+	u := s.uni()
+	if u != nil && u.copies.seen(p.Sender, sum, src, unicast) {
 		return
 	}
 	st, ok := s.parseStatus(b)
 	if !ok {
 		return
 	}
-	c.accepted(p.Sender, sum, src, unicast)
+	if u != nil {
+		u.copies.accepted(p.Sender, sum, src, unicast)
+	}
 	select {
 	case s.statuses <- st:
 	default:
@@ -118,5 +120,12 @@ func (s *sender) readUnicastFeedback(ctx context.Context) (wait func() time.Dura
 	}
 }
 
-// uni is the sender's write connection, which serves unicast receivers.
-func (s *sender) uni() *unicastMirror { return s.out.conn.(*unicastMirror) }
+// uni is the sender's write connection, which serves unicast receivers;
+// nil for a sender built without one (unit tests of its parts).
+func (s *sender) uni() *unicastMirror {
+	if s.out == nil {
+		return nil
+	}
+	m, _ := s.out.conn.(*unicastMirror)
+	return m
+}

@@ -51,11 +51,11 @@ type deafWatch struct {
 // A receiver found hearing starts a new watch, so one that goes deaf
 // mid-push (a group aged out) is found within two watches.
 func (s *sender) watchDeaf(p *peerState, m statusMsg) {
-	if p == nil || p.unicast || !p.active() {
+	u := s.uni()
+	if u == nil || p == nil || p.unicast || !p.active() {
 		return
 	}
 	now := s.n.Now()
-	u := s.uni()
 	group, shards := u.written()
 	if s.watches == nil {
 		s.watches = make(map[int]*deafWatch)
