@@ -32,10 +32,14 @@ func makeDeaf(lab *netlab.Lab, sc scenario) error {
 		return fmt.Errorf("deaf receiver %d of %d", sc.Deaf, len(lab.Receivers))
 	}
 	t := netlab.NftTable
-	script := fmt.Sprintf("add counter inet %[1]s %[2]s\nreset counter inet %[1]s %[2]s\n"+
+	h := lab.Receivers[sc.Deaf-1]
+	// nft cannot reset a counter added in the same transaction.
+	if err := nft(context.Background(), h, fmt.Sprintf("add counter inet %s %s\n", t, deafCounter)); err != nil {
+		return err
+	}
+	return nft(context.Background(), h, fmt.Sprintf("reset counter inet %[1]s %[2]s\n"+
 		"add rule inet %[1]s input ip daddr %[3]s drop\n"+
-		"add rule inet %[1]s input meta l4proto udp ip daddr != 224.0.0.0/4 counter name %[2]s\n", t, deafCounter, deafGroups)
-	return nft(context.Background(), lab.Receivers[sc.Deaf-1], script)
+		"add rule inet %[1]s input meta l4proto udp ip daddr != 224.0.0.0/4 counter name %[2]s\n", t, deafCounter, deafGroups))
 }
 
 var counterBytes = regexp.MustCompile(`bytes (\d+)`)
