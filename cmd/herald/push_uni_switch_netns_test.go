@@ -9,23 +9,39 @@ import (
 	"github.com/herald-lan/herald/internal/netlab"
 )
 
-// pushToAll sets up trust as README says (peers, then trust), runs a
-// receive --once on every receiver and a default push --json --to all of
-// them, checks every file, and returns each receiver's path by
-// fingerprint.
-func (l *pushLab) pushToAll(size int) map[string]string {
+// trustSender sets up trust as README says: each receiver lists its
+// peers, then trusts the sender. It returns what each listed.
+func (l *pushLab) trustSender() map[string][]peerRow {
 	t := l.t
 	t.Helper()
-	s := l.lab.Sender
-	fpS := l.fingerprint(s)
-	l.peersOf(l.lab.Receivers, "4s", nil)
+	fpS := l.fingerprint(l.lab.Sender)
+	rows := l.peersOf(l.lab.Receivers, "4s", nil)
 	for _, r := range l.lab.Receivers {
 		if out, err := l.cmd(r, "trust", fpS).CombinedOutput(); err != nil {
 			t.Fatalf("trust on %s: %v\n%s", r.Name, err, out)
 		}
 	}
+	return rows
+}
+
+// pushedToAll is what pushToAll did: each receiver's path and time by
+// fingerprint, the fingerprints in receiver order, and the file pushed.
+type pushedToAll struct {
+	paths   map[string]string
+	seconds map[string]float64
+	fps     []string
+	file    string
+}
+
+// pushToAll runs a receive --once on every receiver and, settle later,
+// a default push --json --to all of them of a random file of size bytes,
+// and checks every file.
+func (l *pushLab) pushToAll(size int, settle time.Duration) pushedToAll {
+	t := l.t
+	t.Helper()
 	file := randomFile(t, t.TempDir(), "lesson.bin", size)
-	var fps, dirs []string
+	var fps []string
+	var dirs []string
 	var receives []*receiveRun
 	for _, r := range l.lab.Receivers {
 		d := t.TempDir()
@@ -34,19 +50,19 @@ func (l *pushLab) pushToAll(size int) map[string]string {
 		c, out := l.start(r, "receive", "--once", "--dir", d)
 		receives = append(receives, &receiveRun{host: r, wait: c.Wait, out: out.String})
 	}
-	time.Sleep(time.Second)
-	out, err := l.cmd(s, "push", "--json", "--to", strings.Join(fps, ","), file).CombinedOutput()
+	time.Sleep(settle)
+	out, err := l.cmd(l.lab.Sender, "push", "--json", "--to", strings.Join(fps, ","), file).CombinedOutput()
 	if exitOf(err) != exitOK {
 		t.Fatalf("push: exit %d\n%s", exitOf(err), out)
 	}
-	paths, _ := receiverPaths(t, out)
+	paths, seconds := receiverPaths(t, out)
 	for i, rr := range receives {
 		if err := rr.wait(); err != nil {
 			t.Fatalf("receive on %s: %v\n%s", rr.host.Name, err, rr.out())
 		}
 		sameFile(t, file, filepath.Join(dirs[i], "lesson.bin"))
 	}
-	return paths
+	return pushedToAll{paths, seconds, fps, file}
 }
 
 // TestPushDataGroupDeafNetns: one of three receivers drops only the push
@@ -62,7 +78,8 @@ func TestPushDataGroupDeafNetns(t *testing.T) {
 	l := newPushLabAs(t, 3, "huni")
 	deaf := l.lab.Receivers[1]
 	l.inNS(deaf, "nft", "add", "rule", "inet", netlab.NftTable, "input", "ip", "daddr", "239.255.73.0/24", "drop")
-	paths := l.pushToAll(8 << 20)
+	l.trustSender()
+	paths := l.pushToAll(8<<20, time.Second).paths
 	for _, r := range l.lab.Receivers {
 		want := "multicast"
 		if r == deaf {
@@ -87,7 +104,8 @@ func TestMulticastOutBlockedNetns(t *testing.T) {
 	l := newPushLabAs(t, 3, "huni")
 	s, mute := l.lab.Sender, l.lab.Receivers[0]
 	l.inNS(mute, "nft", "insert", "rule", "inet", netlab.NftTable, "output", "ip", "daddr", "239.0.0.0/8", "drop")
-	paths := l.pushToAll(8 << 20)
+	l.trustSender()
+	paths := l.pushToAll(8<<20, time.Second).paths
 	for _, r := range l.lab.Receivers {
 		if got := paths[l.fingerprint(r)]; got != "multicast" {
 			t.Errorf("%s reported on %q, want multicast", r.Name, got)
