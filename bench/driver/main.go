@@ -234,6 +234,9 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 	renv := runEnv{toolPaths: e.toolPaths, sc: sc, lab: lab, src: src, timeout: int(sc.timeout() / time.Second)}
 	scDir := fmt.Sprintf("%drx-%spm%s%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"),
 		map[bool]string{true: "burst"}[sc.Burst], map[bool]string{true: "-starved"}[sc.Starved], sc.RateMbit, sc.FileMB)
+	if sc.Deaf > 0 {
+		scDir += fmt.Sprintf("-deaf%d", sc.Deaf)
+	}
 	label := func(r *result, repeat int) {
 		r.Time = time.Now().UTC().Format(time.RFC3339)
 		r.Mode = o.mode
