@@ -175,3 +175,77 @@ func TestUnicastByStatuses(t *testing.T) {
 		})
 	}
 }
+
+// TestDeafRule drives watchDeaf with statuses at chosen times: deafness
+// needs a whole watch (two halves of deafGrace) and a first half with
+// enough written; a receiver that hears, or whose own socket dropped the
+// shards, stays on multicast.
+func TestDeafRule(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	host := multicast.NewMemNet(1).Host(multicast.Link{})
+	n, err := node.Open(node.Config{Home: t.TempDir(), Name: "teacher", Network: host, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	data := netip.MustParseAddrPort("239.255.73.9:4772")
+	conn, err := host.Listen(netip.MustParseAddrPort("239.255.74.9:4772"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort("127.0.0.1:9") // the node has no unicast socket: nothing goes there
+	shard := append(protocol.AppendDataHeader(nil, protocol.SessionID{1}, 0, 0), make([]byte, 64)...)
+	cases := []struct {
+		name     string
+		state    byte
+		nacks    int    // manifest chunks asked for
+		written  int    // data shards written per 100 ms
+		received uint32 // shards it received per 100 ms
+		overflow uint32 // and its socket dropped
+		want     bool
+	}{
+		{"hears the data group", protocol.StateReceiving, 0, 100, 100, 0, false},
+		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false},
+		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true},
+		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false},
+		{"too little written to judge", protocol.StateReceiving, 0, 10, 0, 0, false},
+		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true},
+		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newBareSender(t, n, 10, 4)
+			s.announce.ManifestParts = 2
+			s.out.conn = newUnicastMirror(conn, n, data)
+			u := s.uni()
+			var key [32]byte
+			key[0] = byte(len(c.name))
+			u.copies.accepted(key, [32]byte{}, addr, true)
+			var counts shardCounts
+			switched := time.Duration(-1)
+			for step := range 10 { // a status every 100 ms for a second
+				for range c.written {
+					u.WriteBatch([][]byte{shard}, data)
+				}
+				counts.received += c.received
+				counts.lost += c.overflow
+				counts.overflow += c.overflow
+				m := statusMsg{from: key, state: c.state, counts: counts}
+				for i := range c.nacks {
+					m.nacks = append(m.nacks, protocol.Nack{Block: manifestNack | uint32(i)})
+				}
+				s.handleStatus(m)
+				if p := s.table.peers[key]; p.unicast && switched < 0 {
+					switched = time.Duration(step) * 100 * time.Millisecond
+				}
+				clock = clock.Add(100 * time.Millisecond)
+			}
+			if got := switched >= 0; got != c.want {
+				t.Fatalf("switched to unicast: %v, want %v", got, c.want)
+			}
+			if c.want && switched < 2*deafGrace {
+				t.Errorf("switched after %v, before a whole watch (%v)", switched, 2*deafGrace)
+			}
+		})
+	}
+}
