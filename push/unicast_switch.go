@@ -39,8 +39,9 @@ type deafWatch struct {
 
 // watchDeaf judges a receiver from a status it sent, and moves it to
 // unicast when it is deaf to the data group (SPEC.md §6.11). A watch has
-// two halves of deafGrace; at the first status after the second, it is
-// judged on what was written in the first half:
+// two halves of at least deafGrace, the first until enough was written
+// (judgeable); at the first status after the second, it is judged on
+// what was written in the first half:
 //   - while it has no manifest: its status asks for every manifest chunk
 //     though at least a manifest's worth of datagrams went to the data
 //     group in the first half;
@@ -66,7 +67,7 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
 		return
 	case w.mid.IsZero():
-		if now.Sub(w.at) >= deafGrace {
+		if now.Sub(w.at) >= deafGrace && s.judgeable(p.state, group-w.group, shards-w.shards) {
 			w.mid, w.midGroup, w.midShards = now, group, shards
 		}
 		return
@@ -74,14 +75,14 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		return
 	}
 	deaf := false
-	switch p.state {
-	case protocol.StateJoined:
-		parts := int64(s.announce.ManifestParts)
-		deaf = w.midGroup-w.group >= parts && manifestNacks(m.nacks) >= min(parts, protocol.MaxNacks)
-	case protocol.StateReceiving:
-		d, written := m.counts.since(w.counts), w.midShards-w.shards
-		heard := deafHeardShare * float64(written)
-		deaf = written >= deafMinShards && float64(d.received) < heard && float64(d.overflow) < heard
+	if s.judgeable(p.state, w.midGroup-w.group, w.midShards-w.shards) {
+		switch p.state {
+		case protocol.StateJoined:
+			deaf = manifestNacks(m.nacks) >= min(int64(s.announce.ManifestParts), protocol.MaxNacks)
+		case protocol.StateReceiving:
+			d, heard := m.counts.since(w.counts), deafHeardShare*float64(w.midShards-w.shards)
+			deaf = float64(d.received) < heard && float64(d.overflow) < heard
+		}
 	}
 	if !deaf {
 		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
@@ -101,6 +102,20 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		// Its manifest NACKs in this status are served next, by unicast now.
 		s.debug("deaf to the data group: served by unicast", "receiver", p.name, "addr", addr, "state", p.state)
 	}
+}
+
+// judgeable reports whether enough went to the data group for a receiver
+// in state to be judged: a manifest's worth of datagrams without the
+// manifest, deafMinShards data shards while receiving. The first half of
+// a watch lasts until it is (at a low rate, longer than deafGrace).
+func (s *sender) judgeable(state byte, group, shards int64) bool {
+	switch state {
+	case protocol.StateJoined:
+		return group >= int64(s.announce.ManifestParts)
+	case protocol.StateReceiving:
+		return shards >= deafMinShards
+	}
+	return false
 }
 
 // manifestNacks counts the NACKs that ask for a manifest chunk.

@@ -209,6 +209,7 @@ func TestDeafRule(t *testing.T) {
 		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true},
 		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false},
 		{"too little written to judge", protocol.StateReceiving, 0, 10, 0, 0, false},
+		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true},
 		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true},
 		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false},
 	}
@@ -223,7 +224,7 @@ func TestDeafRule(t *testing.T) {
 			u.copies.accepted(key, [32]byte{}, addr, true)
 			var counts shardCounts
 			switched := time.Duration(-1)
-			for step := range 10 { // a status every 100 ms for a second
+			for step := range 20 { // a status every 100 ms for two seconds
 				for range c.written {
 					u.WriteBatch([][]byte{shard}, data)
 				}
