@@ -54,6 +54,10 @@ func FuzzParse(f *testing.F) {
 				}
 				enc = m.AppendBinary(nil)
 			}
+		case TypeMembership:
+			if m, err := membershipOf(ParseMembership(s.Body)); err == nil {
+				enc = m.AppendBinary(nil)
+			}
 		case TypeHashes:
 			if m, err := ParseShardHashes(s.Body); err == nil {
 				enc = m.AppendBinary(nil)
