@@ -206,7 +206,7 @@ func (s *chatSession) post(ctx context.Context, text string) {
 		}
 		e := outgoingEntry(s.node, history.KindChat, s.channel.Name, id, text)
 		s.rec.Record(e)
-		s.ui.Println(formatEntry(e))
+		s.ui.Println(e.Line())
 	})
 }
 
@@ -228,12 +228,12 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		e.Peer, e.PeerName = to.Fingerprint, to.Name
 		switch {
 		case errors.Is(err, message.ErrNoReceipt):
-			s.ui.Println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeName(to.Name)))
+			s.ui.Println(fmt.Sprintf("%s  [no receipt: %s may be offline]", e.Line(), safeName(to.Name)))
 		case err != nil:
 			s.ui.Println(fmt.Sprintf("/msg %s: %v", ref, err))
 		default:
 			s.rec.Record(e)
-			s.ui.Println(formatEntry(e) + "  [received]")
+			s.ui.Println(e.Line() + "  [received]")
 		}
 	})
 }
@@ -255,7 +255,7 @@ func (s *chatSession) showMessages() {
 	for m := range s.eng.Messages() {
 		e := entryOf(m)
 		s.rec.Record(e)
-		s.ui.Println(formatEntry(e))
+		s.ui.Println(e.Line())
 	}
 }
 
