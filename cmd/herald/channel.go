@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/joinqr"
 	"github.com/herald-lan/herald/node"
 )
 
@@ -141,7 +142,9 @@ func runChannelNew(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "join code written to %s (for scripts: herald channel join %[1]s)\n", file)
 	}
 	if c.Bool("qr") {
-		printQR(c.App.Writer, info.JoinCode)
+		if err := joinqr.Terminal(c.App.Writer, info.JoinCode); err != nil {
+			fmt.Fprintf(c.App.Writer, "(no QR code: %v)\n", err)
+		}
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Give the join code only to members (anyone who has it can read the channel).\n"+
 		"They run: herald channel join %s\n"+
