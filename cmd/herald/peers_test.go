@@ -11,24 +11,23 @@ import (
 	"github.com/herald-lan/herald/presence"
 )
 
-// beaconing runs presence for each home on memnet as library nodes (see
-// meet) until the test ends.
-func beaconing(t *testing.T, memnet *multicast.MemNet, homes ...string) {
+// beaconFrom runs presence for the identity in home as a library node on
+// memnet (urfave/cli apps share a global help flag, so two cannot run at
+// once in one process) until stop is called.
+func beaconFrom(t *testing.T, memnet *multicast.MemNet, home string) (stop func()) {
 	t.Helper()
-	for _, home := range homes {
-		n, err := node.Open(node.Config{Home: home, Network: memnet.Host(multicast.Link{})})
-		if err != nil {
-			t.Fatal(err)
+	n, err := node.Open(node.Config{Home: home, Network: memnet.Host(multicast.Link{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.RunWith(ctx, presence.New(n, 0).Run) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node in %s: %v", home, err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- n.RunWith(ctx, presence.New(n, 0).Run) }()
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("node in %s: %v", home, err)
-			}
-		})
 	}
 }
 
@@ -48,7 +47,9 @@ func TestPeersChannel(t *testing.T) {
 	studentID := identityOf(t, student)
 
 	memnet := multicast.NewMemNet(1)
-	beaconing(t, memnet, student, outsider, lookalike)
+	for _, h := range []string{student, outsider, lookalike} {
+		t.Cleanup(beaconFrom(t, memnet, h))
+	}
 	peers := func(args ...string) result {
 		return cliRun{args: append([]string{"--home", teacher, "peers", "--wait", "1s", "--json"}, args...), network: memnet.Host(multicast.Link{})}.exec(t)
 	}
