@@ -108,6 +108,15 @@ func TestMembershipCannotBeClaimed(t *testing.T) {
 		}
 		in.beacon(mallory, protocol.Beacon{Name: fmt.Sprint("mallory", i)})
 	}
+	// A right tag from a key not in the table yet is ignored, even once
+	// its beacon follows.
+	early := newStranger(t)
+	eenv := early.signer.Next()
+	first := protocol.Membership{Tags: [][protocol.MembershipTagLen]byte{protocol.MembershipTag(&key, eenv)}}
+	if _, err := in.conn.WriteBatch([][]byte{early.signer.AppendWith(nil, eenv, first)}, in.group); err != nil {
+		t.Fatal(err)
+	}
+	in.beacon(early, protocol.Beacon{Name: "early"})
 	// The control: a right tag on the same path is listed. It is sent
 	// after mallory's packets, so once it shows they were handled.
 	honest := newStranger(t)
@@ -124,6 +133,9 @@ func TestMembershipCannotBeClaimed(t *testing.T) {
 	})
 	if info, _ := teacher.p.Lookup(mallory.pub); info.Holds("class") {
 		t.Fatalf("mallory, no member, is listed in class")
+	}
+	if info, ok := teacher.p.Lookup(early.pub); !ok || info.Holds("class") {
+		t.Fatalf("a Membership sent before its sender's beacon was used (or the beacon lost): %+v", info)
 	}
 }
 
