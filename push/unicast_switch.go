@@ -18,6 +18,11 @@ const (
 	// several statuses, so what a receiver says at the end of the second
 	// half covers everything sent in the first, however late its status.
 	deafGrace = 300 * time.Millisecond
+	// deafGraceManifest is deafGrace while a receiver lacks the manifest:
+	// every receiver waits for the manifest phase to end, so a deaf one
+	// must be found faster there; a manifest chunk is handled in well
+	// under a status interval, so 1.5 of them tell.
+	deafGraceManifest = 150 * time.Millisecond
 	// deafMinShards is the least data shards written to the group in the
 	// first half of a watch for a receiver that heard almost none to be
 	// judged deaf.
@@ -26,6 +31,10 @@ const (
 	// shards written in the first half, and whose own socket did not drop
 	// them (an overloaded receiver is not deaf), is deaf to the data group.
 	deafHeardShare = 0.1
+	// deafStrikes is how many watches in a row must find a receiving
+	// receiver deaf (one suffices without the manifest, where every
+	// receiver waits).
+	deafStrikes = 2
 )
 
 // deafWatch is one receiver's watch: where the data group's counters and
@@ -35,11 +44,13 @@ type deafWatch struct {
 	group, shards       int64 // written to the data group at the start
 	midGroup, midShards int64 // and at the middle
 	counts              shardCounts
+	strikes             int // earlier watches in a row that found it deaf while receiving
 }
 
 // watchDeaf judges a receiver from a status it sent, and moves it to
 // unicast when it is deaf to the data group (SPEC.md §6.11). A watch has
-// two halves of at least deafGrace, the first until enough was written
+// two halves of at least deafGrace (deafGraceManifest without the
+// manifest), the first until enough was written
 // (judgeable); at the first status after the second, it is judged on
 // what was written in the first half:
 //   - while it has no manifest: its status asks for every manifest chunk
@@ -62,16 +73,20 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		s.watches = make(map[int]*deafWatch)
 	}
 	w := s.watches[p.id]
+	half := deafGrace
+	if p.state == protocol.StateJoined {
+		half = deafGraceManifest
+	}
 	switch {
 	case w == nil:
 		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
 		return
 	case w.mid.IsZero():
-		if now.Sub(w.at) >= deafGrace && s.judgeable(p.state, group-w.group, shards-w.shards) {
+		if now.Sub(w.at) >= half && s.judgeable(p.state, group-w.group, shards-w.shards) {
 			w.mid, w.midGroup, w.midShards = now, group, shards
 		}
 		return
-	case now.Sub(w.mid) < deafGrace:
+	case now.Sub(w.mid) < half:
 		return
 	}
 	deaf := false
@@ -84,8 +99,16 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 			deaf = float64(d.received) < heard && float64(d.overflow) < heard
 		}
 	}
+	next := &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
 	if !deaf {
-		s.watches[p.id] = &deafWatch{at: now, group: group, shards: shards, counts: m.counts}
+		s.watches[p.id] = next
+		return
+	}
+	if p.state == protocol.StateReceiving && w.strikes+1 < deafStrikes {
+		// A receiver starved of CPU can read nothing for a while and look
+		// deaf: it must look so for deafStrikes watches in a row.
+		next.strikes = w.strikes + 1
+		s.watches[p.id] = next
 		return
 	}
 	addr, ok := u.copies.unicastAddr(p.key)

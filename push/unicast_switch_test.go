@@ -208,7 +208,7 @@ func TestDeafRule(t *testing.T) {
 		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false},
 		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true},
 		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false},
-		{"too little written to judge", protocol.StateReceiving, 0, 10, 0, 0, false},
+		{"too little written to judge", protocol.StateReceiving, 0, 5, 0, 0, false},
 		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true},
 		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true},
 		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false},
@@ -224,7 +224,7 @@ func TestDeafRule(t *testing.T) {
 			u.copies.accepted(key, [32]byte{}, addr, true)
 			var counts shardCounts
 			switched := time.Duration(-1)
-			for step := range 20 { // a status every 100 ms for two seconds
+			for step := range 40 { // a status every 100 ms for four seconds
 				for range c.written {
 					u.WriteBatch([][]byte{shard}, data)
 				}
@@ -244,8 +244,16 @@ func TestDeafRule(t *testing.T) {
 			if got := switched >= 0; got != c.want {
 				t.Fatalf("switched to unicast: %v, want %v", got, c.want)
 			}
-			if c.want && switched < 2*deafGrace {
-				t.Errorf("switched after %v, before a whole watch (%v)", switched, 2*deafGrace)
+			half := deafGrace
+			if c.state == protocol.StateJoined {
+				half = deafGraceManifest
+			}
+			watches := time.Duration(1)
+			if c.state == protocol.StateReceiving {
+				watches = deafStrikes
+			}
+			if c.want && switched < watches*2*half {
+				t.Errorf("switched after %v, before %d whole watches (%v)", switched, watches, watches*2*half)
 			}
 		})
 	}
