@@ -50,18 +50,16 @@ type deafWatch struct {
 // watchDeaf judges a receiver from a status it sent, and moves it to
 // unicast when it is deaf to the data group (SPEC.md §6.11). A watch has
 // two halves of at least deafGrace (deafGraceManifest without the
-// manifest), the first until enough was written
-// (judgeable); at the first status after the second, it is judged on
-// what was written in the first half:
-//   - while it has no manifest: its status asks for every manifest chunk
-//     though at least a manifest's worth of datagrams went to the data
-//     group in the first half;
-//   - while it receives: deafMinShards or more data shards went to the
-//     group in the first half and, since the start, it received under
-//     deafHeardShare of them, its own socket's drops apart.
+// manifest), the first until enough was written (judgeable); the first
+// status after the second half is judged on what was written in the
+// first:
+//   - while it has no manifest: its status asks for every manifest chunk;
+//   - while it receives: since the start it received under
+//     deafHeardShare of the data shards, its own socket's drops apart, in
+//     deafStrikes watches in a row.
 //
 // A receiver found hearing starts a new watch, so one that goes deaf
-// mid-push (a group aged out) is found within two watches.
+// mid-push (a group aged out) is found within a few watches.
 func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 	u := s.uni()
 	if u == nil || p == nil || p.unicast || !p.active() {
