@@ -34,21 +34,23 @@ const (
 	TypeHashes   Type = 0x16
 )
 
-var typeNames = map[Type]string{
+// typeNames is indexed by type, "" for an unknown one: an array, not a
+// map, since ParseHeader asks Known of every datagram.
+var typeNames = [256]string{
 	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
 	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
 }
 
 func (t Type) String() string {
-	if n, ok := typeNames[t]; ok {
+	if n := typeNames[t]; n != "" {
 		return n
 	}
 	return fmt.Sprintf("type(0x%02x)", byte(t))
 }
 
 // Known reports whether t is a type this version defines.
-func (t Type) Known() bool { _, ok := typeNames[t]; return ok }
+func (t Type) Known() bool { return typeNames[t] != "" }
 
 // Signed reports whether packets of type t carry an envelope and signature.
 func (t Type) Signed() bool { return t.Known() && t != TypeData }

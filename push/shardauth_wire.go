@@ -1,6 +1,10 @@
 package push
 
-import "context"
+import (
+	"context"
+
+	"github.com/herald-lan/herald/fec"
+)
 
 // The wiring of shard authentication (SPEC.md §6.5.1) into the sender and
 // the receiving session, kept apart from both so their own files change
@@ -79,4 +83,20 @@ func (s *rsession) shardSigned(block uint32, index byte, shard []byte) bool {
 		s.dropped++
 	}
 	return false
+}
+
+// rebuiltSigned reports whether every data shard of block that the
+// decoder rebuilt (indexes rebuilt, in a) has a signed hash held for it
+// and matches it (mu held). Shards that arrived were checked on arrival.
+func (s *rsession) rebuiltSigned(block uint32, rebuilt []int, a *fec.Assembler) bool {
+	shards, err := a.Reconstruct() // decoded already: returns the shards
+	if err != nil {
+		return false
+	}
+	for _, i := range rebuilt {
+		if s.auth.check(block, byte(i), shards[i]) != shardSigned {
+			return false
+		}
+	}
+	return true
 }
