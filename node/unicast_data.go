@@ -23,7 +23,7 @@ const (
 )
 
 // dataSessionOf returns the session of a data-group datagram: a data
-// shard, a manifest chunk or a shard hash list.
+// shard, a manifest chunk, a shard hash list or a list seal.
 func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	h, err := protocol.ParseHeader(b)
 	if err != nil {
@@ -33,7 +33,7 @@ func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	case protocol.TypeData:
 		d, err := protocol.ParseData(b)
 		return d.Session, err == nil
-	case protocol.TypeManifest, protocol.TypeHashes:
+	case protocol.TypeManifest, protocol.TypeHashes, protocol.TypeListSeal:
 		s, err := protocol.ParseSigned(b)
 		if err != nil || len(s.Body) < len(protocol.SessionID{}) {
 			return protocol.SessionID{}, false

@@ -32,6 +32,7 @@ const (
 	TypeStatus   Type = 0x14
 	TypeEnd      Type = 0x15
 	TypeHashes   Type = 0x16
+	TypeListSeal Type = 0x17
 )
 
 // typeNames is indexed by type, "" for an unknown one: an array, not a
@@ -39,7 +40,7 @@ const (
 var typeNames = [256]string{
 	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
-	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
+	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes", TypeListSeal: "list-seal",
 }
 
 func (t Type) String() string {

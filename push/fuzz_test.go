@@ -221,6 +221,11 @@ func FuzzReceiverDatagram(f *testing.F) {
 	for _, c := range p.chunks {
 		f.Add(byte(0), c)
 	}
+	seals, err := newShardLister(p.signer, p.sid, testPushShard).seals(p.lists)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(byte(0), seals[0])
 	for i, d := range p.shards {
 		f.Add(byte(0), d)
 		f.Add(byte(2), d)

@@ -42,19 +42,28 @@ func benchPush(b *testing.B, parity int) *testPush {
 }
 
 // senderOrder is the data group's datagrams as the sender's first pass
-// sends them, less a loss of lossPermille of the shards (never more per
-// block than its parity, so every block completes without repair).
-func senderOrder(p *testPush, lossPermille int) [][]byte {
+// sends them (with each window's list seal, or as a sender without them),
+// less a loss of lossPermille of the shards (never more per block than
+// its parity, so every block completes without repair).
+func senderOrder(b *testing.B, p *testPush, lossPermille int, sealed bool) [][]byte {
 	rng := rand.New(rand.NewPCG(5, 6))
+	lister := newShardLister(p.signer, p.sid, int(p.announce.ShardSize))
 	var out [][]byte
 	blocks := len(p.byBlock)
 	for w := 0; w < blocks; w += interleave {
 		end := min(w+interleave, blocks)
-		for range 2 {
-			for b := w; b < end; b++ {
-				out = append(out, p.listsOf[b]...)
-			}
+		var lists [][]byte
+		for b := w; b < end; b++ {
+			lists = append(lists, p.listsOf[b]...)
 		}
+		if sealed {
+			seals, err := lister.seals(lists)
+			if err != nil {
+				b.Fatal(err)
+			}
+			lists = append(seals, lists...)
+		}
+		out = append(append(out, lists...), lists...)
 		lost := make([]int, end-w)
 		parity := len(p.byBlock[w]) - int(p.announce.K)
 		for idx := range fec.MaxShards {
@@ -107,13 +116,15 @@ func BenchmarkReceiveSession(b *testing.B) {
 	for _, c := range []struct {
 		name         string
 		loss, parity int
+		sealed       bool
 	}{
-		{"loss=0", 0, 0},
-		{"loss=5%", 50, 6}, // the parity the sender adapts to at 5 % (sender_feedback.go)
+		{"loss=0", 0, 0, true},
+		{"loss=5%", 50, 6, true}, // the parity the sender adapts to at 5 % (sender_feedback.go)
+		{"loss=0/unsealed", 0, 0, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			p := benchPush(b, c.parity)
-			stream := senderOrder(p, c.loss)
+			stream := senderOrder(b, p, c.loss, c.sealed)
 			lab := newRSessionLab(b, b.TempDir())
 			b.SetBytes(benchPushBytes)
 			b.ReportAllocs()
@@ -157,7 +168,7 @@ func BenchmarkReceiveSession(b *testing.B) {
 // shards are in.
 func BenchmarkReceiveFloor(b *testing.B) {
 	p := benchPush(b, 0)
-	stream := senderOrder(p, 0)
+	stream := senderOrder(b, p, 0, true)
 	shard := int(p.announce.ShardSize)
 	bsize := int(p.announce.K) * shard
 	b.SetBytes(benchPushBytes)

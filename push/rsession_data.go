@@ -28,6 +28,8 @@ func (s *rsession) onData(b []byte, src netip.AddrPort) {
 		s.onShard(b, src)
 	case protocol.TypeHashes:
 		s.onShardHashes(b) // shardauth_wire.go
+	case protocol.TypeListSeal:
+		s.onListSeal(b)
 	}
 }
 

@@ -294,3 +294,98 @@ func TestRebuiltBlockChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestListSeals (SPEC.md §6.5.2): a list a verified seal of the sender
+// covers is stored without its own signature (broken here to show it is
+// not checked); an unsealed list still needs it; a seal signed by another
+// key, with a bad signature, or of another session seals nothing; a seal
+// whose digests are all held is a repeat; the digests kept are bounded.
+func TestListSeals(t *testing.T) {
+	l, code, data, pub := testLister(t, 64, 256)
+	sid := protocol.SessionID{1}
+	brokenSig := func(pkt []byte) []byte { b := bytes.Clone(pkt); b[len(b)-1] ^= 1; return b }
+	lists := func(block uint32) [][]byte {
+		p, err := l.lists(code, block, 0, 70, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sealOf := func(signer *shardLister, lists [][]byte) []byte {
+		s, err := signer.seals(lists)
+		if err != nil || len(s) != 1 {
+			t.Fatalf("%d seals, %v", len(s), err)
+		}
+		return s[0]
+	}
+	other, _, _, _ := testLister(t, 64, 256)
+	other.signer = protocol.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x43}, 32)))
+
+	book := newShardBook()
+	a, b, c := lists(1), lists(2), lists(3)
+	for name, bad := range map[string][]byte{
+		"another signer's seal":       sealOf(other, a),
+		"a seal with a bad signature": brokenSig(sealOf(l, a)),
+	} {
+		if book.onSeal(bad, pub, sid) != listRejected || book.nSealed != 0 {
+			t.Fatalf("%s: not rejected, or it sealed something", name)
+		}
+	}
+	if book.onSeal(sealOf(l, a), pub, protocol.SessionID{2}) != listOther || book.nSealed != 0 {
+		t.Fatal("another session's seal was not ignored")
+	}
+	if book.onList(brokenSig(a[0]), pub, sid, 10, never) != listRejected {
+		t.Fatal("an unsealed list with a bad signature was stored")
+	}
+	seal := sealOf(l, append(a, b...))
+	if book.onSeal(seal, pub, sid) != listStored || book.nSealed != 2 {
+		t.Fatalf("the sender's seal: %d digests held, want 2", book.nSealed)
+	}
+	if book.onSeal(brokenSig(seal), pub, sid) != listStored || book.nSealed != 2 {
+		t.Fatal("a repeated seal was verified again or stored twice")
+	}
+	for _, p := range [][]byte{brokenSig(a[0]), brokenSig(b[0])} {
+		if book.onList(p, pub, sid, 10, never) != listStored {
+			t.Fatal("a sealed list was refused")
+		}
+	}
+	if book.check(1, 0, data[0]) != shardSigned || book.check(2, 69, mustParity(t, code, data, 69)) != shardSigned {
+		t.Fatal("a sealed list's hashes were not stored")
+	}
+	if book.onList(brokenSig(c[0]), pub, sid, 10, never) != listRejected {
+		t.Fatal("a list the seal does not cover was taken without its signature")
+	}
+	evil := brokenSig(a[0])
+	evil[protocol.HeaderLen+protocol.EnvelopeLen+14] ^= 1 // its first hash: the body no longer matches the seal
+	fresh := newShardBook()
+	fresh.onSeal(seal, pub, sid)
+	if fresh.onList(evil, pub, sid, 10, never) != listRejected {
+		t.Fatal("a changed list matched the seal")
+	}
+
+	for blk := uint32(0); fresh.nSealed < 2*sealedDigests; blk++ {
+		p, _ := l.lists(code, 100+blk, 0, 4, data)
+		fresh.onSeal(sealOf(l, p), pub, sid)
+	}
+	if fresh.isSealed(protocol.ListDigest(mustBody(t, a[0]))) {
+		t.Fatalf("a digest outlived %d newer ones (ring of %d)", fresh.nSealed, sealedDigests)
+	}
+}
+
+func mustParity(t *testing.T, code *fec.Code, data [][]byte, idx int) []byte {
+	t.Helper()
+	out := make([]byte, code.ShardSize())
+	if err := code.Parity(data, idx, [][]byte{out}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustBody(t *testing.T, pkt []byte) []byte {
+	t.Helper()
+	p, err := protocol.ParseSigned(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Body
+}

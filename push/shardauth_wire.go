@@ -26,8 +26,8 @@ func (s *sender) sendShardLists(ctx context.Context, b, first, count int, data [
 }
 
 // windowShardLists signs and sends the hash lists of the first pass of
-// blocks [from, to) with parity proactive parity shards, in one batch and
-// then its copy.
+// blocks [from, to) with parity proactive parity shards, after the seal
+// over them, in one batch and then its copy.
 func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, shards [][][]byte) error {
 	var lists [][]byte
 	for b := from; b < to; b++ {
@@ -37,7 +37,11 @@ func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, sha
 		}
 		lists = append(lists, l...)
 	}
-	return s.sendListsTwice(ctx, lists)
+	seals, err := s.lister.seals(lists) // ahead of the lists they cover (§6.5.2)
+	if err != nil {
+		return err
+	}
+	return s.sendListsTwice(ctx, append(seals, lists...))
 }
 
 // sendListsTwice sends lists, then the same lists again in a separate
@@ -63,6 +67,13 @@ func (s *sender) sendListsTwice(ctx context.Context, lists [][]byte) error {
 // onShardHashes takes a hash list from the data group (mu held).
 func (s *rsession) onShardHashes(b []byte) {
 	if s.auth.onList(b, s.sender, s.sid, s.a.Blocks, s.blockVerified) == listRejected {
+		s.rejected++
+	}
+}
+
+// onListSeal takes a list seal from the data group (mu held).
+func (s *rsession) onListSeal(b []byte) {
+	if s.auth.onSeal(b, s.sender, s.sid) == listRejected {
 		s.rejected++
 	}
 }
