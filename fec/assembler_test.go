@@ -273,15 +273,7 @@ func TestAssemblerSlotKeep(t *testing.T) {
 					t.Fatalf("Slot(%d) of a kept index is not nil", index)
 				}
 			}
-			got, err := a.Reconstruct()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range data {
-				if !bytes.Equal(got[i], data[i]) {
-					t.Fatalf("data shard %d differs", i)
-				}
-			}
+			mustRebuild(t, a, data)
 		})
 	}
 
@@ -308,16 +300,25 @@ func TestAssemblerSlotKeep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := a.Reconstruct()
-	if err != nil || a.MaxIndex() != k+3 {
-		t.Fatalf("Reconstruct: %v, MaxIndex %d", err, a.MaxIndex())
-	}
-	for i := range data {
-		if !bytes.Equal(got[i], data[i]) {
-			t.Fatalf("after a slot written and not kept, data shard %d differs", i)
-		}
+	mustRebuild(t, a, data) // after a slot written and not kept
+	if a.MaxIndex() != k+3 {
+		t.Fatalf("MaxIndex %d, want %d", a.MaxIndex(), k+3)
 	}
 	if buf, _ := a.Slot(0); buf != nil {
 		t.Fatal("Slot after Done is not nil")
+	}
+}
+
+// mustRebuild fails unless a reconstructs exactly data.
+func mustRebuild(t *testing.T, a *Assembler, data [][]byte) {
+	t.Helper()
+	got, err := a.Reconstruct()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		if !bytes.Equal(got[i], data[i]) {
+			t.Fatalf("data shard %d differs", i)
+		}
 	}
 }

@@ -251,6 +251,7 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 		return
 	}
 	delete(s.hashFailed, uint32(b))
+	s.auth.forget(uint32(b)) // a verified block's lists and shards are ignored from now on
 	if err := s.sink.WriteBlock(b, data); err != nil {
 		s.err = fmt.Errorf("writing %s: %w; the %d verified blocks stay in %s so the next push resumes from them "+
 			"(removed when untouched for 7 days, or by `herald receive --clean`)",

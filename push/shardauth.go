@@ -113,6 +113,10 @@ type shardBook struct {
 	nSealed int
 }
 
+// maxFreeHashes bounds the blockHashes kept for reuse: blocks verify a
+// window at a time, and a window's lists arrive together.
+const maxFreeHashes = 2 * interleave
+
 // sealedDigests bounds the list digests a session keeps from seals: four
 // windows' lists at the largest K (two lists a block).
 const sealedDigests = 8 * interleave
@@ -258,7 +262,7 @@ func (k *shardBook) check(block uint32, index byte, shard []byte) shardVerdict {
 func (k *shardBook) forget(block uint32) {
 	if b := k.blocks[block]; b != nil {
 		delete(k.blocks, block)
-		if len(k.free) < 16 {
+		if len(k.free) < maxFreeHashes {
 			k.free = append(k.free, b)
 		}
 	}
