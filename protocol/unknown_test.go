@@ -86,6 +86,10 @@ func TestUnknownValues(t *testing.T) {
 		{"list seal count 0", seal(0), true},
 		{"list seal count 80", seal(MaxListDigests + 1), true},
 		{"list seal count 79", seal(MaxListDigests), false},
+		{"membership count 0", membershipCount(0, 0), true},
+		{"membership count 65", membershipCount(MaxMembershipTags+1, MaxMembershipTags+1), true},
+		{"membership count 3 with 4 tags", membershipCount(3, 4), true},
+		{"membership count 3 unpadded accepted", membershipCount(3, 3), false},
 		{"manifest kind 2", manifestWith(func(m *Manifest) { m.Files[1].Kind = 2 }), true},
 		{"manifest dir with size", manifestWith(func(m *Manifest) { m.Files[0].Size, m.Files[1].Size = 1, 99 }), true},
 		{"manifest mode high bits accepted", manifestWith(func(m *Manifest) { m.Files[1].Mode = 0o104755 }), false},
@@ -102,6 +106,13 @@ func TestUnknownValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// membershipCount is a Membership body whose Count byte says count and
+// which carries tags tags.
+func membershipCount(count byte, tags int) func() error {
+	b := append([]byte{count}, make([]byte, tags*MembershipTagLen)...)
+	return func() error { _, err := ParseMembership(b); return err }
 }
 
 func manifestWith(mut func(*Manifest)) func() error {

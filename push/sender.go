@@ -168,7 +168,8 @@ type sender struct {
 	out          *shardOutput
 	lister       *shardLister // signs shard hash lists (shardauth.go)
 	repairs      *repairQueue
-	manifestNeed []uint32 // manifest chunks asked for again
+	manifestNeed []uint32           // manifest chunks asked for again
+	watches      map[int]*deafWatch // receivers watched for deafness to the data group (unicast_switch.go)
 
 	feedback   FeedbackStats // run goroutine's share
 	readerBusy time.Duration // the feedback reader's; read after it ended

@@ -17,22 +17,19 @@ const manifestNack = 1 << 31
 // feedbackBatch is how many statuses one read takes.
 const feedbackBatch = 16
 
-// readFeedback reads the feedback group until ctx ends (which closes the
+// readFeedback reads the feedback group, and the statuses receivers send
+// by unicast (unicast_feedback.go), until ctx ends (which closes the
 // socket). It verifies signatures and replay here, off the sending loop,
-// and never blocks on the hand-off: a full channel drops the status
-// (receivers repeat theirs every 100 ms).
+// and never blocks on the hand-off.
 func (s *sender) readFeedback(ctx context.Context) error {
-	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
+	unicastBusy := s.readUnicastFeedback(ctx)
+	err := multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, src netip.AddrPort) {
 		start := time.Now() // wall time: the cost of feedback, whatever the node's clock says
-		st, ok := s.parseStatus(b)
+		s.takeStatus(b, src, false)
 		s.readerBusy += time.Since(start)
-		if ok {
-			select {
-			case s.statuses <- st:
-			default:
-			}
-		}
 	})
+	s.readerBusy += unicastBusy()
+	return err
 }
 
 func (s *sender) parseStatus(b []byte) (statusMsg, bool) {
@@ -76,6 +73,7 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
+	s.watchDeaf(p, m) // unicast_switch.go
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
 	}
