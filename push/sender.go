@@ -25,7 +25,6 @@ const (
 	batchLen        = 32
 	maxReceivers    = 1024
 	repairGuard     = 60 * time.Millisecond
-	silentAfter     = 5 * time.Second
 	manifestWait    = 3 * time.Second
 	endCopies       = 3
 	endSpacing      = 10 * time.Millisecond
@@ -330,6 +329,11 @@ func (s *sender) debug(msg string, args ...any) {
 }
 
 func (s *sender) sendAnnounce() error {
+	// The group size receivers scale their timers by: those that joined,
+	// or the expected number while they register (so a large room's first
+	// statuses are spread already).
+	s.announce = s.announce.WithGroupSize(max(s.table.joined(), s.expected()))
+	s.table.group = s.announce.GroupSize() // what receivers read: a power of two
 	b, _ := s.n.Signer.Append(nil, s.announce)
 	pkts := append([][]byte{b}, s.grantPackets()...)
 	for _, p := range pkts {

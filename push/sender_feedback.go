@@ -132,7 +132,7 @@ func (s *sender) adapt() {
 	s.lastTick = now
 	s.samples = s.table.samples(now, s.samples)
 	sent := s.out.takeSendSample(now)
-	if r := s.rc.update(now, sent, s.samples, s.table.joined()); r != s.pacer.Rate() {
+	if r := s.rc.update(now, sent, s.samples, s.table.room()); r != s.pacer.Rate() {
 		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
