@@ -19,15 +19,21 @@ const (
 	// at (the sender verifies each: about 60 µs of ed25519 apiece).
 	statusBudget    = 250
 	maxStatusPeriod = 5 * time.Second
-	// nackBackoffStep × log2(group) is the window a NACK waits in before
-	// it goes (at most nackBackoffMax); a group of one asks at once.
-	nackBackoffStep = 10 * time.Millisecond
-	nackBackoffMax  = 100 * time.Millisecond
+	// nackBackoffStep × log2(group) is the window T a NACK waits in
+	// before it goes (at most nackBackoffMax); a group of one asks at
+	// once. The wait is drawn from a truncated exponential (nackDelay),
+	// so about one receiver per window answers before the repair it
+	// brings reaches the others, whatever the group's size.
+	nackBackoffStep = 20 * time.Millisecond
+	nackBackoffMax  = 150 * time.Millisecond
 	// nackHold is how long after a NACK for a block (ours, or one heard
 	// that asks for at least as much) the block is not asked for again:
 	// its repair is plausibly on the way. The NACK's backoff window adds
 	// to it.
 	nackHold = 250 * time.Millisecond
+	// nackHoldMax: while shards keep arriving (the sender is working
+	// through its repair queue) the hold lasts up to this long.
+	nackHoldMax = time.Second
 	// repairQuiet: a block whose shards arrived this recently (someone's
 	// repair is flowing) is not asked for yet.
 	repairQuiet = 100 * time.Millisecond
@@ -69,6 +75,22 @@ func nackBackoff(group int) time.Duration {
 		return 0
 	}
 	return min(nackBackoffMax, time.Duration(math.Log2(float64(group))*float64(nackBackoffStep)))
+}
+
+// nackDelay draws a NACK's wait in [0, T) from the truncated exponential
+// of NORM (RFC 5740 §5.5.1, after Nonnenmacher and Biersack): with
+// λ = ln(group) + 1 and x uniform in [0, 1), T/λ · ln(x·(e^λ − 1) + 1).
+// Of a group all needing the same repair, about one draws a wait in the
+// first part of the window; the rest are still waiting when the repair
+// (or, where peers may influence each other, that NACK) arrives.
+func nackDelay(group int) time.Duration {
+	t := nackBackoff(group)
+	if t <= 0 {
+		return 0
+	}
+	lambda := math.Log(float64(group)) + 1
+	x := rand.Float64()
+	return time.Duration(float64(t) / lambda * math.Log(x*(math.Exp(lambda)-1)+1))
 }
 
 // randomIn is uniform in [0, d); 0 when d is 0.

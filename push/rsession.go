@@ -288,10 +288,14 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 			nextStatus = minTime(nextStatus, now.Add(randomIn(nackBackoff(group))))
 		}
 		due := urgent || !now.Before(nextStatus)
-		if !due && s.phase != phaseDone && s.nackDueLocked(s.r.n.Now()) {
-			if nackAt.IsZero() {
-				nackAt = now.Add(randomIn(nackBackoff(group)))
-			}
+		switch {
+		case due || s.phase == phaseDone:
+		case !s.nackDueLocked(s.r.n.Now()):
+			nackAt = time.Time{} // someone's repair (or NACK) made ours needless
+		case nackAt.IsZero():
+			nackAt = now.Add(nackDelay(group))
+			due = !now.Before(nackAt)
+		default:
 			due = !now.Before(nackAt)
 		}
 		if !due {
@@ -474,15 +478,22 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 	return n, !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
 }
 
-// heldLocked reports whether a NACK n for block b went out within the
-// hold, ours or another receiver's that asked for at least as much.
+// heldLocked reports whether a NACK n for block b went out recently
+// enough that its repair is plausibly on the way, ours or another
+// receiver's that asked for at least as much: within nackHold (plus the
+// backoff window), or within nackHoldMax while shards keep arriving (the
+// sender is still working through its repair queue, lowest block first,
+// and asking again would not bring ours sooner).
 func (s *rsession) heldLocked(b uint32, n protocol.Nack, now time.Time) bool {
-	hold := nackHold + nackBackoff(s.group)
-	if sup, ok := s.suppress[b]; ok && now.Sub(sup.at) < hold && sup.have <= n.Have {
+	held := func(at time.Time) bool {
+		since := now.Sub(at)
+		return since < nackHold+nackBackoff(s.group) || since < nackHoldMax && now.Sub(s.lastData) < repairQuiet
+	}
+	if sup, ok := s.suppress[b]; ok && sup.have <= n.Have && held(sup.at) {
 		return true
 	}
 	at, ok := s.asked[b]
-	return ok && now.Sub(at) < hold
+	return ok && held(at)
 }
 
 // nackDueLocked reports whether a status would carry a NACK now (mu
@@ -517,9 +528,8 @@ func (s *rsession) chunkDue(i int, now time.Time) bool {
 // noteAsked records the NACKs of a status that went out (mu held).
 func (s *rsession) noteAsked(nacks []protocol.Nack, now time.Time) {
 	if len(s.asked)+len(nacks) > maxNackState {
-		hold := nackHold + nackBackoff(s.group)
-		for b, at := range s.asked {
-			if now.Sub(at) >= hold {
+			for b, at := range s.asked {
+			if now.Sub(at) >= nackHoldMax {
 				delete(s.asked, b)
 			}
 		}

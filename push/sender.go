@@ -171,6 +171,7 @@ type sender struct {
 
 	feedback   FeedbackStats // run goroutine's share
 	readerBusy time.Duration // the feedback reader's; read after it ended
+	readerShed int64         // statuses it dropped unverified; read after it ended
 
 	start     time.Time // Send called
 	dataStart time.Time // first data shard
@@ -266,6 +267,7 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 		err = fmt.Errorf("push: reading feedback: %w", rerr)
 	}
 	s.feedback.Busy += s.readerBusy
+	s.feedback.Shed += s.readerShed
 	return s.report(), err
 }
 

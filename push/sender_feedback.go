@@ -17,43 +17,84 @@ const manifestNack = 1 << 31
 // feedbackBatch is how many statuses one read takes.
 const feedbackBatch = 16
 
+// Load shedding in the feedback reader (SPEC.md §6.7): when the
+// hand-off to the run goroutine is half full, a routine status (joined or
+// receiving, no NACKs) from a receiver verified less than shedRecent ago
+// is dropped before its signature is checked; it only repeats counters
+// the next one carries too. A full hand-off drops any status unverified.
+// Nothing unverified is ever used: shedding only spares the work.
+const (
+	shedRecent = 2 * time.Second // < silentAfterMin/2, so a shed receiver is never counted silent
+	shedKeys   = 2 * maxReceivers
+)
+
 // readFeedback reads the feedback group until ctx ends (which closes the
 // socket). It verifies signatures and replay here, off the sending loop,
-// and never blocks on the hand-off: a full channel drops the status
-// (receivers repeat theirs every 100 ms).
+// and never blocks on the hand-off (receivers repeat their statuses).
 func (s *sender) readFeedback(ctx context.Context) error {
+	verified := map[[32]byte]time.Time{} // when each key's status last passed verification
 	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
 		start := time.Now() // wall time: the cost of feedback, whatever the node's clock says
-		st, ok := s.parseStatus(b)
+		s.takeFeedback(b, verified, start)
 		s.readerBusy += time.Since(start)
-		if ok {
-			select {
-			case s.statuses <- st:
-			default:
-			}
-		}
 	})
 }
 
-func (s *sender) parseStatus(b []byte) (statusMsg, bool) {
+// takeFeedback verifies one feedback datagram and hands it to the run
+// goroutine, or sheds it unverified when the hand-off is busy.
+func (s *sender) takeFeedback(b []byte, verified map[[32]byte]time.Time, now time.Time) {
+	p, v, ok := s.parseStatus(b)
+	if !ok {
+		return
+	}
+	if queued := len(s.statuses); queued >= cap(s.statuses) ||
+		queued >= cap(s.statuses)/2 && routine(v) && now.Sub(verified[p.Sender]) < shedRecent {
+		s.readerShed++
+		return
+	}
+	if !p.Verify() || s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
+		return
+	}
+	if len(verified) >= shedKeys {
+		clear(verified)
+	}
+	verified[p.Sender] = now
+	select {
+	case s.statuses <- statusOf(p.Sender, v):
+	default:
+		s.readerShed++
+	}
+}
+
+// routine reports whether a status only repeats progress: no NACKs, and
+// a state the receiver stays in.
+func routine(v protocol.StatusView) bool {
+	return v.NackCount() == 0 && (v.State == protocol.StateJoined || v.State == protocol.StateReceiving)
+}
+
+// parseStatus parses a signed Status of this session without verifying
+// it (cheap: the reader decides first whether it is worth verifying).
+func (s *sender) parseStatus(b []byte) (protocol.Signed, protocol.StatusView, bool) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus {
-		return statusMsg{}, false
+		return p, protocol.StatusView{}, false
 	}
 	v, err := protocol.ParseStatus(p.Body)
-	if err != nil || v.Session != s.sid || !p.Verify() {
-		return statusMsg{}, false
+	if err != nil || v.Session != s.sid {
+		return p, v, false
 	}
-	if s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
-		return statusMsg{}, false
-	}
-	m := statusMsg{from: p.Sender, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
+	return p, v, true
+}
+
+// statusOf copies a verified status out of the packet buffer.
+func statusOf(from [32]byte, v protocol.StatusView) statusMsg {
+	m := statusMsg{from: from, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
 		complete: v.Complete, loss: v.Loss, counts: shardCounts{v.Received, v.Lost, v.Overflow},
 		nacks: make([]protocol.Nack, v.NackCount())}
 	for i := range m.nacks {
 		m.nacks[i] = v.Nack(i)
 	}
-	return m, true
+	return m
 }
 
 // drainStatuses handles every queued status.
@@ -75,6 +116,11 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	defer func() { s.feedback.Busy += time.Since(start) }()
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
+	if dbgNacks != nil {
+		for _, n := range m.nacks {
+			dbgNacks(s.n.Now().Sub(s.start), n, s.announce.Sent, s.parity)
+		}
+	}
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
@@ -152,3 +198,5 @@ func (s *sender) progress() {
 	s.emit(Event{Kind: EventProgress, Bytes: s.sentBytes, Total: s.src.Size(),
 		Rate: s.rc.rate(), Loss: float64(s.table.worstLoss()) / 1000, Repair: s.repairN, Receivers: s.report().Receivers})
 }
+
+var dbgNacks func(time.Duration, protocol.Nack, uint32, int)
