@@ -14,7 +14,6 @@ import (
 
 	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/multicast"
-	"github.com/herald-lan/herald/protocol"
 )
 
 // TestScaleSimulation pushes one file to 1, 10, 100 and 1000 in-memory
@@ -27,7 +26,8 @@ import (
 // receiver runs in this process, so it bounds what the times can show).
 // bench/RESULTS.md carries the table. It takes minutes of CPU, so it
 // runs only when asked; HERALD_SCALE_KB sets the file size (default
-// 1024), HERALD_SCALE_N limits it to one group size.
+// 1024), HERALD_SCALE_N limits it to one group size, HERALD_SCALE_MBIT
+// fixes the rate (default: auto), HERALD_SCALE_DEBUG logs the sender.
 func TestScaleSimulation(t *testing.T) {
 	if os.Getenv("HERALD_SCALE") == "" {
 		t.Skip("scale simulation: set HERALD_SCALE=1 (1000 in-memory receivers take minutes of CPU)")
@@ -37,10 +37,11 @@ func TestScaleSimulation(t *testing.T) {
 		size = kb << 10
 	}
 	only, _ := strconv.Atoi(os.Getenv("HERALD_SCALE_N"))
+	mbit, _ := strconv.ParseFloat(os.Getenv("HERALD_SCALE_MBIT"), 64) // 0: the default auto rate
 	cases := []struct {
 		receivers, bad int
 	}{{1, 0}, {10, 0}, {100, 0}, {1000, 0}, {1000, 10}}
-	t.Logf("%d KB, load %s", size>>10, loadAverage())
+	t.Logf("%d KB, rate %v Mbit/s (0: auto), load %s", size>>10, mbit, loadAverage())
 	t.Logf("| receivers | loss | feedback datagrams/block | shed/block | NACK entries/block | sender feedback µs/block | clean median | clean slowest | push | process CPU s |")
 	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range cases {
@@ -57,30 +58,15 @@ func TestScaleSimulation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		type key struct{ b uint32 }
-		perBlock := map[uint32]int{}
-		hist := map[int]int{}
-		var firstPass, zeroHave int
-		dbgNacks = func(at time.Duration, n protocol.Nack, sent uint32, parity int) {
-			perBlock[n.Block]++
-			hist[int(at/(500*time.Millisecond))]++
-			if sent < uint32(blocksOf(size)) {
-				firstPass++
-			}
-			if n.Have == 0 {
-				zeroHave++
-			}
-		}
 		if os.Getenv("HERALD_SCALE_DEBUG") != "" {
 			l.sender.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
 		cpu0 := processCPU()
 		start := time.Now()
 		rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Channel: identity.Channel{}, NoEncrypt: true,
-			MinReceivers: c.receivers, Wait: 60 * time.Second, GiveUp: 90 * time.Second})
+			MinReceivers: c.receivers, Wait: 120 * time.Second, GiveUp: 90 * time.Second, Rate: mbit * 1e6})
 		took := time.Since(start)
 		cpu := processCPU() - cpu0
-		t.Logf("per block %v firstpass %d zerohave %d hist %v repair %d", perBlock, firstPass, zeroHave, hist, rep.Repair)
 		if err != nil || !rep.OK() {
 			// Logged, not fatal: how the engine fails at a scale is a result.
 			t.Errorf("%d receivers: %v, %d of %d complete after %v", c.receivers, err, rep.Completed, c.receivers, took.Round(time.Millisecond))
@@ -132,5 +118,3 @@ func loadAverage() string {
 	}
 	return string(b[:4])
 }
-
-func blocksOf(size int) int { return (size + 64*1344 - 1) / (64 * 1344) }

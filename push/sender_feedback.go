@@ -116,11 +116,6 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	defer func() { s.feedback.Busy += time.Since(start) }()
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
-	if dbgNacks != nil {
-		for _, n := range m.nacks {
-			dbgNacks(s.n.Now().Sub(s.start), n, s.announce.Sent, s.parity)
-		}
-	}
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
@@ -198,5 +193,3 @@ func (s *sender) progress() {
 	s.emit(Event{Kind: EventProgress, Bytes: s.sentBytes, Total: s.src.Size(),
 		Rate: s.rc.rate(), Loss: float64(s.table.worstLoss()) / 1000, Repair: s.repairN, Receivers: s.report().Receivers})
 }
-
-var dbgNacks func(time.Duration, protocol.Nack, uint32, int)
