@@ -528,7 +528,7 @@ func (s *rsession) chunkDue(i int, now time.Time) bool {
 // noteAsked records the NACKs of a status that went out (mu held).
 func (s *rsession) noteAsked(nacks []protocol.Nack, now time.Time) {
 	if len(s.asked)+len(nacks) > maxNackState {
-			for b, at := range s.asked {
+		for b, at := range s.asked {
 			if now.Sub(at) >= nackHoldMax {
 				delete(s.asked, b)
 			}
