@@ -277,7 +277,15 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		}
 		t.Stop()
 		now := time.Now()
+		if now.Sub(lastProgress) > 250*time.Millisecond {
+			s.progress()
+			lastProgress = now
+		}
 		s.mu.Lock()
+		if now.Sub(lastSave) > time.Second && s.sink != nil {
+			s.sink.SaveState()
+			lastSave = now
+		}
 		group = s.group
 		// A state the sender waits for goes now: failure, completion, the
 		// end; holding the manifest goes within the NACK backoff (a whole
@@ -304,10 +312,6 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		}
 		st, err, finished := s.statusLocked()
 		rejected, injected := int64(s.rejected), int64(s.badBlocks)
-		if time.Since(lastSave) > time.Second && s.sink != nil {
-			s.sink.SaveState()
-			lastSave = time.Now()
-		}
 		ended := s.endReason != 0
 		s.mu.Unlock()
 		s.sendStatus(st)
@@ -316,10 +320,6 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		s.mu.Unlock()
 		nackAt = time.Time{}
 		nextStatus = now.Add(jittered(statusPeriod(base, group)))
-		if time.Since(lastProgress) > 250*time.Millisecond {
-			s.progress()
-			lastProgress = time.Now()
-		}
 		switch {
 		case err != nil:
 			s.emit(Event{Kind: EventFailed, Err: err, Rejected: rejected, Injected: injected})

@@ -40,10 +40,10 @@ func TestScaleSimulation(t *testing.T) {
 	mbit, _ := strconv.ParseFloat(os.Getenv("HERALD_SCALE_MBIT"), 64) // 0: the default auto rate
 	cases := []struct {
 		receivers, bad int
-	}{{1, 0}, {10, 0}, {100, 0}, {1000, 0}, {1000, 10}}
+	}{{1, 0}, {10, 0}, {100, 0}, {300, 0}, {1000, 0}, {1000, 10}}
 	t.Logf("%d KB, rate %v Mbit/s (0: auto), load %s", size>>10, mbit, loadAverage())
-	t.Logf("| receivers | loss | feedback datagrams/block | shed/block | NACK entries/block | sender feedback µs/block | clean median | clean slowest | push | process CPU s |")
-	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	t.Logf("| receivers | loss | feedback datagrams/block | feedback datagrams/s | shed/block | NACK entries/block | sender feedback µs/block | clean median | clean slowest | push | process CPU s |")
+	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range cases {
 		if only > 0 && c.receivers != only {
 			continue
@@ -94,8 +94,8 @@ func TestScaleSimulation(t *testing.T) {
 			loss = fmt.Sprintf("5 %%, %d at 30 %%", c.bad)
 		}
 		fb := rep.Feedback
-		t.Logf("| %d | %s | %.1f | %.1f | %.1f | %.0f | %v | %v | %v | %.1f |", c.receivers, loss,
-			float64(fb.Statuses+fb.Shed)/blocks, float64(fb.Shed)/blocks, float64(fb.Nacks)/blocks,
+		t.Logf("| %d | %s | %.1f | %.0f | %.1f | %.1f | %.0f | %v | %v | %v | %.1f |", c.receivers, loss,
+			float64(fb.Statuses+fb.Shed)/blocks, float64(fb.Statuses+fb.Shed)/took.Seconds(), float64(fb.Shed)/blocks, float64(fb.Nacks)/blocks,
 			float64(fb.Busy.Microseconds())/blocks, clean[len(clean)/2].Round(time.Millisecond),
 			clean[len(clean)-1].Round(time.Millisecond), took.Round(time.Millisecond), cpu.Seconds())
 	}
