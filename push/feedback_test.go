@@ -32,6 +32,7 @@ func TestSuppressionOnlyFromAdmittedReceivers(t *testing.T) {
 		s.onData(c, lab.src)
 	}
 	s.sentThrough = p.announce.Blocks // the first pass is over: every block is due
+	s.lastData = time.Now().Add(-time.Minute) // and no repair is flowing (that would hold NACKs)
 	status := func(key ed25519.PrivateKey) []byte {
 		st := protocol.Status{Session: p.sid, State: protocol.StateReceiving}
 		for b := range p.announce.Blocks {
@@ -86,6 +87,7 @@ func TestHashFailureRepairBackoff(t *testing.T) {
 	if s.badBlocks != 1 {
 		t.Fatalf("%d blocks failed their hash, want 1", s.badBlocks)
 	}
+	s.lastData = time.Now().Add(-time.Minute) // no repair flowing (that would hold NACKs)
 	if nacked(s, 0) {
 		t.Fatal("a block that just failed its hash is NACKed at once")
 	}

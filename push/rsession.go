@@ -95,7 +95,8 @@ type suppressed struct {
 // NACK; when the block's shards move, someone's repair is on the way.
 type repairMark struct {
 	have, maxIdx byte
-	moved        time.Time
+	moved        time.Time // when they last changed (zero: not since first seen)
+	since        time.Time // first seen due
 }
 
 // maxNackState bounds the asked and marks maps (as suppress is bounded).
@@ -468,14 +469,19 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 		if !seen && len(s.marks) >= maxNackState {
 			return n, !s.heldLocked(b, n, now)
 		}
-		moved := time.Time{} // first sight: not known to be moving
+		moved, since := time.Time{}, now // first sight: not known to be moving
 		if seen {
-			moved = now
+			moved, since = now, m.since
 		}
-		m = repairMark{have: n.Have, maxIdx: n.MaxIndex, moved: moved}
+		m = repairMark{have: n.Have, maxIdx: n.MaxIndex, moved: moved, since: since}
 		s.marks[b] = m
 	}
-	return n, !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
+	// After the first pass, shards of blocks we lack that keep arriving
+	// are repair the sender is working through, lowest block first, on
+	// someone's NACK: ours may be among them, so wait until it goes quiet
+	// (for at most nackHoldMax since the block was first due).
+	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < nackHoldMax
+	return n, !repairing && !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
 }
 
 // heldLocked reports whether a NACK n for block b went out recently
