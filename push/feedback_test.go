@@ -31,7 +31,7 @@ func TestSuppressionOnlyFromAdmittedReceivers(t *testing.T) {
 	for _, c := range p.chunks {
 		s.onData(c, lab.src)
 	}
-	s.sentThrough = p.announce.Blocks // the first pass is over: every block is due
+	s.sentThrough = p.announce.Blocks         // the first pass is over: every block is due
 	s.lastData = time.Now().Add(-time.Minute) // and no repair is flowing (that would hold NACKs)
 	status := func(key ed25519.PrivateKey) []byte {
 		st := protocol.Status{Session: p.sid, State: protocol.StateReceiving}
