@@ -23,14 +23,7 @@ func nacked(s *rsession, b uint32) bool {
 // a recipient the sender's grants name (or, in an open push, one this
 // receiver trusts), and only once per packet.
 func TestSuppressionOnlyFromAdmittedReceivers(t *testing.T) {
-	p := newTestPush(t)
-	lab := newRSessionLab(t, t.TempDir())
-	s := lab.session(t, p, t.TempDir())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.chunks {
-		s.onData(c, lab.src)
-	}
+	s, p, lab := sessionWithManifest(t)
 	s.sentThrough = p.announce.Blocks         // the first pass is over: every block is due
 	s.lastData = time.Now().Add(-time.Minute) // and no repair is flowing (that would hold NACKs)
 	status := func(key ed25519.PrivateKey) []byte {
@@ -70,14 +63,7 @@ func TestSuppressionOnlyFromAdmittedReceivers(t *testing.T) {
 // NACKed again at once, and all such blocks share a budget (issue 18,
 // repair amplification).
 func TestHashFailureRepairBackoff(t *testing.T) {
-	p := newTestPush(t)
-	lab := newRSessionLab(t, t.TempDir())
-	s := lab.session(t, p, t.TempDir())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.chunks {
-		s.onData(c, lab.src)
-	}
+	s, p, lab := sessionWithManifest(t)
 	s.sentThrough = p.announce.Blocks
 	lists, forged := senderSignedForgery(t, p, 0, testPushK)
 	s.auth = newShardBook() // only the sender's own signed junk still fails a block's hash (SPEC.md §6.5.1)

@@ -13,14 +13,7 @@ import (
 // it held) NACKed every block to the end of the file, and the sender
 // pushed the rest of the file again as repair.
 func TestNacksOnlyWhatTheFirstPassSent(t *testing.T) {
-	p := newTestPush(t)
-	lab := newRSessionLab(t, t.TempDir())
-	s := lab.session(t, p, t.TempDir())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.chunks {
-		s.onData(c, lab.src)
-	}
+	s, p, lab := sessionWithManifest(t)
 	for _, d := range p.shards[:testPushK] { // block 0 whole, then silence
 		s.onData(d, lab.src)
 	}
@@ -95,14 +88,7 @@ func TestPathLossIgnoresBursts(t *testing.T) {
 // block's own shards are arriving. Once the repair is overdue it asks
 // again.
 func TestNackHeldWhileRepairInFlight(t *testing.T) {
-	p := newTestPush(t)
-	lab := newRSessionLab(t, t.TempDir())
-	s := lab.session(t, p, t.TempDir())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.chunks {
-		s.onData(c, lab.src)
-	}
+	s, p, lab := sessionWithManifest(t)
 	for _, d := range p.shards[:testPushK] { // block 0 whole
 		s.onData(d, lab.src)
 	}
@@ -153,4 +139,19 @@ func TestNackHeldWhileRepairInFlight(t *testing.T) {
 	if !due(1) {
 		t.Fatal("a block whose repair stopped short is never asked for again")
 	}
+}
+
+// sessionWithManifest is a receiving session of a test push that holds
+// its manifest, with its lock held until the test ends.
+func sessionWithManifest(t *testing.T) (*rsession, *testPush, *rsessionLab) {
+	t.Helper()
+	p := newTestPush(t)
+	lab := newRSessionLab(t, t.TempDir())
+	s := lab.session(t, p, t.TempDir())
+	s.mu.Lock()
+	t.Cleanup(s.mu.Unlock)
+	for _, c := range p.chunks {
+		s.onData(c, lab.src)
+	}
+	return s, p, lab
 }
