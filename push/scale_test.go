@@ -69,12 +69,16 @@ func TestScaleSimulation(t *testing.T) {
 		cpu := processCPU() - cpu0
 		if err != nil || !rep.OK() {
 			// Logged, not fatal: how the engine fails at a scale is a result.
-			t.Errorf("%d receivers: %v, %d of %d complete after %v", c.receivers, err, rep.Completed, c.receivers, took.Round(time.Millisecond))
-			continue
-		}
-		for _, r := range results {
-			if err := <-r; err != nil {
-				t.Fatal(err)
+			t.Errorf("%d receivers: %v, %d of %d complete after %v; the others: %v", c.receivers, err, rep.Completed, c.receivers,
+				took.Round(time.Millisecond), notComplete(rep))
+			if rep == nil || rep.Completed == 0 {
+				continue
+			}
+		} else {
+			for _, r := range results {
+				if err := <-r; err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		blocks := float64((rep.Bytes + 64*1344 - 1) / (64 * 1344))
@@ -84,9 +88,12 @@ func TestScaleSimulation(t *testing.T) {
 			bad[l.receivers[i].ID.Name] = true
 		}
 		for _, r := range rep.Receivers {
-			if !bad[r.Name] {
+			if !bad[r.Name] && r.Status == "complete" {
 				clean = append(clean, r.Elapsed)
 			}
+		}
+		if len(clean) == 0 {
+			continue
 		}
 		slices.Sort(clean)
 		loss := "5 %"
@@ -99,6 +106,21 @@ func TestScaleSimulation(t *testing.T) {
 			float64(fb.Busy.Microseconds())/blocks, clean[len(clean)/2].Round(time.Millisecond),
 			clean[len(clean)-1].Round(time.Millisecond), took.Round(time.Millisecond), cpu.Seconds())
 	}
+}
+
+// notComplete counts the receivers that did not complete, by status and
+// reason.
+func notComplete(rep *Report) map[string]int {
+	out := map[string]int{}
+	if rep == nil {
+		return out
+	}
+	for _, r := range rep.Receivers {
+		if r.Status != "complete" {
+			out[r.Status+": "+r.Reason]++
+		}
+	}
+	return out
 }
 
 // processCPU is the user and system CPU this process has used.
