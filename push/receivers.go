@@ -29,6 +29,7 @@ const refusalSettle = time.Second
 // statusMsg is a verified Status copied out of the packet buffer.
 type statusMsg struct {
 	from       [32]byte
+	arrived    time.Time // when the feedback reader took it (zero: now)
 	state      byte
 	reason     byte
 	havePrefix uint32
@@ -158,7 +159,12 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 		t.order = append(t.order, p)
 		isNew = true
 	}
+	// Heard when it arrived, not when the sending loop got to it: a loop
+	// busy writing must not count a receiver silent that was not.
 	p.heard = now
+	if !m.arrived.IsZero() && m.arrived.Before(now) {
+		p.heard = m.arrived
+	}
 	if m.complete > p.complete || p.states&(1<<m.state) == 0 {
 		p.progressed = now
 	}

@@ -60,7 +60,7 @@ func (s *sender) takeFeedback(b []byte, verified map[[32]byte]time.Time, now tim
 	}
 	verified[p.Sender] = now
 	select {
-	case s.statuses <- statusOf(p.Sender, v):
+	case s.statuses <- statusOf(p.Sender, v, s.n.Now()):
 	default:
 		s.readerShed++
 	}
@@ -87,8 +87,8 @@ func (s *sender) parseStatus(b []byte) (protocol.Signed, protocol.StatusView, bo
 }
 
 // statusOf copies a verified status out of the packet buffer.
-func statusOf(from [32]byte, v protocol.StatusView) statusMsg {
-	m := statusMsg{from: from, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
+func statusOf(from [32]byte, v protocol.StatusView, arrived time.Time) statusMsg {
+	m := statusMsg{from: from, arrived: arrived, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
 		complete: v.Complete, loss: v.Loss, counts: shardCounts{v.Received, v.Lost, v.Overflow},
 		nacks: make([]protocol.Nack, v.NackCount())}
 	for i := range m.nacks {
