@@ -31,9 +31,12 @@ const (
 	// its repair is plausibly on the way. The NACK's backoff window adds
 	// to it.
 	nackHold = 250 * time.Millisecond
-	// nackHoldMax: while shards keep arriving (the sender is working
-	// through its repair queue) the hold lasts up to this long.
-	nackHoldMax = time.Second
+	// nackHoldMax and nackHoldPeriods: while shards keep arriving (the
+	// sender is working through its repair queue) the hold lasts up to
+	// max(nackHoldMax, nackHoldPeriods status periods), so a large
+	// group's re-asks stay within its status budget too.
+	nackHoldMax     = time.Second
+	nackHoldPeriods = 2
 	// repairQuiet: a block whose shards arrived this recently (someone's
 	// repair is flowing) is not asked for yet.
 	repairQuiet = 100 * time.Millisecond
@@ -67,6 +70,11 @@ func statusPeriod(base time.Duration, group int) time.Duration {
 // of receivers that started together drift apart.
 func jittered(d time.Duration) time.Duration {
 	return d*3/4 + time.Duration(rand.Int64N(int64(d)/2+1))
+}
+
+// nackHoldLimit is how long a NACK is held at most while repair flows.
+func nackHoldLimit(base time.Duration, group int) time.Duration {
+	return max(nackHoldMax, nackHoldPeriods*statusPeriod(base, group))
 }
 
 // nackBackoff is the window a receiver's NACK waits in (uniformly).

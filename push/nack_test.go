@@ -111,14 +111,14 @@ func TestNackHeldWhileRepairInFlight(t *testing.T) {
 	}
 	s.lastData = now // repair of blocks we lack is flowing
 	if due(2) {
-		t.Fatal("asked again while repair still flows, well within nackHoldMax")
+		t.Fatal("asked again while repair still flows, well within the hold limit")
 	}
-	s.asked[2] = now.Add(-nackHoldMax)
+	s.asked[2] = now.Add(-s.nackHoldLimit())
 	m := s.marks[2]
-	m.since = now.Add(-nackHoldMax) // due for that long too
+	m.since = now.Add(-s.nackHoldLimit()) // due for that long too
 	s.marks[2] = m
 	if !due(2) {
-		t.Fatal("held past nackHoldMax: a lost NACK would never be repeated while others are repaired")
+		t.Fatal("held past the hold limit: a lost NACK would never be repeated while others are repaired")
 	}
 	s.lastData = now.Add(-time.Minute)
 	s.suppress[1] = suppressed{at: now, have: 0}

@@ -443,6 +443,9 @@ func (s *rsession) nacksLocked(st *protocol.Status) {
 	}
 }
 
+// nackHoldLimit is how long a NACK is held at most while repair flows.
+func (s *rsession) nackHoldLimit() time.Duration { return nackHoldLimit(s.r.cfg.StatusEvery, s.group) }
+
 // nackLimit is the first block the sender has not clearly passed.
 func (s *rsession) nackLimit() int { return max(s.highest-2*interleave, int(s.sentThrough)) }
 
@@ -479,21 +482,21 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 	// After the first pass, shards of blocks we lack that keep arriving
 	// are repair the sender is working through, lowest block first, on
 	// someone's NACK: ours may be among them, so wait until it goes quiet
-	// (for at most nackHoldMax since the block was first due).
-	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < nackHoldMax
+	// (for at most nackHoldLimit since the block was first due).
+	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < s.nackHoldLimit()
 	return n, !repairing && !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
 }
 
 // heldLocked reports whether a NACK n for block b went out recently
 // enough that its repair is plausibly on the way, ours or another
 // receiver's that asked for at least as much: within nackHold (plus the
-// backoff window), or within nackHoldMax while shards keep arriving (the
+// backoff window), or within nackHoldLimit while shards keep arriving (the
 // sender is still working through its repair queue, lowest block first,
 // and asking again would not bring ours sooner).
 func (s *rsession) heldLocked(b uint32, n protocol.Nack, now time.Time) bool {
 	held := func(at time.Time) bool {
 		since := now.Sub(at)
-		return since < nackHold+nackBackoff(s.group) || since < nackHoldMax && now.Sub(s.lastData) < repairQuiet
+		return since < nackHold+nackBackoff(s.group) || since < s.nackHoldLimit() && now.Sub(s.lastData) < repairQuiet
 	}
 	if sup, ok := s.suppress[b]; ok && sup.have <= n.Have && held(sup.at) {
 		return true
@@ -535,7 +538,7 @@ func (s *rsession) chunkDue(i int, now time.Time) bool {
 func (s *rsession) noteAsked(nacks []protocol.Nack, now time.Time) {
 	if len(s.asked)+len(nacks) > maxNackState {
 		for b, at := range s.asked {
-			if now.Sub(at) >= nackHoldMax {
+			if now.Sub(at) >= s.nackHoldLimit() {
 				delete(s.asked, b)
 			}
 		}
