@@ -261,12 +261,16 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 	// terminal writes, whatever the node's clock says.
 	lastProgress := time.Now()
 	lastSave := time.Now()
+	polling := false // looking for NACKs every nackCheckEvery: only once something can be missing
 	for {
 		wake := nextStatus
 		if !nackAt.IsZero() && nackAt.Before(wake) {
 			wake = nackAt
 		}
-		t := time.NewTimer(max(0, min(time.Until(wake), nackCheckEvery)))
+		if polling {
+			wake = minTime(wake, time.Now().Add(nackCheckEvery))
+		}
+		t := time.NewTimer(max(0, time.Until(wake)))
 		kicked := false
 		select {
 		case <-ctx.Done():
@@ -288,6 +292,7 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 			lastSave = now
 		}
 		group = s.group
+		polling = s.phase == phaseData || s.phase == phaseManifest && (s.chunks > 0 || s.highest >= 0)
 		// A state the sender waits for goes now: failure, completion, the
 		// end; holding the manifest goes within the NACK backoff (a whole
 		// group gets it at once).
