@@ -183,11 +183,10 @@ func TestSenderShedsRoutineStatusesWhenBusy(t *testing.T) {
 		pkt, _ := signer.Append(nil, st)
 		return pkt
 	}
-	verified := map[[32]byte]time.Time{}
 	now := time.Now()
 	take := func(pkt []byte) bool {
 		before := len(s.statuses)
-		s.takeFeedback(pkt, verified, now)
+		s.takeFeedback(pkt, now)
 		return len(s.statuses) > before
 	}
 	if !take(status(protocol.StateReceiving, 0)) {
@@ -217,5 +216,20 @@ func TestSenderShedsRoutineStatusesWhenBusy(t *testing.T) {
 	shed := s.readerShed
 	if take(status(protocol.StateComplete, 3)) || s.readerShed != shed+1 {
 		t.Fatal("a full hand-off took a status, or dropped it without counting")
+	}
+	// A receiver not verified lately is verified even now, and counted
+	// alive though the full hand-off drops its status.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	signer = protocol.NewSigner(other)
+	var otherKey [32]byte
+	copy(otherKey[:], other.Public().(ed25519.PublicKey))
+	if take(status(protocol.StateReceiving, 0)) || !s.table.alive.get(otherKey).Equal(now) {
+		t.Fatal("a full hand-off: a receiver not heard lately was not counted alive")
+	}
+	forged = status(protocol.StateReceiving, 0)
+	forged[len(forged)-1] ^= 1
+	s.table.alive.set(otherKey, time.Time{})
+	if take(forged); !s.table.alive.get(otherKey).IsZero() {
+		t.Fatal("a forged status counted its key alive")
 	}
 }

@@ -103,14 +103,15 @@ type receiverTable struct {
 	trust      *identity.TrustStore
 	blocks     int
 	giveUp     time.Duration
-	group      int // the group size the latest Announce told receivers (their timers scale by it)
+	group      int       // the group size the latest Announce told receivers (their timers scale by it)
+	alive      *liveness // when the feedback reader last verified each receiver (sender_feedback.go)
 
 	firstPassEnd time.Time // zero while the first pass runs
 }
 
 func newReceiverTable(cfg SendConfig, pol keyPolicy, blocks int) *receiverTable {
 	return &receiverTable{peers: map[[32]byte]*peerState{}, recipients: cfg.Recipients, policy: pol,
-		trust: cfg.Node.Trust, blocks: blocks, giveUp: cfg.GiveUp}
+		trust: cfg.Node.Trust, blocks: blocks, giveUp: cfg.GiveUp, alive: newLiveness()}
 }
 
 // recipient reports whether key is a --to recipient, and its name.
@@ -195,6 +196,16 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 	return p, isNew, !p.dropped
 }
 
+// lastHeard is when p was last heard: its last status applied, or later
+// verified by the feedback reader and not handed over (the hand-off was
+// full while the sending loop was busy).
+func (t *receiverTable) lastHeard(p *peerState) time.Time {
+	if at := t.alive.get(p.key); at.After(p.heard) {
+		return at
+	}
+	return p.heard
+}
+
 // firstPassGrace is firstPassGracePeriods status periods of the group.
 func (t *receiverTable) firstPassGrace() time.Duration {
 	return max(firstPassGraceMin, time.Duration(firstPassGracePeriods*float64(statusPeriod(defaultStatusEvery, t.group))))
@@ -267,7 +278,7 @@ func (t *receiverTable) settled(now time.Time) bool {
 			continue
 		}
 		switch {
-		case now.Sub(p.heard) > silentAfter(t.group):
+		case now.Sub(t.lastHeard(p)) > silentAfter(t.group):
 			p.dropped, p.dropReason = true, fmt.Sprintf("not heard for %v", silentAfter(t.group))
 		case now.Sub(p.progressed) > t.giveUp:
 			p.dropped, p.dropReason = true, fmt.Sprintf("no progress for %v: too slow or too lossy to catch up; push again to resume", t.giveUp)
@@ -383,7 +394,7 @@ func (t *receiverTable) receiverReports(now, start time.Time) (rs []ReceiverRepo
 			rr.Status, rr.Reason = "refused", reasonText(p.reason)
 		case p.state == protocol.StateFailed:
 			rr.Status, rr.Reason = "failed", reasonText(p.reason)
-		case now.Sub(p.heard) > silentAfter(t.group):
+		case now.Sub(t.lastHeard(p)) > silentAfter(t.group):
 			rr.Status = "no answer"
 		default:
 			rr.Status, rr.Reason = "partial", p.dropReason

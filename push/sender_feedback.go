@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -17,50 +18,73 @@ const manifestNack = 1 << 31
 // feedbackBatch is how many statuses one read takes.
 const feedbackBatch = 16
 
-// Load shedding in the feedback reader (SPEC.md §6.7): when the
-// hand-off to the run goroutine is half full, a routine status (joined or
-// receiving, no NACKs) from a receiver verified less than shedRecent ago
-// is dropped before its signature is checked; it only repeats counters
-// the next one carries too. A full hand-off drops any status unverified.
-// Nothing unverified is ever used: shedding only spares the work.
+// Load shedding in the feedback reader (SPEC.md §6.7). A receiver whose
+// status passed verification less than shedRecent ago is known alive
+// (liveness, read by the receiver table's silence check); when the
+// hand-off to the run goroutine is half full, its routine statuses
+// (joined or receiving, no NACKs) are dropped before their signature is
+// checked, and when the hand-off is full, all of its statuses are: they
+// only repeat what its next one says. A receiver not verified lately is
+// always verified, and counted alive even if the full hand-off then drops
+// its status. Nothing unverified is ever used: shedding only spares work.
 const (
 	shedRecent = 2 * time.Second // < silentAfterMin/2, so a shed receiver is never counted silent
 	shedKeys   = 2 * maxReceivers
 )
 
+// liveness is when each receiver's status last passed verification in
+// the feedback reader, shared with the run goroutine's silence checks.
+type liveness struct {
+	mu sync.Mutex
+	at map[[32]byte]time.Time
+}
+
+func newLiveness() *liveness { return &liveness{at: map[[32]byte]time.Time{}} }
+
+func (l *liveness) get(key [32]byte) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.at[key]
+}
+
+func (l *liveness) set(key [32]byte, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.at[key]; !ok && len(l.at) >= shedKeys {
+		return // bounded: a key beyond it is only verified every time
+	}
+	l.at[key] = at
+}
+
 // readFeedback reads the feedback group until ctx ends (which closes the
 // socket). It verifies signatures and replay here, off the sending loop,
 // and never blocks on the hand-off (receivers repeat their statuses).
 func (s *sender) readFeedback(ctx context.Context) error {
-	verified := map[[32]byte]time.Time{} // when each key's status last passed verification
 	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
 		start := time.Now() // wall time: the cost of feedback, whatever the node's clock says
-		s.takeFeedback(b, verified, start)
+		s.takeFeedback(b, s.n.Now())
 		s.readerBusy += time.Since(start)
 	})
 }
 
 // takeFeedback verifies one feedback datagram and hands it to the run
 // goroutine, or sheds it unverified when the hand-off is busy.
-func (s *sender) takeFeedback(b []byte, verified map[[32]byte]time.Time, now time.Time) {
+func (s *sender) takeFeedback(b []byte, now time.Time) {
 	p, v, ok := s.parseStatus(b)
 	if !ok {
 		return
 	}
-	if queued := len(s.statuses); queued >= cap(s.statuses) ||
-		queued >= cap(s.statuses)/2 && routine(v) && now.Sub(verified[p.Sender]) < shedRecent {
+	queued, recent := len(s.statuses), now.Sub(s.table.alive.get(p.Sender)) < shedRecent
+	if recent && (queued >= cap(s.statuses) || queued >= cap(s.statuses)/2 && routine(v)) {
 		s.readerShed++
 		return
 	}
 	if !p.Verify() || s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
 		return
 	}
-	if len(verified) >= shedKeys {
-		clear(verified)
-	}
-	verified[p.Sender] = now
+	s.table.alive.set(p.Sender, now)
 	select {
-	case s.statuses <- statusOf(p.Sender, v, s.n.Now()):
+	case s.statuses <- statusOf(p.Sender, v, now):
 	default:
 		s.readerShed++
 	}
