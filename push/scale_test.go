@@ -27,7 +27,8 @@ import (
 // bench/RESULTS.md carries the table. It takes minutes of CPU, so it
 // runs only when asked; HERALD_SCALE_KB sets the file size (default
 // 1024), HERALD_SCALE_N limits it to one group size, HERALD_SCALE_MBIT
-// fixes the rate (default: auto), HERALD_SCALE_DEBUG logs the sender.
+// fixes the rate (default: auto), HERALD_SCALE_WAIT_S the registration
+// wait (default 120), HERALD_SCALE_DEBUG logs the sender.
 func TestScaleSimulation(t *testing.T) {
 	if os.Getenv("HERALD_SCALE") == "" {
 		t.Skip("scale simulation: set HERALD_SCALE=1 (1000 in-memory receivers take minutes of CPU)")
@@ -38,6 +39,10 @@ func TestScaleSimulation(t *testing.T) {
 	}
 	only, _ := strconv.Atoi(os.Getenv("HERALD_SCALE_N"))
 	mbit, _ := strconv.ParseFloat(os.Getenv("HERALD_SCALE_MBIT"), 64) // 0: the default auto rate
+	wait := 120 * time.Second                                         // for every receiver to register
+	if sec, err := strconv.Atoi(os.Getenv("HERALD_SCALE_WAIT_S")); err == nil && sec > 0 {
+		wait = time.Duration(sec) * time.Second
+	}
 	cases := []struct {
 		receivers, bad int
 	}{{1, 0}, {10, 0}, {100, 0}, {300, 0}, {1000, 0}, {1000, 10}}
@@ -64,7 +69,7 @@ func TestScaleSimulation(t *testing.T) {
 		cpu0 := processCPU()
 		start := time.Now()
 		rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Channel: identity.Channel{}, NoEncrypt: true,
-			MinReceivers: c.receivers, Wait: 120 * time.Second, GiveUp: 90 * time.Second, Rate: mbit * 1e6})
+			MinReceivers: c.receivers, Wait: wait, GiveUp: 90 * time.Second, Rate: mbit * 1e6})
 		took := time.Since(start)
 		cpu := processCPU() - cpu0
 		if err != nil || !rep.OK() {
