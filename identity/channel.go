@@ -23,6 +23,9 @@ const (
 	PurposeMessage = "message"
 	// PurposePush keys file pushes on the channel.
 	PurposePush = "push"
+	// PurposePresence keys the Membership tags that prove to other
+	// members that a peer holds the channel (SPEC.md §5.4).
+	PurposePresence = "presence"
 )
 
 // Passphrase stretching parameters (argon2id, RFC 9106). 64 MiB and 3
@@ -131,7 +134,8 @@ func (c Channel) ID() [8]byte {
 	return id
 }
 
-// Key derives the 32-byte key for purpose (PurposeMessage, PurposePush):
+// Key derives the 32-byte key for purpose (PurposeMessage, PurposePush,
+// PurposePresence):
 // HKDF-SHA256(secret, salt empty, info "herald channel <purpose> v1").
 func (c Channel) Key(purpose string) [32]byte {
 	var k [32]byte

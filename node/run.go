@@ -131,8 +131,13 @@ func (n *Node) Join() error {
 // with ErrClosed once the Node has stopped.
 func (n *Node) Send(pkt []byte) error {
 	err := n.sendGroup(pkt)
-	if err == nil {
-		n.fanOut(pkt)
+	if errors.Is(err, ErrClosed) || errors.Is(err, protocol.ErrTooLarge) {
+		return err
+	}
+	// A host whose outgoing multicast is blocked (a firewall's EPERM) still
+	// reaches the peers that asked for unicast: the packet went out.
+	if n.fanOut(pkt) > 0 {
+		return nil
 	}
 	return err
 }

@@ -291,3 +291,21 @@ func (n *Node) Reach() []Reach {
 
 // StaticPeers returns Config.Peers as resolved at Open.
 func (n *Node) StaticPeers() []netip.AddrPort { return slices.Clone(n.uni.static) }
+
+// UnicastRouteOf returns the address that most recently sent us a unicast
+// beacon signed by sender, within UnicastExpire: that peer's unicast
+// socket, exactly (a multicast source may be another process's).
+func (n *Node) UnicastRouteOf(sender [protocol.SenderLen]byte) (netip.AddrPort, bool) {
+	u := n.uni
+	now := n.now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var best netip.AddrPort
+	var at time.Time
+	for dst, r := range u.routes {
+		if r.key == sender && now.Sub(r.last) <= UnicastExpire && r.last.After(at) {
+			best, at = dst, r.last
+		}
+	}
+	return best, best.IsValid()
+}

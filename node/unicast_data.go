@@ -11,7 +11,8 @@ import (
 )
 
 // Unicast data (SPEC.md §6.11): a sender serves a receiver that does not
-// hear the data group by unicast to the receiver's unicast socket. The
+// hear the data group by unicast to the receiver's unicast socket, and
+// receivers send their statuses by unicast to the sender's too. The
 // reader hands such datagrams, unverified, to the push session that
 // listens for them, which checks them exactly as it checks the group's.
 const (
@@ -22,8 +23,9 @@ const (
 	dataSinkQueue = 4096
 )
 
-// dataSessionOf returns the session of a data-group datagram: a data
-// shard, a manifest chunk or a shard hash list.
+// dataSessionOf returns the session of a push session's datagram: a data
+// shard, a manifest chunk or a shard hash list (data group), or a status
+// (feedback group).
 func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	h, err := protocol.ParseHeader(b)
 	if err != nil {
@@ -33,7 +35,7 @@ func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	case protocol.TypeData:
 		d, err := protocol.ParseData(b)
 		return d.Session, err == nil
-	case protocol.TypeManifest, protocol.TypeHashes:
+	case protocol.TypeManifest, protocol.TypeHashes, protocol.TypeStatus:
 		s, err := protocol.ParseSigned(b)
 		if err != nil || len(s.Body) < len(protocol.SessionID{}) {
 			return protocol.SessionID{}, false
@@ -94,7 +96,8 @@ type DataConn struct {
 var _ multicast.Conn = (*DataConn)(nil)
 
 // ListenUnicastData returns a DataConn for session: the data shards,
-// manifest chunks and hash lists a sender sends it by unicast. Close it
+// manifest chunks and hash lists a sender sends it by unicast, or, for
+// the session's sender, the statuses its receivers send it so. Close it
 // when the session ends.
 func (n *Node) ListenUnicastData(session protocol.SessionID) (*DataConn, error) {
 	d := &n.sinks

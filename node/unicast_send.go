@@ -89,17 +89,21 @@ func (n *Node) SendTo(pkt []byte, dst netip.AddrPort) error {
 }
 
 // fanOut sends pkt by unicast to every peer that asked for it (it does
-// not hear our multicast). Failures are counted, not returned: the
-// multicast copy is the one the caller asked for.
-func (n *Node) fanOut(pkt []byte) {
+// not hear our multicast) and returns how many copies went out. Failures
+// are logged and counted, not returned: the multicast copy is the one the
+// caller asked for.
+func (n *Node) fanOut(pkt []byte) (sent int) {
 	if !n.unicastOn {
-		return
+		return 0
 	}
 	for _, dst := range n.uni.deafPeers(n.now()) {
 		if err := n.SendTo(pkt, dst); err != nil {
 			n.Logger.Debug("node: unicast copy not sent", "to", dst, "err", err)
+			continue
 		}
+		sent++
 	}
+	return sent
 }
 
 // SendBeacon multicasts b, signed, and sends unicast copies where SPEC.md

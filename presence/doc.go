@@ -15,6 +15,13 @@
 // name is marked Changed, logged at Warn level and never shown as that
 // peer.
 //
+// After each regular beacon a node that holds channels sends a
+// protocol.Membership (SPEC.md §5.4): one tag per channel, an HMAC under
+// the channel's presence key over the packet's envelope, padded with
+// random tags. Only members of a channel can make or recognise its tag,
+// so PeerInfo.Channels lists, for each peer, the channels we hold that
+// it proved within ExpireAfter, and non-members learn none of them.
+//
 // The beacon's box key needs no separate binding signature: the whole
 // beacon, box key included, is signed by the sender's Ed25519 key and
 // verified by the node before it gets here.

@@ -3,7 +3,10 @@ package presence
 import (
 	"crypto/ed25519"
 	"net/netip"
+	"slices"
 	"time"
+
+	"github.com/herald-lan/herald/identity"
 )
 
 // Trust is how far a peer in the table is believed.
@@ -49,6 +52,16 @@ type PeerInfo struct {
 	// UnicastOnly: its beacons reach us only by unicast (a static peer,
 	// or a host whose multicast does not reach us; SPEC §5.2).
 	UnicastOnly bool
+	// Channels names the channels we hold that the peer proved it holds
+	// too within the expiry (SPEC.md §5.4), sorted. The open channel,
+	// which everyone holds, is never listed.
+	Channels []string
+}
+
+// Holds reports whether the peer proved it holds the channel name; every
+// peer holds the open channel.
+func (i PeerInfo) Holds(name string) bool {
+	return name == identity.OpenChannel().Name || slices.Contains(i.Channels, name)
 }
 
 // EventKind says what happened to a peer.

@@ -49,8 +49,10 @@ type Presence struct {
 	tuning  tuning
 	beacons <-chan node.Packet
 	observe func() // stops the node's Observe of beacons
-	events  chan Event
-	ran     atomic.Bool
+	// observeMembership stops the node's Observe of Membership packets.
+	observeMembership func()
+	events            chan Event
+	ran               atomic.Bool
 	// answerDue is set by the observer when a beacon came from a peer the
 	// table did not know; the loop answers it with a beacon of its own.
 	answerDue atomic.Bool
@@ -73,6 +75,9 @@ type entry struct {
 	// beaconing its own offers: the peer offers every bit seen within
 	// the expiry, not only the latest beacon's.
 	offerSeen [8]time.Time
+	// channels is when the peer last proved each of our channels
+	// (SPEC.md §5.4), by channel ID.
+	channels map[[8]byte]time.Time
 }
 
 // noteOffers records the bits of one beacon and recomputes Offers. A
@@ -117,6 +122,7 @@ func New(n *node.Node, offers byte) *Presence {
 			p.answerDue.Store(true)
 		}
 	})
+	p.observeMembership = n.Observe(protocol.TypeMembership, p.handleMembership)
 	return p
 }
 
@@ -139,6 +145,7 @@ func (p *Presence) Run(ctx context.Context) error {
 	defer close(p.events)
 	defer p.node.Unsubscribe(p.beacons)
 	defer p.observe()
+	defer p.observeMembership()
 	err := p.loop(ctx, p.beacons)
 	if sendErr := p.beacon(protocol.BeaconLeaving); sendErr != nil && !errors.Is(sendErr, node.ErrClosed) {
 		p.node.Logger.Debug("presence: leaving beacon not sent", "err", sendErr)
@@ -184,11 +191,15 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 	}
 }
 
-// beaconOrFail sends a regular beacon. Only a network that cannot be set
-// up ends Run; a stopped node is noticed when the subscription closes,
-// and a transient send error is survived (the next beacon may pass).
+// beaconOrFail sends a regular beacon and the Membership packets that
+// follow it. Only a network that cannot be set up ends Run; a stopped
+// node is noticed when the subscription closes, and a transient send
+// error is survived (the next beacon may pass).
 func (p *Presence) beaconOrFail() error {
 	err := p.beacon(0)
+	if err == nil {
+		err = p.sendMembership()
+	}
 	if errors.Is(err, node.ErrNetwork) {
 		return err
 	}

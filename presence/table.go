@@ -133,6 +133,7 @@ func (p *Presence) infoLocked(e *entry) PeerInfo {
 		info.Trust = TrustSeen
 	}
 	info.Label = p.node.Trust.Label(info.SignPub, info.Name)
+	info.Channels = p.channelsLocked(e)
 	return info
 }
 

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"testing"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -112,4 +113,35 @@ func TestDataPathAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per datagram, want 0", allocs)
 	}
+}
+
+// BenchmarkMembershipCheck is what a receiver does per Membership it
+// gets (SPEC §5.4): one tag per channel it holds, each compared with a
+// full packet's 64 tags, next to the Ed25519 verification every signed
+// packet costs first (the ratio is what matters on a noisy machine).
+func BenchmarkMembershipCheck(b *testing.B) {
+	pkt, _ := testSigner().Append(nil, Membership{Tags: make([][MembershipTagLen]byte, MaxMembershipTags)})
+	s, err := ParseSigned(pkt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, held := range []int{1, 8} {
+		keys := make([][32]byte, held)
+		for i := range keys {
+			keys[i][0] = byte(i + 1)
+		}
+		b.Run(fmt.Sprintf("channels=%d", held), func(b *testing.B) {
+			for b.Loop() {
+				v, _ := ParseMembership(s.Body)
+				for i := range keys {
+					v.Holds(MembershipTag(&keys[i], s.Envelope))
+				}
+			}
+		})
+	}
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			s.Verify()
+		}
+	})
 }

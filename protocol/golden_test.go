@@ -33,13 +33,14 @@ func goldenBodies() map[string]Body {
 		sealed[i] = byte(i)
 	}
 	return map[string]Body{
-		"beacon":   Beacon{BoxKey: [32]byte{1, 2, 3}, Offers: OfferReceive | OfferListen, Name: "teacher"},
-		"announce": Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1, Sent: 2},
-		"grant":    Grant{Session: testSession, BoxKey: [32]byte{7}, Entries: []GrantEntry{{Recipient: [8]byte{1, 1, 1, 1, 1, 1, 1, 1}, Sealed: sealed}}},
-		"manifest": ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
-		"status":   Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Received: 1900, Lost: 100, Overflow: 20, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
-		"end":      End{Session: testSession, Reason: EndComplete},
-		"probe":    Probe{Kind: ProbeReport, Path: ProbePathUnicast, Session: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, Target: [32]byte{0x42}, Count: 499, SpanMicros: 40_000, Bytes: 598_800},
+		"beacon":     Beacon{BoxKey: [32]byte{1, 2, 3}, Offers: OfferReceive | OfferListen, Name: "teacher"},
+		"announce":   Announce{Session: testSession, KeyMode: KeyModeChannel, Channel: [8]byte{9, 9}, K: 64, ShardSize: 1344, Blocks: 3, TotalSize: 200_000, ManifestLen: 150, ManifestParts: 1, Grants: 1, Sent: 2},
+		"grant":      Grant{Session: testSession, BoxKey: [32]byte{7}, Entries: []GrantEntry{{Recipient: [8]byte{1, 1, 1, 1, 1, 1, 1, 1}, Sealed: sealed}}},
+		"manifest":   ManifestChunk{Session: testSession, Index: 0, Sealed: bytes.Repeat([]byte{0xab}, 40)},
+		"status":     Status{Session: testSession, State: StateReceiving, HavePrefix: 1, Complete: 2, Loss: 50, Received: 1900, Lost: 100, Overflow: 20, Nacks: []Nack{{Block: 2, Have: 60, MaxIndex: 66}}},
+		"end":        End{Session: testSession, Reason: EndComplete},
+		"membership": Membership{Tags: [][MembershipTagLen]byte{{1}, {2, 2}, {3, 3, 3}, {4, 4, 4, 4}}},
+		"probe":      Probe{Kind: ProbeReport, Path: ProbePathUnicast, Session: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, Target: [32]byte{0x42}, Count: 499, SpanMicros: 40_000, Bytes: 598_800},
 	}
 }
 
@@ -128,6 +129,8 @@ func reparse(t Type, body []byte, want Body) error {
 		got, err = ParseEnd(body)
 	case TypeProbe:
 		got, err = ParseProbe(body)
+	case TypeMembership:
+		got, err = membershipOf(ParseMembership(body))
 	default:
 		return errors.New("no parser for " + t.String())
 	}
@@ -138,6 +141,15 @@ func reparse(t Type, body []byte, want Body) error {
 		return errors.New(t.String() + ": round trip changed the body")
 	}
 	return nil
+}
+
+// membershipOf copies a parsed Membership into a Membership.
+func membershipOf(v MembershipView, err error) (Membership, error) {
+	m := Membership{}
+	for i := range v.Count() {
+		m.Tags = append(m.Tags, v.Tag(i))
+	}
+	return m, err
 }
 
 // TestTruncated tries every prefix of every golden packet: each is an error.
@@ -219,6 +231,10 @@ func TestSizesAddUp(t *testing.T) {
 	if SignedLen(Status{Nacks: make([]Nack, MaxNacks)}) > MaxDatagram {
 		t.Fatal("full status exceeds MaxDatagram")
 	}
+	if SignedLen(Membership{Tags: make([][MembershipTagLen]byte, MaxMembershipTags)}) > MaxDatagram ||
+		MaxMembershipTags%MembershipPad != 0 {
+		t.Fatal("full membership exceeds MaxDatagram, or its padding overshoots the bound")
+	}
 	if SignedLen(Beacon{Name: strings.Repeat("n", MaxNameLen)}) > MaxDatagram {
 		t.Fatal("beacon exceeds MaxDatagram")
 	}
@@ -237,10 +253,14 @@ func TestSessionGroups(t *testing.T) {
 
 func TestParseAllocatesNothing(t *testing.T) {
 	pkt, _ := testSigner().Append(nil, goldenBodies()["status"])
+	member, _ := testSigner().Append(nil, goldenBodies()["membership"])
 	data := goldenData()
 	n := testing.AllocsPerRun(100, func() {
 		s, _ := ParseSigned(pkt)
 		_, _ = ParseStatus(s.Body)
+		s, _ = ParseSigned(member)
+		v, _ := ParseMembership(s.Body)
+		_ = v.Holds([MembershipTagLen]byte{})
 		_, _ = ParseData(data)
 	})
 	if n != 0 {

@@ -21,21 +21,22 @@ type Type byte
 
 // Packet types (SPEC.md §3.2).
 const (
-	TypeBeacon   Type = 0x01
-	TypeGroupMsg Type = 0x02
-	TypePrivate  Type = 0x03
-	TypeProbe    Type = 0x04
-	TypeAnnounce Type = 0x10
-	TypeGrant    Type = 0x11
-	TypeManifest Type = 0x12
-	TypeData     Type = 0x13
-	TypeStatus   Type = 0x14
-	TypeEnd      Type = 0x15
-	TypeHashes   Type = 0x16
+	TypeBeacon     Type = 0x01
+	TypeGroupMsg   Type = 0x02
+	TypePrivate    Type = 0x03
+	TypeProbe      Type = 0x04
+	TypeMembership Type = 0x05
+	TypeAnnounce   Type = 0x10
+	TypeGrant      Type = 0x11
+	TypeManifest   Type = 0x12
+	TypeData       Type = 0x13
+	TypeStatus     Type = 0x14
+	TypeEnd        Type = 0x15
+	TypeHashes     Type = 0x16
 )
 
 var typeNames = map[Type]string{
-	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe",
+	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe", TypeMembership: "membership",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
 	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
 }

@@ -78,6 +78,10 @@ func TestUnknownValues(t *testing.T) {
 		{"hashes count 79", hashes(0, MaxShardHashes+1), true},
 		{"hashes past index 255", hashes(200, 57), true},
 		{"hashes up to index 255", hashes(200, 56), false},
+		{"membership count 0", membershipCount(0, 0), true},
+		{"membership count 65", membershipCount(MaxMembershipTags+1, MaxMembershipTags+1), true},
+		{"membership count 3 with 4 tags", membershipCount(3, 4), true},
+		{"membership count 3 unpadded accepted", membershipCount(3, 3), false},
 		{"manifest kind 2", manifestWith(func(m *Manifest) { m.Files[1].Kind = 2 }), true},
 		{"manifest dir with size", manifestWith(func(m *Manifest) { m.Files[0].Size, m.Files[1].Size = 1, 99 }), true},
 		{"manifest mode high bits accepted", manifestWith(func(m *Manifest) { m.Files[1].Mode = 0o104755 }), false},
@@ -94,6 +98,13 @@ func TestUnknownValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// membershipCount is a Membership body whose Count byte says count and
+// which carries tags tags.
+func membershipCount(count byte, tags int) func() error {
+	b := append([]byte{count}, make([]byte, tags*MembershipTagLen)...)
+	return func() error { _, err := ParseMembership(b); return err }
 }
 
 func manifestWith(mut func(*Manifest)) func() error {

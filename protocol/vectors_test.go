@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/protocol"
 	"github.com/herald-lan/herald/protocol/internal/vectorgen"
 )
@@ -51,19 +52,27 @@ func TestExcerptVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	excerpts := []struct{ file, from, label string }{
-		{"beacon", "teacher", "beacon"},
-		{"announce", "teacher", "announce_key_mode_2"},
-		{"grant", "teacher", "grant_key_mode_2_index_1"},
-		{"manifest", "teacher", "manifest_chunk_0"},
-		{"status", "laptop1", "status_nack_block_1"},
-		{"end", "teacher", "end_complete"},
-		{"hashes", "teacher", "shard_hashes_block_1"},
-		{"data", "teacher", "shard_block_1_index_24"},
+	messages, err := vectorgen.Parse(vectorgen.Message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	excerpts := []struct {
+		file, from, label string
+		chain             *vectorgen.Chain
+	}{
+		{"beacon", "teacher", "beacon", chain},
+		{"membership", "alice", "membership", messages},
+		{"announce", "teacher", "announce_key_mode_2", chain},
+		{"grant", "teacher", "grant_key_mode_2_index_1", chain},
+		{"manifest", "teacher", "manifest_chunk_0", chain},
+		{"status", "laptop1", "status_nack_block_1", chain},
+		{"end", "teacher", "end_complete", chain},
+		{"hashes", "teacher", "shard_hashes_block_1", chain},
+		{"data", "teacher", "shard_block_1_index_24", chain},
 	}
 	for _, e := range excerpts {
 		t.Run(e.file, func(t *testing.T) {
-			d, ok := chain.Find(e.from, e.label)
+			d, ok := e.chain.Find(e.from, e.label)
 			if !ok {
 				t.Fatalf("no datagram %s from %s in the chain", e.label, e.from)
 			}
@@ -105,6 +114,8 @@ func parseAny(b []byte) error {
 		_, err = protocol.ParseEnd(s.Body)
 	case protocol.TypeHashes:
 		_, err = protocol.ParseShardHashes(s.Body)
+	case protocol.TypeMembership:
+		_, err = protocol.ParseMembership(s.Body)
 	default:
 		err = errors.New("unexpected type " + s.Type.String())
 	}
@@ -123,6 +134,46 @@ func checkHex(t *testing.T, name string, got []byte, update bool) {
 	want, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(want, line) {
 		t.Fatalf("%s is not the chain's datagram (run go generate ./protocol): %v", path, err)
+	}
+}
+
+// TestMembershipVector: alice's Membership in chain-message.txt carries
+// the tag of channel class that identity's presence key and
+// protocol.MembershipTag compute for its envelope, and no tag of a
+// channel with another secret.
+func TestMembershipVector(t *testing.T) {
+	chain, err := vectorgen.Parse(vectorgen.Message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := chain.Find("alice", "membership")
+	if !ok {
+		t.Fatal("no membership in chain-message.txt")
+	}
+	s, err := protocol.ParseSigned(d.Bytes)
+	if err != nil || !s.Verify() {
+		t.Fatalf("membership does not verify: %v", err)
+	}
+	v, err := protocol.ParseMembership(s.Body)
+	if err != nil || v.Count() != protocol.MembershipPad {
+		t.Fatalf("membership: %d tags, %v", v.Count(), err)
+	}
+	class := identity.Channel{Name: "class", Secret: [32]byte(chain.Values["channel.secret"])}
+	key := class.Key(identity.PurposePresence)
+	if !bytes.Equal(key[:], chain.Values["channel.presence_key"]) {
+		t.Fatalf("identity's presence key %x differs from the vector's", key)
+	}
+	tag := protocol.MembershipTag(&key, s.Envelope)
+	if !bytes.Equal(tag[:], chain.Values["alice.membership_tag_class"]) || !v.Holds(tag) {
+		t.Fatalf("MembershipTag %x is not the vector's tag", tag)
+	}
+	other := identity.Channel{Name: "class", Secret: [32]byte{7}}.Key(identity.PurposePresence)
+	if v.Holds(protocol.MembershipTag(&other, s.Envelope)) {
+		t.Fatal("a channel with another secret is held")
+	}
+	s.Envelope.Counter++
+	if v.Holds(protocol.MembershipTag(&key, s.Envelope)) {
+		t.Fatal("the tag verifies for another envelope")
 	}
 }
 

@@ -186,7 +186,9 @@ func TestSenderShedsRoutineStatusesWhenBusy(t *testing.T) {
 	now := time.Now()
 	take := func(pkt []byte) bool {
 		before := len(s.statuses)
-		s.takeFeedback(pkt, now)
+		if m, ok := s.verifyStatus(pkt, now); ok {
+			s.handOff(m)
+		}
 		return len(s.statuses) > before
 	}
 	if !take(status(protocol.StateReceiving, 0)) {
@@ -195,8 +197,8 @@ func TestSenderShedsRoutineStatusesWhenBusy(t *testing.T) {
 	for len(s.statuses) < cap(s.statuses)/2 {
 		s.statuses <- statusMsg{}
 	}
-	if take(status(protocol.StateReceiving, 0)) || s.readerShed != 1 {
-		t.Fatalf("busy: a routine status of a receiver verified moments ago was not shed (shed %d)", s.readerShed)
+	if take(status(protocol.StateReceiving, 0)) || s.readerShed.Load() != 1 {
+		t.Fatalf("busy: a routine status of a receiver verified moments ago was not shed (shed %d)", s.readerShed.Load())
 	}
 	if !take(status(protocol.StateReceiving, 2)) || !take(status(protocol.StateComplete, 0)) {
 		t.Fatal("busy: a status with NACKs or a completion was shed")
@@ -213,8 +215,8 @@ func TestSenderShedsRoutineStatusesWhenBusy(t *testing.T) {
 	for len(s.statuses) < cap(s.statuses) {
 		s.statuses <- statusMsg{}
 	}
-	shed := s.readerShed
-	if take(status(protocol.StateComplete, 3)) || s.readerShed != shed+1 {
+	shed := s.readerShed.Load()
+	if take(status(protocol.StateComplete, 3)) || s.readerShed.Load() != shed+1 {
 		t.Fatal("a full hand-off took a status, or dropped it without counting")
 	}
 	// A receiver not verified lately is verified even now, and counted

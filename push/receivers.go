@@ -85,6 +85,7 @@ type peerState struct {
 	refused    time.Time // since when it refuses; zero when it does not
 	dropped    bool
 	dropReason string
+	unicast    bool  // served by unicast (unicast_switch.go): not a rate voter
 	states     uint8 // bit n set once state n was reported
 }
 
@@ -229,8 +230,8 @@ func (t *receiverTable) samples(now time.Time, dst []rateSample) []rateSample {
 	for _, p := range t.order {
 		d := p.counts.since(p.ticked)
 		p.ticked = p.counts
-		if !p.active() {
-			continue
+		if !p.active() || p.unicast {
+			continue // a unicast receiver's loss says nothing of the group's path
 		}
 		overflow := min(d.overflow, d.lost)
 		dst = append(dst, rateSample{peer: p.id, received: d.received, lost: d.lost - overflow, overflow: overflow,

@@ -77,6 +77,7 @@ type rsession struct {
 	rejected                   int          // data-group datagrams refused as forged or malformed
 	auth                       *shardBook   // signed shard hashes (shardauth.go)
 	senderAddrs                []netip.Addr // where the sender's signed packets came from
+	routeChecked               time.Time    // last look for the sender's unicast route (unicast_status.go)
 	done                       bool
 }
 
@@ -237,7 +238,7 @@ func (s *rsession) run(ctx context.Context) error {
 	if uc, err := s.r.n.ListenUnicastData(s.sid); err == nil { // unicast fallback, SPEC §6.11
 		defer uc.Close() // runs before the cleanup above waits for the readers
 		wg.Add(1)
-		go func() { defer wg.Done(); s.read(ctx, "unicast fallback", uc, s.onData, false) }()
+		go func() { defer wg.Done(); s.read(ctx, "unicast fallback", uc, s.onUnicastData, false) }()
 	}
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
 	return s.statusLoop(ctx)
@@ -565,6 +566,7 @@ func reasonFor(err error) byte {
 func (s *rsession) sendStatus(st protocol.Status) {
 	pkt, _ := s.r.n.Signer.Append(nil, st)
 	s.fbConn.WriteBatch([][]byte{pkt}, s.fbGroup)
+	s.sendStatusUnicast(pkt) // unicast_status.go
 }
 
 func (s *rsession) progress() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-lan/herald/fec"
@@ -167,11 +168,12 @@ type sender struct {
 	out          *shardOutput
 	lister       *shardLister // signs shard hash lists (shardauth.go)
 	repairs      *repairQueue
-	manifestNeed []uint32 // manifest chunks asked for again
+	manifestNeed []uint32           // manifest chunks asked for again
+	watches      map[int]*deafWatch // receivers watched for deafness to the data group (unicast_switch.go)
 
 	feedback   FeedbackStats // run goroutine's share
 	readerBusy time.Duration // the feedback reader's; read after it ended
-	readerShed int64         // statuses it dropped unverified; read after it ended
+	readerShed atomic.Int64  // statuses the feedback readers dropped (sender_feedback.go)
 
 	start     time.Time // Send called
 	dataStart time.Time // first data shard
@@ -267,7 +269,7 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 		err = fmt.Errorf("push: reading feedback: %w", rerr)
 	}
 	s.feedback.Busy += s.readerBusy
-	s.feedback.Shed += s.readerShed
+	s.feedback.Shed += s.readerShed.Load()
 	return s.report(), err
 }
 

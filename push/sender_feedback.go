@@ -56,37 +56,49 @@ func (l *liveness) set(key [32]byte, at time.Time) {
 	l.at[key] = at
 }
 
-// readFeedback reads the feedback group until ctx ends (which closes the
+// readFeedback reads the feedback group, and the statuses receivers send
+// by unicast (unicast_feedback.go), until ctx ends (which closes the
 // socket). It verifies signatures and replay here, off the sending loop,
-// and never blocks on the hand-off (receivers repeat their statuses).
+// and never blocks on the hand-off.
 func (s *sender) readFeedback(ctx context.Context) error {
-	return multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, _ netip.AddrPort) {
+	unicastBusy := s.readUnicastFeedback(ctx)
+	err := multicast.ReadLoop(ctx, s.out.conn, feedbackBatch, protocol.MaxDatagram, func(b []byte, src netip.AddrPort) {
 		start := time.Now() // wall time: the cost of feedback, whatever the node's clock says
-		s.takeFeedback(b, s.n.Now())
+		s.takeStatus(b, src, false)
 		s.readerBusy += time.Since(start)
 	})
+	s.readerBusy += unicastBusy()
+	return err
 }
 
-// takeFeedback verifies one feedback datagram and hands it to the run
-// goroutine, or sheds it unverified when the hand-off is busy.
-func (s *sender) takeFeedback(b []byte, now time.Time) {
+// verifyStatus is takeStatus's check of a new status (not a second
+// copy): it sheds the status unverified when the hand-off is busy and the
+// receiver is known alive, else verifies it (signature, replay), counts
+// the receiver alive and copies it out.
+func (s *sender) verifyStatus(b []byte, now time.Time) (statusMsg, bool) {
 	p, v, ok := s.parseStatus(b)
 	if !ok {
-		return
+		return statusMsg{}, false
 	}
 	queued, recent := len(s.statuses), now.Sub(s.table.alive.get(p.Sender)) < shedRecent
 	if recent && (queued >= cap(s.statuses) || queued >= cap(s.statuses)/2 && routine(v)) {
-		s.readerShed++
-		return
+		s.readerShed.Add(1)
+		return statusMsg{}, false
 	}
 	if !p.Verify() || s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
-		return
+		return statusMsg{}, false
 	}
 	s.table.alive.set(p.Sender, now)
+	return statusOf(p.Sender, v, now), true
+}
+
+// handOff gives a verified status to the run goroutine, never blocking:
+// a full hand-off drops it (the receiver is counted alive already).
+func (s *sender) handOff(m statusMsg) {
 	select {
-	case s.statuses <- statusOf(p.Sender, v, now):
+	case s.statuses <- m:
 	default:
-		s.readerShed++
+		s.readerShed.Add(1)
 	}
 }
 
@@ -141,6 +153,7 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
+	s.watchDeaf(p, m) // unicast_switch.go
 	if isNew {
 		s.emit(Event{Kind: EventJoined, Name: p.name, Sender: identity.Fingerprint(m.from[:])})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/joinqr"
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/push"
 )
@@ -261,6 +262,7 @@ func TestBrowser(t *testing.T) {
 	if code, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#ch-code-text"))); code != ch.JoinCode() {
 		t.Errorf("page shows join code %q, store has %q", code, ch.JoinCode())
 	}
+	checkJoinQR(t, ctx, ch.JoinCode())
 	waitJS(t, ctx, "the channel listed as the default", `[...document.querySelectorAll("#ch-table tbody tr")].some(tr => tr.cells[0].textContent === "#class" && tr.cells[1].textContent === "yes")`)
 	if def := r.alice.Channels.Default(); def.Name != "class" {
 		t.Errorf("default channel %q after creating class on the page, want class (as herald channel new)", def.Name)
@@ -278,4 +280,49 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "phone-room")
+}
+
+// checkJoinQR reads the QR code the Channels panel shows back from the
+// browser's rendering (drawn on a canvas, one pixel per module centre)
+// and compares it with joinqr's code of the join code, module by module.
+func checkJoinQR(t *testing.T, ctx context.Context, code string) {
+	t.Helper()
+	waitJS(t, ctx, "the join code's QR code", `(q => !q.hidden && q.complete && q.naturalWidth > 0)(document.getElementById("ch-code-qr"))`)
+	want, err := joinqr.Encode(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := fmt.Sprintf(`(() => {
+		const img = document.getElementById("ch-code-qr"), px = %d, quiet = %d, size = %d;
+		if (img.naturalWidth !== (size + 2 * quiet) * px) return "naturalWidth " + img.naturalWidth;
+		const c = document.createElement("canvas");
+		c.width = c.height = img.naturalWidth;
+		const g = c.getContext("2d");
+		g.drawImage(img, 0, 0);
+		let bits = "";
+		for (let y = 0; y < size; y++)
+			for (let x = 0; x < size; x++)
+				bits += g.getImageData((x + quiet) * px + px / 2, (y + quiet) * px + px / 2, 1, 1).data[0] < 128 ? "1" : "0";
+		return bits;
+	})()`, joinqr.ModulePixels, 4, want.Size)
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](read))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bits strings.Builder
+	for y := range want.Size {
+		for x := range want.Size {
+			if want.Black(x, y) {
+				bits.WriteByte('1')
+			} else {
+				bits.WriteByte('0')
+			}
+		}
+	}
+	if got != bits.String() {
+		t.Fatalf("the page's QR code is not the join code's (%d modules): page %.80s…, want %.80s…", want.Size, got, bits.String())
+	}
+	if visible, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("ch-code-qr").getBoundingClientRect().width`)); visible < 150 {
+		t.Errorf("the QR code is %v px wide on the page; too small to scan", visible)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/joinqr"
 )
 
 // channelView is one channel of the Channels panel. The join code is a
@@ -59,6 +60,24 @@ func (s *Server) serveChannel(w http.ResponseWriter, r *http.Request) {
 		out["join_code"] = ch.JoinCode()
 	}
 	reply(w, out)
+}
+
+// serveChannelQR draws the join code of a joined channel (?name=) as an
+// SVG QR code, the same code `herald channel new --qr` prints. Like the
+// code itself, it goes only to the signed-in page.
+func (s *Server) serveChannelQR(w http.ResponseWriter, r *http.Request) {
+	ch, ok := s.node.Channels.Get(r.URL.Query().Get("name"))
+	if !ok || ch.IsOpen() {
+		replyError(w, http.StatusNotFound, fmt.Errorf("%w: %q", identity.ErrUnknownChannel, r.URL.Query().Get("name")))
+		return
+	}
+	svg, err := joinqr.SVG(ch.JoinCode())
+	if err != nil {
+		replyError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write(svg)
 }
 
 func (s *Server) changeChannel(req channelRequest) (identity.Channel, error) {

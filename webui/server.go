@@ -221,6 +221,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/history", s.serveHistory)
 	mux.HandleFunc("POST /api/trust", s.serveTrust)
 	mux.HandleFunc("POST /api/channel", s.serveChannel)
+	mux.HandleFunc("GET /api/channel/qr", s.serveChannelQR)
 	mux.HandleFunc("GET /api/file", s.serveFile)
 	return s.guard(mux)
 }

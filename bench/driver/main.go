@@ -51,11 +51,12 @@ type options struct {
 	repeat, fileMB                    int
 	rates                             string
 	latency                           bool
+	prefix                            string // starts the lab namespaces' names
 }
 
 func run() error {
 	var o options
-	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency), matrix (the full matrix alone), rooms (per-receiver loss, 100 Mbit/s) or memory (herald alone, 2 GB file)")
+	flag.StringVar(&o.mode, "mode", "quick", "quick, full (matrix, memory and latency), matrix (the full matrix alone), rooms (per-receiver loss, 100 Mbit/s, a receiver on unicast), unicast (one receiver on unicast among multicast ones) or memory (herald alone, 2 GB file)")
 	flag.StringVar(&o.toolList, "tools", "raw,udpcast,udpcast-fec,uftp,uftp-enc,herald", "comma-separated tools to run")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results and logs")
 	flag.StringVar(&o.herald, "herald", "", "herald binary (default: herald in PATH, else built from ./cmd/herald)")
@@ -63,6 +64,7 @@ func run() error {
 	flag.IntVar(&o.repeat, "repeat", 0, "repeats per scenario (0 = the mode's default)")
 	flag.IntVar(&o.fileMB, "file-mb", 0, "file size in MB of every scenario (0 = the mode's default)")
 	flag.StringVar(&o.rates, "rates", "", "only these link rates in Mbit/s, comma-separated (empty = the mode's)")
+	flag.StringVar(&o.prefix, "prefix", netlab.DefaultPrefix, "lab namespace name prefix, 1-6 lowercase letters (stale labs with it are removed first)")
 	flag.BoolVar(&o.latency, "latency", false, "run only the message latency benchmark (herald announce and listen)")
 	flag.StringVar(&o.results, "results", "", "write RESULTS.md and the charts from these results .jsonl files (comma-separated), running nothing")
 	flag.StringVar(&o.page, "page", defaultPageDir, "directory for RESULTS.md and the charts")
@@ -92,7 +94,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if removed, err := netlab.Sweep(ctx, netlab.DefaultPrefix); err != nil {
+	if removed, err := netlab.Sweep(ctx, o.prefix); err != nil {
 		return err
 	} else if len(removed) > 0 {
 		fmt.Fprintf(os.Stderr, "removed stale lab namespaces %v\n", removed)
@@ -220,7 +222,7 @@ type env struct {
 // runScenario builds one lab, measures the ceiling if p says so, then runs
 // every tool p.repeat times with the scenario's loss.
 func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools []toolSpec, e env) ([]result, error) {
-	lab, err := netlab.New(ctx, netlab.Config{Receivers: sc.Receivers, RateMbit: sc.RateMbit, Logger: slog.New(slog.DiscardHandler)})
+	lab, err := netlab.New(ctx, netlab.Config{Receivers: sc.Receivers, RateMbit: sc.RateMbit, Prefix: o.prefix, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +234,9 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 	renv := runEnv{toolPaths: e.toolPaths, sc: sc, lab: lab, src: src, timeout: int(sc.timeout() / time.Second)}
 	scDir := fmt.Sprintf("%drx-%spm%s%s-%dM-%dMB", sc.Receivers, strings.ReplaceAll(strings.TrimSuffix(sc.lossLabel(), "‰"), "/", "-"),
 		map[bool]string{true: "burst"}[sc.Burst], map[bool]string{true: "-starved"}[sc.Starved], sc.RateMbit, sc.FileMB)
+	if sc.Deaf > 0 {
+		scDir += fmt.Sprintf("-deaf%d", sc.Deaf)
+	}
 	label := func(r *result, repeat int) {
 		r.Time = time.Now().UTC().Format(time.RFC3339)
 		r.Mode = o.mode
@@ -274,6 +279,9 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 				}
 				logDir := filepath.Join(e.logRoot, scDir, fmt.Sprintf("%s-%d", t.name, rep))
 				r = runOnce(ctx, renv, t, filepath.Join(e.work, "run"), logDir)
+				if sc.Deaf > 0 { // deaf.go
+					r.DeafUnicastBytes, r.DeafUnicastErr = deafUnicastBytes(ctx, lab, sc)
+				}
 				if err := setLoss(lab, scenario{}); err != nil {
 					return results, err
 				}
@@ -293,6 +301,10 @@ func runScenario(ctx context.Context, o options, sc scenario, p runPlan, tools [
 				status = "FAILED: " + r.Error
 			}
 			fmt.Fprintf(os.Stderr, "%s: %s #%d %.2fs %.0f Mbit/s %s\n", sc, t.name, rep, r.Seconds, r.GoodputMbit, status)
+			if sc.Deaf > 0 && r.Skipped == "" {
+				fmt.Fprintf(os.Stderr, "  receivers %.2f s; r%d got %.3fx the file by unicast %s\n", r.ReceiverSeconds, sc.Deaf,
+					float64(r.DeafUnicastBytes)/float64(sc.fileBytes()), r.DeafUnicastErr)
+			}
 			results = append(results, r)
 		}
 	}
@@ -312,7 +324,7 @@ func setLoss(lab *netlab.Lab, sc scenario) error {
 			return err
 		}
 	}
-	return nil
+	return makeDeaf(lab, sc) // deaf.go
 }
 
 func selectTools(list, heraldSkip string) ([]toolSpec, []string, error) {

@@ -21,6 +21,10 @@ type scenario struct {
 	LossList string `json:"loss_list,omitempty"`
 	// Starved runs the first receiver limited to 20 % of a core (starve.go).
 	Starved bool `json:"starved,omitempty"`
+	// Deaf, when set, is the receiver (1-based) that does not hear the push
+	// data groups: its input chain drops them (deaf.go), as a firewall rule
+	// or a switch pruning one group would. herald serves it by unicast.
+	Deaf int `json:"deaf,omitempty"`
 }
 
 // lossOf is receiver i's loss in permille.
@@ -48,6 +52,11 @@ func (s scenario) lossLabel() string {
 	return fmt.Sprintf("%d‰", s.LossPermille)
 }
 
+// unicastRow is the rooms and unicast modes' room with one receiver on
+// unicast fallback: its multicast receivers' time against the clean
+// 4-receiver row (issue 14: within 1.2x).
+var unicastRow = scenario{Receivers: 4, RateMbit: 1000, FileMB: 50, Deaf: 4}
+
 // burstMeanOutage is the mean outage length of bursty scenarios. With 20
 // permille the good periods between outages average 980 ms.
 const burstMeanOutage = 20 * time.Millisecond
@@ -56,6 +65,9 @@ func (s scenario) String() string {
 	starved := ""
 	if s.Starved {
 		starved = ", r1 starved"
+	}
+	if s.Deaf > 0 {
+		starved += fmt.Sprintf(", r%d deaf to the data group", s.Deaf)
 	}
 	return fmt.Sprintf("%d rx, %s, %d Mbit, %d MB%s", s.Receivers, s.lossLabel(), s.RateMbit, s.FileMB, starved)
 }
@@ -126,6 +138,14 @@ func plan(mode string) (runPlan, error) {
 			{Receivers: 3, LossPermille: 10, RateMbit: 100, FileMB: 50},
 			{Receivers: 7, LossPermille: 30, RateMbit: 1000, FileMB: 50},
 			{Receivers: 10, LossPermille: 50, RateMbit: 1000, FileMB: 50},
+			unicastRow,
+		}, repeat: 3, ceiling: true}, nil
+	case "unicast":
+		// Issue 14: one receiver on unicast fallback among three on
+		// multicast, against the all-multicast room of the same size.
+		return runPlan{scenarios: []scenario{
+			{Receivers: 4, LossPermille: 0, RateMbit: 1000, FileMB: 50},
+			unicastRow,
 		}, repeat: 3, ceiling: true}, nil
 	case "memory":
 		// herald alone: its max RSS with a file far larger than any buffer
@@ -136,7 +156,7 @@ func plan(mode string) (runPlan, error) {
 			{Receivers: 3, LossPermille: 50, RateMbit: 1000, FileMB: memoryFileMB},
 		}, repeat: 1, heraldOnly: true}, nil
 	}
-	return runPlan{}, fmt.Errorf("unknown mode %q (quick, full, matrix, rooms or memory)", mode)
+	return runPlan{}, fmt.Errorf("unknown mode %q (quick, full, matrix, rooms, unicast or memory)", mode)
 }
 
 // withFileMB returns p with every scenario's file set to mb (0 keeps them).

@@ -54,7 +54,11 @@ type result struct {
 	ReceiverRSSKiB  int64     `json:"receiver_maxrss_kib_max"`
 	GuardDrops      uint64    `json:"guard_drops"`
 	ReceiverSeconds []float64 `json:"receiver_seconds,omitempty"`
-	Logs            string    `json:"logs,omitempty"`
+	// DeafUnicastBytes is the unicast UDP bytes that reached the scenario's
+	// Deaf receiver (deaf.go): its wire, as served by unicast.
+	DeafUnicastBytes uint64 `json:"deaf_unicast_rx_bytes,omitempty"`
+	DeafUnicastErr   string `json:"deaf_unicast_error,omitempty"`
+	Logs             string `json:"logs,omitempty"`
 }
 
 // runOnce runs tool once in lab and measures it. The loss of the scenario

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/herald-lan/herald/identity"
+	"github.com/herald-lan/herald/internal/joinqr"
 	"github.com/herald-lan/herald/node"
 )
 
@@ -111,15 +112,41 @@ func channelInfo(n *node.Node, ch identity.Channel, withCode bool) channelJSON {
 	return info
 }
 
+// channelOptions are the flags and argument of `herald channel new`,
+// `join` and `list`.
+type channelOptions struct {
+	Arg        string // NAME (new, join --passphrase) or CODE (join)
+	File       string // new --file
+	QR         bool   // new --qr
+	Passphrase bool   // join --passphrase
+	Codes      bool   // list --codes
+	JSON       bool
+}
+
+// channelOptionsFrom reads the options; want names the one argument
+// the subcommand takes ("" for none).
+func channelOptionsFrom(c *cli.Context, want string) (channelOptions, error) {
+	o := channelOptions{Arg: c.Args().First(), File: c.String("file"), QR: c.Bool("qr"), Passphrase: c.Bool("passphrase"),
+		Codes: c.Bool("codes"), JSON: jsonOutput(c)}
+	if want == "" {
+		return o, needArgs(c, 0, "no arguments")
+	}
+	if o.Passphrase {
+		want = "NAME"
+	}
+	return o, needArgs(c, 1, want)
+}
+
 func runChannelNew(c *cli.Context) error {
-	if err := needArgs(c, 1, "NAME"); err != nil {
+	o, err := channelOptionsFrom(c, "NAME")
+	if err != nil {
 		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	ch, err := identity.NewChannel(c.Args().First(), n.ID.Fingerprint())
+	ch, err := identity.NewChannel(o.Arg, n.ID.Fingerprint())
 	if err != nil {
 		return err
 	}
@@ -130,18 +157,20 @@ func runChannelNew(c *cli.Context) error {
 		return err
 	}
 	info := channelInfo(n, ch, true)
-	if jsonOutput(c) {
+	if o.JSON {
 		return writeJSON(c.App.Writer, info)
 	}
 	fmt.Fprintf(c.App.Writer, "created channel %s%s, owned by you (%s)\njoin code: %s\n", ch.Name, defaultNote(info), n.ID.Fingerprint(), info.JoinCode)
-	if file := c.String("file"); file != "" {
+	if file := o.File; file != "" {
 		if err := os.WriteFile(file, []byte(info.JoinCode+"\n"), 0o600); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.App.Writer, "join code written to %s (for scripts: herald channel join %[1]s)\n", file)
 	}
-	if c.Bool("qr") {
-		printQR(c.App.Writer, info.JoinCode)
+	if o.QR {
+		if err := joinqr.Terminal(c.App.Writer, info.JoinCode); err != nil {
+			fmt.Fprintf(c.App.Writer, "(no QR code: %v)\n", err)
+		}
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Give the join code only to members (anyone who has it can read the channel).\n"+
 		"They run: herald channel join %s\n"+
@@ -150,16 +179,13 @@ func runChannelNew(c *cli.Context) error {
 }
 
 func runChannelJoin(c *cli.Context) error {
-	want := "CODE"
-	if c.Bool("passphrase") {
-		want = "NAME"
-	}
-	if err := needArgs(c, 1, want); err != nil {
+	o, err := channelOptionsFrom(c, "CODE")
+	if err != nil {
 		return err
 	}
 	var ch identity.Channel
-	if c.Bool("passphrase") {
-		name, err := identity.NormalizeChannelName(c.Args().First())
+	if o.Passphrase {
+		name, err := identity.NormalizeChannelName(o.Arg)
 		if err != nil {
 			return err
 		}
@@ -169,8 +195,7 @@ func runChannelJoin(c *cli.Context) error {
 		}
 		ch = identity.ChannelFromPassphrase(name, pass)
 	} else {
-		var err error
-		if ch, err = readJoinCode(c.Args().First()); err != nil {
+		if ch, err = readJoinCode(o.Arg); err != nil {
 			return withExit(exitUsage, err)
 		}
 	}
@@ -182,11 +207,11 @@ func runChannelJoin(c *cli.Context) error {
 		return err
 	}
 	info := channelInfo(n, ch, false)
-	if jsonOutput(c) {
+	if o.JSON {
 		return writeJSON(c.App.Writer, info)
 	}
 	fmt.Fprintf(c.App.Writer, "joined channel %s%s\n", ch.Name, defaultNote(info))
-	if c.Bool("passphrase") {
+	if o.Passphrase {
 		// A mistyped passphrase is another channel, whose traffic looks
 		// like nobody's: the id lets people compare before they wonder.
 		fmt.Fprintf(c.App.Writer, "channel id %s: 'herald channel list' shows the same id on every member; another id means another passphrase\n", info.ID)
@@ -198,7 +223,8 @@ func runChannelJoin(c *cli.Context) error {
 }
 
 func runChannelList(c *cli.Context) error {
-	if err := needArgs(c, 0, "no arguments"); err != nil {
+	o, err := channelOptionsFrom(c, "")
+	if err != nil {
 		return err
 	}
 	n, err := openNode(c)
@@ -207,10 +233,10 @@ func runChannelList(c *cli.Context) error {
 	}
 	infos := []channelJSON{}
 	for _, ch := range n.Channels.List() {
-		infos = append(infos, channelInfo(n, ch, c.Bool("codes")))
+		infos = append(infos, channelInfo(n, ch, o.Codes))
 	}
 	infos = append(infos, channelInfo(n, identity.OpenChannel(), false))
-	if jsonOutput(c) {
+	if o.JSON {
 		for _, info := range infos {
 			if err := writeJSON(c.App.Writer, info); err != nil {
 				return err

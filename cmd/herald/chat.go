@@ -58,7 +58,6 @@ Examples:
 // lines and private messages in flight. Its methods are safe for
 // concurrent use.
 type chatSession struct {
-	cli     *cli.Context
 	node    *node.Node
 	channel identity.Channel
 	pres    *presence.Presence
@@ -69,11 +68,25 @@ type chatSession struct {
 	wg      sync.WaitGroup
 }
 
+// chatOptions are the flags of `herald chat`.
+type chatOptions struct {
+	Channel string // "" for the default channel
+}
+
+func chatOptionsFrom(c *cli.Context) (chatOptions, error) {
+	return chatOptions{Channel: c.String("channel")}, needArgs(c, 0, "no arguments")
+}
+
 func runChat(c *cli.Context) error {
-	if err := needArgs(c, 0, "no arguments"); err != nil {
+	o, err := chatOptionsFrom(c)
+	if err != nil {
 		return err
 	}
-	n, ch, err := openNodeOnChannel(c)
+	n, err := openNode(c)
+	if err != nil {
+		return err
+	}
+	ch, err := pickChannel(n, o.Channel)
 	if err != nil {
 		return err
 	}
@@ -87,7 +100,7 @@ func runChat(c *cli.Context) error {
 		return err
 	}
 	defer restore()
-	s := &chatSession{cli: c, node: n, channel: ch, pres: pres, eng: eng, rec: openHistory(n), ui: ui,
+	s := &chatSession{node: n, channel: ch, pres: pres, eng: eng, rec: openHistory(n), ui: ui,
 		sending: make(chan struct{}, chatMaxSending)}
 	note := ""
 	if ch.IsOpen() {
@@ -206,7 +219,7 @@ func (s *chatSession) post(ctx context.Context, text string) {
 		}
 		e := outgoingEntry(s.node, history.KindChat, s.channel.Name, id, text)
 		s.rec.Record(e)
-		s.ui.Println(formatEntry(e))
+		s.ui.Println(e.Line())
 	})
 }
 
@@ -228,12 +241,12 @@ func (s *chatSession) private(ctx context.Context, ref, text string) {
 		e.Peer, e.PeerName = to.Fingerprint, to.Name
 		switch {
 		case errors.Is(err, message.ErrNoReceipt):
-			s.ui.Println(fmt.Sprintf("%s  [no receipt: %s may be offline]", formatEntry(e), safeName(to.Name)))
+			s.ui.Println(fmt.Sprintf("%s  [no receipt: %s may be offline]", e.Line(), safeName(to.Name)))
 		case err != nil:
 			s.ui.Println(fmt.Sprintf("/msg %s: %v", ref, err))
 		default:
 			s.rec.Record(e)
-			s.ui.Println(formatEntry(e) + "  [received]")
+			s.ui.Println(e.Line() + "  [received]")
 		}
 	})
 }
@@ -255,7 +268,7 @@ func (s *chatSession) showMessages() {
 	for m := range s.eng.Messages() {
 		e := entryOf(m)
 		s.rec.Record(e)
-		s.ui.Println(formatEntry(e))
+		s.ui.Println(e.Line())
 	}
 }
 

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/herald-lan/herald/multicast"
-	"github.com/herald-lan/herald/node"
-	"github.com/herald-lan/herald/presence"
 )
 
 func TestIDCreateThenShow(t *testing.T) {
@@ -43,25 +40,12 @@ func TestIDCreateThenShow(t *testing.T) {
 }
 
 // meet runs `herald peers` in home while the identity in peerHome beacons
-// on the same simulated LAN (as a library node: urfave/cli apps share a
-// global help flag, so two cannot run at once in one process), and returns
-// what the command listed.
+// on the same simulated LAN (beaconFrom), and returns what the command
+// listed.
 func meet(t *testing.T, home, peerHome string) []peerRow {
 	t.Helper()
 	memnet := multicast.NewMemNet(1)
-	peer, err := node.Open(node.Config{Home: peerHome, Network: memnet.Host(multicast.Link{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- peer.RunWith(ctx, presence.New(peer, 0).Run) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("peer node: %v", err)
-		}
-	}()
+	defer beaconFrom(t, memnet, peerHome)()
 	res := cliRun{args: []string{"--home", home, "peers", "--wait", "1s", "--json"}, network: memnet.Host(multicast.Link{})}.exec(t)
 	if res.code != 0 {
 		t.Fatalf("peers: exit %d: %s", res.code, res.stderr)

@@ -84,19 +84,49 @@ type configEntry struct {
 	Env      string   `json:"env"`
 }
 
+// configOptions is what the config commands take from the command line.
+type configOptions struct {
+	Path string   // config.json of the home
+	Args []string // positional arguments
+	JSON bool
+	// Given holds the global flags this command line sets (itself or
+	// through their environment variables), as flag text by flag name.
+	// The config command is exempt from applyGlobalConfig, so a global
+	// flag set here was set by the command line or the environment.
+	Given map[string]string
+}
+
+func configOptionsFrom(c *cli.Context) (configOptions, error) {
+	path, err := configPath(c)
+	o := configOptions{Path: path, Args: c.Args().Slice(), JSON: jsonOutput(c), Given: map[string]string{}}
+	for _, s := range configSettings() {
+		// c looks global flags up in the app's context: config has none
+		// of those names.
+		if len(s.Commands) == 0 && c.IsSet(s.Flag) {
+			o.Given[s.Flag] = s.current(c)
+		}
+	}
+	return o, err
+}
+
 func runConfigShow(c *cli.Context) error {
-	if c.Args().Present() {
-		return usageErrorf("unknown config subcommand %q: want set, unset or path (see 'herald config --help')", c.Args().First())
-	}
-	path, values, err := loadConfigOf(c)
+	o, err := configOptionsFrom(c)
 	if err != nil {
 		return err
 	}
-	entries, err := effectiveConfig(c, values)
+	if len(o.Args) > 0 {
+		return usageErrorf("unknown config subcommand %q: want set, unset or path (see 'herald config --help')", o.Args[0])
+	}
+	values, err := loadConfig(o.Path)
 	if err != nil {
 		return err
 	}
-	if jsonOutput(c) {
+	entries, err := effectiveConfig(o, values)
+	if err != nil {
+		return err
+	}
+	path := o.Path
+	if o.JSON {
 		for _, e := range entries {
 			if err := writeJSON(c.App.Writer, e); err != nil {
 				return err
@@ -150,11 +180,8 @@ func describeSource(e configEntry) string {
 	return e.Source
 }
 
-// effectiveConfig works out every setting's value and source. The
-// config command is exempt from applyGlobalConfig, so a global flag that
-// is set here was set by the command line or the environment. (c looks
-// global flags up in the app's context: config has none of those names.)
-func effectiveConfig(c *cli.Context, values configValues) ([]configEntry, error) {
+// effectiveConfig works out every setting's value and source.
+func effectiveConfig(o configOptions, values configValues) ([]configEntry, error) {
 	var entries []configEntry
 	for _, s := range configSettings() {
 		def, err := s.definition()
@@ -168,10 +195,9 @@ func effectiveConfig(c *cli.Context, values configValues) ([]configEntry, error)
 				envText = norm
 			}
 		}
-		text := ""
+		text, given := o.Given[s.Flag]
 		switch fileText, inFile := values[s.Key]; {
-		case len(s.Commands) == 0 && c.IsSet(s.Flag):
-			text = s.current(c)
+		case given:
 			e.Source = sourceFlag
 			if envSet && envText == text { // equal either way; the variable is what a script would change
 				e.Source = sourceEnv
@@ -246,7 +272,11 @@ func runConfigSet(c *cli.Context) error {
 	if err := needArgs(c, 2, "KEY VALUE"); err != nil {
 		return err
 	}
-	key, value := c.Args().Get(0), c.Args().Get(1)
+	o, err := configOptionsFrom(c)
+	if err != nil {
+		return err
+	}
+	key, value := o.Args[0], o.Args[1]
 	s, ok := configSettingByKey(key)
 	if !ok {
 		return usageErrorf("unknown config key %q (known: %s)", key, configKeyNames())
@@ -255,7 +285,7 @@ func runConfigSet(c *cli.Context) error {
 	if err != nil {
 		return withExit(exitUsage, fmt.Errorf("%w: %s: %v", errBadConfig, key, err))
 	}
-	return updateConfig(c, func(values configValues) { values[key] = text }, func(path string) {
+	return updateConfig(o.Path, func(values configValues) { values[key] = text }, func(path string) {
 		fmt.Fprintf(c.App.ErrWriter, "%s = %s in %s\n", key, text, path)
 		if def, err := s.definition(); err == nil {
 			if env := firstEnvVar(def); os.Getenv(env) != "" {
@@ -269,19 +299,23 @@ func runConfigUnset(c *cli.Context) error {
 	if err := needArgs(c, 1, "KEY"); err != nil {
 		return err
 	}
-	key := c.Args().First()
+	o, err := configOptionsFrom(c)
+	if err != nil {
+		return err
+	}
+	key := o.Args[0]
 	if _, ok := configSettingByKey(key); !ok {
 		return usageErrorf("unknown config key %q (known: %s)", key, configKeyNames())
 	}
-	return updateConfig(c, func(values configValues) { delete(values, key) }, func(path string) {
+	return updateConfig(o.Path, func(values configValues) { delete(values, key) }, func(path string) {
 		fmt.Fprintf(c.App.ErrWriter, "%s removed from %s\n", key, path)
 	})
 }
 
 // updateConfig loads config.json, changes it and writes it back, then
 // calls done with its path.
-func updateConfig(c *cli.Context, change func(configValues), done func(path string)) error {
-	path, values, err := loadConfigOf(c)
+func updateConfig(path string, change func(configValues), done func(path string)) error {
+	values, err := loadConfig(path)
 	if err != nil {
 		return err
 	}
@@ -303,14 +337,14 @@ func runConfigPath(c *cli.Context) error {
 	if err := needArgs(c, 0, "no arguments"); err != nil {
 		return err
 	}
-	path, err := configPath(c)
+	o, err := configOptionsFrom(c)
 	if err != nil {
 		return err
 	}
-	if jsonOutput(c) {
-		_, statErr := os.Stat(path)
-		return writeJSON(c.App.Writer, configPathJSON{Path: path, Exists: statErr == nil})
+	if o.JSON {
+		_, statErr := os.Stat(o.Path)
+		return writeJSON(c.App.Writer, configPathJSON{Path: o.Path, Exists: statErr == nil})
 	}
-	_, err = fmt.Fprintln(c.App.Writer, path)
+	_, err = fmt.Fprintln(c.App.Writer, o.Path)
 	return err
 }

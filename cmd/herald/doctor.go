@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,22 +36,39 @@ func doctorCommand() *cli.Command {
 	}
 }
 
-func runDoctor(c *cli.Context) error {
+// doctorOptions are the flags of `herald doctor`.
+type doctorOptions struct {
+	Wait  time.Duration
+	With  string // PEER to probe; "" for none
+	Iface string // the global --iface
+	JSON  bool
+}
+
+func doctorOptionsFrom(c *cli.Context) (doctorOptions, error) {
+	o := doctorOptions{Wait: c.Duration("wait"), With: c.String("with"), Iface: c.String("iface"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
-		return err
+		return o, err
 	}
-	if c.Duration("wait") <= 0 {
-		return usageErrorf("--wait must be positive, e.g. --wait 5s")
+	if o.Wait <= 0 {
+		return o, usageErrorf("--wait must be positive, e.g. --wait 5s")
+	}
+	return o, nil
+}
+
+func runDoctor(c *cli.Context) error {
+	o, err := doctorOptionsFrom(c)
+	if err != nil {
+		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	results, err := netcheck.Run(c.Context, netcheck.Config{Node: n, Iface: c.String("iface"), Window: c.Duration("wait"), With: c.String("with")})
+	results, err := netcheck.Run(c.Context, netcheck.Config{Node: n, Iface: o.Iface, Window: o.Wait, With: o.With})
 	if err != nil {
 		return err
 	}
-	if err := printDoctor(c, results); err != nil {
+	if err := printDoctor(c, o, results); err != nil {
 		return err
 	}
 	if netcheck.Failed(results) {
@@ -71,9 +89,9 @@ func countFailed(rs []netcheck.Result) int {
 
 // printDoctor prints one line per check and its fix below it, or JSON
 // lines.
-func printDoctor(c *cli.Context, results []netcheck.Result) error {
+func printDoctor(c *cli.Context, o doctorOptions, results []netcheck.Result) error {
 	w := c.App.Writer
-	if jsonOutput(c) {
+	if o.JSON {
 		for _, r := range results {
 			if err := writeJSON(w, r); err != nil {
 				return err

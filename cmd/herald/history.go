@@ -42,42 +42,82 @@ Examples:
 	}
 }
 
-func runHistory(c *cli.Context) error {
+// historyOptions are the flags of `herald history`.
+type historyOptions struct {
+	Channel string // "" for every channel
+	Peer    string // name or fingerprint; "" for everyone
+	Private bool
+	Since   time.Duration // 0: all
+	Limit   int           // 0: all
+	Pushes  bool          // the pushes log instead of messages
+	JSON    bool
+}
+
+func historyOptionsFrom(c *cli.Context) (historyOptions, error) {
+	o := historyOptions{Channel: c.String("channel"), Peer: c.String("peer"), Private: c.Bool("private"),
+		Since: c.Duration("since"), Limit: c.Int("limit"), Pushes: c.Bool("pushes"), JSON: jsonOutput(c)}
 	if err := needArgs(c, 0, "no arguments"); err != nil {
-		return err
+		return o, err
 	}
-	if c.Duration("since") < 0 || c.Int("limit") < 0 {
-		return usageErrorf("--since and --limit must not be negative")
+	if o.Since < 0 || o.Limit < 0 {
+		return o, usageErrorf("--since and --limit must not be negative")
+	}
+	return o, nil
+}
+
+// since is the oldest time o asks for (zero: all).
+func (o historyOptions) since() time.Time {
+	if o.Since <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(-o.Since)
+}
+
+func runHistory(c *cli.Context) error {
+	o, err := historyOptionsFrom(c)
+	if err != nil {
+		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	if c.Bool("pushes") {
-		var since time.Time
-		if d := c.Duration("since"); d > 0 {
-			since = time.Now().Add(-d)
-		}
-		pushes, err := history.ReadPushes(pushesPath(n), since, c.Int("limit"))
+	if o.Pushes {
+		pushes, err := history.ReadPushes(pushesPath(n), o.since(), o.Limit)
 		if err != nil {
 			return err
 		}
-		if len(pushes) == 0 && !jsonOutput(c) {
+		if len(pushes) == 0 && !o.JSON {
 			fmt.Fprintln(c.App.ErrWriter, "no pushes in the log match")
 			return nil
 		}
-		return printPushes(c.App.Writer, pushes, jsonOutput(c))
+		return printPushes(c.App.Writer, pushes, o.JSON)
 	}
-	q := history.Query{Private: c.Bool("private"), Limit: c.Int("limit")}
-	if name := c.String("channel"); name != "" {
-		ch, err := pickChannel(n, name)
+	entries, err := readHistory(n, o)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 && !o.JSON {
+		fmt.Fprintln(c.App.ErrWriter, "no messages in the history match")
+	}
+	for _, e := range entries {
+		printEntry(c.App.Writer, e, o.JSON)
+	}
+	return nil
+}
+
+// readHistory reads the messages o selects from n's history store.
+func readHistory(n *node.Node, o historyOptions) ([]history.Entry, error) {
+	q := history.Query{Private: o.Private, Limit: o.Limit, Since: o.since()}
+	if o.Channel != "" {
+		ch, err := pickChannel(n, o.Channel)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Channel = ch.Name
 	}
 	byName := ""
-	if ref := c.String("peer"); ref != "" {
+	if ref := o.Peer; ref != "" {
 		// Trust hook (identity helper): a full fingerprint selects its key
 		// (even one since forgotten); a known key by name or prefix; any
 		// other name selects the entries shown under that name, since
@@ -89,32 +129,20 @@ func runHistory(c *cli.Context) error {
 		} else if strings.EqualFold(ref, n.ID.Name) {
 			q.Peer = n.ID.Fingerprint()
 		} else if errors.Is(err, identity.ErrAmbiguous) {
-			return withExit(exitUsage, fmt.Errorf("--peer %q: %w", ref, err))
+			return nil, withExit(exitUsage, fmt.Errorf("--peer %q: %w", ref, err))
 		} else {
 			byName, q.Limit = ref, 0
 		}
 	}
-	if d := c.Duration("since"); d > 0 {
-		q.Since = time.Now().Add(-d)
-	}
 	entries, err := history.Read(historyPath(n), q)
-	if err != nil {
-		return err
+	if err != nil || byName == "" {
+		return entries, err
 	}
-	if byName != "" {
-		entries = entriesNamed(entries, byName, c.Int("limit"))
-		if len(entries) == 0 {
-			return withExit(exitUsage, fmt.Errorf("--peer %q: no known key and no message from that name (give a full fingerprint; see 'herald peers')", byName))
-		}
+	entries = entriesNamed(entries, byName, o.Limit)
+	if len(entries) == 0 {
+		return nil, withExit(exitUsage, fmt.Errorf("--peer %q: no known key and no message from that name (give a full fingerprint; see 'herald peers')", byName))
 	}
-	asJSON := jsonOutput(c)
-	if len(entries) == 0 && !asJSON {
-		fmt.Fprintln(c.App.ErrWriter, "no messages in the history match")
-	}
-	for _, e := range entries {
-		printEntry(c.App.Writer, e, asJSON)
-	}
-	return nil
+	return entries, nil
 }
 
 // entriesNamed keeps the entries whose sender (or private peer) was

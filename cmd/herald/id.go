@@ -42,15 +42,27 @@ type idJSON struct {
 	Created     bool   `json:"created"`
 }
 
+// idOptions are the flags of `herald id`.
+type idOptions struct {
+	Name   string // the global --name: a new name for an existing identity
+	Export bool
+	JSON   bool
+}
+
+func idOptionsFrom(c *cli.Context) (idOptions, error) {
+	return idOptions{Name: c.String("name"), Export: c.Bool("export"), JSON: jsonOutput(c)}, needArgs(c, 0, "no arguments")
+}
+
 func runID(c *cli.Context) error {
-	if err := needArgs(c, 0, "no arguments"); err != nil {
+	o, err := idOptionsFrom(c)
+	if err != nil {
 		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	if name := c.String("name"); name != "" && name != n.ID.Name && !n.Created {
+	if name := o.Name; name != "" && name != n.ID.Name && !n.Created {
 		old := n.ID.Name
 		n.ID.Name = name
 		if err := n.ID.Save(n.Home); err != nil {
@@ -66,10 +78,10 @@ func runID(c *cli.Context) error {
 		Home:        n.Home,
 		Created:     n.Created,
 	}
-	if jsonOutput(c) {
+	if o.JSON {
 		return writeJSON(c.App.Writer, out)
 	}
-	if c.Bool("export") {
+	if o.Export {
 		_, err := fmt.Fprintln(c.App.Writer, out.PublicLine)
 		return err
 	}

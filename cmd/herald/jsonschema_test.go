@@ -15,7 +15,6 @@ import (
 	"github.com/herald-lan/herald/message"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
-	"github.com/herald-lan/herald/presence"
 	"github.com/herald-lan/herald/push"
 )
 
@@ -197,14 +196,7 @@ func TestJSONSchemaPerCommand(t *testing.T) {
 		peerHome := t.TempDir()
 		herald(t, "--home", peerHome, "--name", "pupil", "id")
 		memnet := multicast.NewMemNet(11)
-		peer, err := node.Open(node.Config{Home: peerHome, Network: memnet.Host(multicast.Link{})})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- peer.RunWith(ctx, presence.New(peer, 0).Run) }()
-		defer func() { cancel(); <-done }()
+		defer beaconFrom(t, memnet, peerHome)()
 		res := cliRun{args: []string{"--home", home, "peers", "--wait", "1s", "--json"}, network: memnet.Host(multicast.Link{})}.exec(t)
 		checkOutput(t, res.stdout, always("peerRow"))
 		herald(t, "--home", home, "trust", identityOf(t, peerHome).Fingerprint) // --known lists trusted keys

@@ -175,49 +175,7 @@ func printEntry(w io.Writer, e history.Entry, asJSON bool) {
 		writeJSON(w, messageJSONOf(e))
 		return
 	}
-	fmt.Fprintln(w, formatEntry(e))
-}
-
-// formatEntry is the one-message text line listen, chat and history print:
-//
-//	15:04:05 #class announce HIGH alice (K7QF-2MXA-9D3B-WZ4E-H6TN, trusted): text
-//
-// Every part that came off the wire is made safe for a terminal, and the
-// lines of a multi-line text after the first are indented.
-func formatEntry(e history.Entry) string {
-	var b strings.Builder
-	b.WriteString(e.Time.Local().Format(time.TimeOnly))
-	switch {
-	case e.Kind == history.KindPrivate && e.Outgoing:
-		b.WriteString(" private to")
-	case e.Kind == history.KindPrivate:
-		b.WriteString(" private")
-	default:
-		b.WriteString(" #" + safeLine(e.Channel))
-	}
-	if e.Kind == history.KindAnnounce {
-		b.WriteString(" announce")
-	}
-	if e.Priority {
-		b.WriteString(" HIGH")
-	}
-	name, fp := e.Sender, e.Fingerprint
-	if e.Kind == history.KindPrivate && e.Outgoing {
-		name, fp = e.PeerName, e.Peer
-	}
-	if name == "" {
-		name = "?"
-	}
-	fmt.Fprintf(&b, " %s (%s", safeName(name), fp)
-	if !e.Outgoing {
-		b.WriteString(", " + e.Trust)
-		if e.Trust == identity.Changed.String() { // trust hook: say it loudly
-			b.WriteString(": WARNING, not the trusted peer of that name")
-		}
-	}
-	b.WriteString("): ")
-	b.WriteString(strings.ReplaceAll(safeText(e.Text), "\n", "\n    "))
-	return b.String()
+	fmt.Fprintln(w, e.Line())
 }
 
 // safeText shows a message's text: what could drive a terminal or

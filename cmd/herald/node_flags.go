@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/herald-lan/herald/identity"
 	"github.com/herald-lan/herald/internal/logonce"
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/node"
@@ -68,20 +67,6 @@ func openNode(c *cli.Context) (*node.Node, error) {
 		return nil, err
 	}
 	return node.Open(cfg)
-}
-
-// openNodeOnChannel opens the node and picks the channel its command's
-// --channel names (empty: the default channel).
-func openNodeOnChannel(c *cli.Context) (*node.Node, identity.Channel, error) {
-	n, err := openNode(c)
-	if err != nil {
-		return nil, identity.Channel{}, err
-	}
-	ch, err := pickChannel(n, c.String("channel"))
-	if err != nil {
-		return nil, identity.Channel{}, err
-	}
-	return n, ch, nil
 }
 
 // nodeConfig reads the global flags into a node.Config.

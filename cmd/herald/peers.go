@@ -27,10 +27,13 @@ func peersCommand() *cli.Command {
 			"one (cloned machines are all root@vm), and are then shown with the first group\n" +
 			"of their fingerprint (root@vm·K7QF). A key claiming the name of a peer you\n" +
 			"trust is shown as \"changed\" and never as that peer.\n" +
-			"With --known it lists the trusted keys instead, without using the network.\n\n" +
+			"With --known it lists the trusted keys instead, without using the network.\n" +
+			"With --channel it lists only the peers that hold that channel: each member proves\n" +
+			"it to the other members, and only to them, so you must hold the channel too.\n\n" +
 			"Examples:\n" +
 			"   herald peers\n" +
 			"   herald peers --wait 10s --json\n" +
+			"   herald peers --channel class\n" +
 			"   herald --iface eth0 peers\n" +
 			"   herald peers --known",
 		Flags: []cli.Flag{
@@ -38,6 +41,8 @@ func peersCommand() *cli.Command {
 				Usage: "how long to listen for beacons"},
 			&cli.BoolFlag{Name: "known", EnvVars: []string{"HERALD_KNOWN"},
 				Usage: "list the peers in the trust store (no network)"},
+			&cli.StringFlag{Name: "channel", EnvVars: []string{"HERALD_PEERS_CHANNEL"},
+				Usage: "only peers that hold this channel (one you joined)"},
 			jsonFlag(),
 		},
 		Action: runPeers,
@@ -58,14 +63,44 @@ type peerRow struct {
 	// Via is "multicast", or "unicast" for a peer heard only by unicast
 	// (a --peer, or a host whose multicast does not reach us).
 	Via string `json:"via,omitempty"`
+	// Channels are the channels we hold that the peer proved it holds
+	// (SPEC.md §5.4).
+	Channels []string `json:"channels,omitempty"`
+}
+
+// peersOptions are the flags of `herald peers`.
+type peersOptions struct {
+	Wait    time.Duration
+	Known   bool
+	Channel string // "" for every peer
+	JSON    bool
+}
+
+func peersOptionsFrom(c *cli.Context) (peersOptions, error) {
+	o := peersOptions{Wait: c.Duration("wait"), Known: c.Bool("known"), Channel: c.String("channel"), JSON: jsonOutput(c)}
+	if err := needArgs(c, 0, "no arguments"); err != nil {
+		return o, err
+	}
+	if o.Known && o.Channel != "" {
+		return o, usageErrorf("--known lists the trust store, which records no channels: drop --channel or --known")
+	}
+	if !o.Known && o.Wait <= 0 {
+		return o, usageErrorf("--wait must be positive, e.g. --wait 4s")
+	}
+	return o, nil
 }
 
 func rowFromPeer(p presence.PeerInfo) peerRow {
 	return peerRow{
 		Name: p.Name, Label: p.Label, Fingerprint: p.Fingerprint, KeyID: identity.KeyIDOf(p.SignPub).String(),
 		Address: p.Addr.String(), Trust: p.Trust.String(), LastSeen: p.LastSeen, Offers: offerNames(p.Offers),
-		Via: viaName(p.UnicastOnly),
+		Via: viaName(p.UnicastOnly), Channels: p.Channels,
 	}
+}
+
+// holds reports whether the row's peer proved it holds channel.
+func (r peerRow) holds(channel identity.Channel) bool {
+	return channel.IsOpen() || slices.Contains(r.Channels, channel.Name)
 }
 
 func viaName(unicastOnly bool) string {
@@ -76,28 +111,38 @@ func viaName(unicastOnly bool) string {
 }
 
 func runPeers(c *cli.Context) error {
-	if err := needArgs(c, 0, "no arguments"); err != nil {
+	o, err := peersOptionsFrom(c)
+	if err != nil {
 		return err
 	}
 	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
-	if c.Bool("known") {
-		return printPeers(c, knownRows(n.Trust.List()), "no peers in the trust store yet; run 'herald peers' to meet some")
+	if o.Known {
+		return printPeers(c, o, knownRows(n.Trust.List()), "no peers in the trust store yet; run 'herald peers' to meet some")
 	}
-	wait := c.Duration("wait")
-	if wait <= 0 {
-		return usageErrorf("--wait must be positive, e.g. --wait 4s")
+	var channel identity.Channel
+	if o.Channel != "" {
+		if channel, err = pickChannel(n, o.Channel); err != nil {
+			return err
+		}
 	}
-	rows, err := listenForPeers(c.Context, n, wait)
+	rows, err := listenForPeers(c.Context, n, o.Wait)
 	if err != nil {
 		return err
 	}
 	if len(rows) == 0 {
-		return withExit(exitTimeout, fmt.Errorf("no peers answered within %v; is herald running elsewhere on this LAN? (check --iface)", wait))
+		return withExit(exitTimeout, fmt.Errorf("no peers answered within %v; is herald running elsewhere on this LAN? (check --iface)", o.Wait))
 	}
-	err = printPeers(c, rows, "")
+	if o.Channel != "" {
+		heard := len(rows)
+		rows = slices.DeleteFunc(rows, func(r peerRow) bool { return !r.holds(channel) })
+		if len(rows) == 0 {
+			return withExit(exitTimeout, fmt.Errorf("none of the %d peers heard within %v holds channel %s; members show up once they run herald (receive, listen, chat, ui) with the channel joined", heard, o.Wait, channel.Name))
+		}
+	}
+	err = printPeers(c, o, rows, "")
 	warnChanged(c, rows)
 	return err
 }
@@ -146,14 +191,14 @@ func knownRows(peers []identity.Peer) []peerRow {
 }
 
 // printPeers prints rows as a table or JSON lines; none is said on stderr.
-func printPeers(c *cli.Context, rows []peerRow, none string) error {
+func printPeers(c *cli.Context, o peersOptions, rows []peerRow, none string) error {
 	slices.SortFunc(rows, func(a, b peerRow) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Fingerprint, b.Fingerprint))
 	})
 	if len(rows) == 0 {
 		fmt.Fprintln(c.App.ErrWriter, none)
 	}
-	if jsonOutput(c) {
+	if o.JSON {
 		for _, r := range rows {
 			if err := writeJSON(c.App.Writer, r); err != nil {
 				return err

@@ -27,6 +27,12 @@ type pushLab struct {
 
 func newPushLab(t *testing.T, receivers int) *pushLab {
 	t.Helper()
+	return newPushLabAs(t, receivers, "hpush")
+}
+
+// newPushLabAs is newPushLab with prefix starting the namespace names.
+func newPushLabAs(t *testing.T, receivers int, prefix string) *pushLab {
+	t.Helper()
 	if err := netlab.Available(); err != nil {
 		t.Skipf("namespace tests need root, ip and nft: %v", err)
 	}
@@ -36,7 +42,7 @@ func newPushLab(t *testing.T, receivers int) *pushLab {
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	lab, err := netlab.New(ctx, netlab.Config{Receivers: receivers, Prefix: "hpush"})
+	lab, err := netlab.New(ctx, netlab.Config{Receivers: receivers, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

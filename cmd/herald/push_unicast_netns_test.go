@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,45 +27,23 @@ func TestPushUnicastFallbackNetns(t *testing.T) {
 	t.Cleanup(func() { listen.Process.Kill(); listen.Wait() })
 	fpS := l.fingerprint(s)
 
-	got := l.peersOf(l.lab.Receivers, "4s", nil)
+	got := l.trustSender()
 	for _, r := range l.lab.Receivers {
 		if !listsVia(got[r.Name], fpS, map[bool]string{true: "unicast", false: "multicast"}[r == deaf]) {
 			t.Fatalf("%s does not list the sender as expected: %+v", r.Name, got[r.Name])
 		}
-		if out, err := l.cmd(r, "trust", fpS).CombinedOutput(); err != nil {
-			t.Fatalf("trust on %s: %v\n%s", r.Name, err, out)
-		}
 	}
-	file := randomFile(t, t.TempDir(), "lesson.bin", 16<<20)
-	var fps, dirs []string
-	var receives []*receiveRun
-	for _, r := range l.lab.Receivers {
-		d := t.TempDir()
-		dirs = append(dirs, d)
-		fps = append(fps, l.fingerprint(r))
-		c, out := l.start(r, "receive", "--once", "--dir", d)
-		receives = append(receives, &receiveRun{host: r, wait: c.Wait, out: out.String})
-	}
-	time.Sleep(4 * time.Second) // the sender's listen learns the deaf receiver asks for unicast
-	out, err := l.cmd(s, "push", "--json", "--to", strings.Join(fps, ","), file).CombinedOutput()
-	if exitOf(err) != exitOK {
-		t.Fatalf("push: exit %d\n%s", exitOf(err), out)
-	}
-	paths, seconds := receiverPaths(t, out)
+	// 4 s: the sender's listen learns the deaf receiver asks for unicast.
+	pushed := l.pushToAll(16<<20, 4*time.Second)
+	paths, seconds, fps, file := pushed.paths, pushed.seconds, pushed.fps, pushed.file
 	for i, r := range l.lab.Receivers {
 		want := "multicast"
 		if r == deaf {
 			want = "unicast"
 		}
 		if paths[fps[i]] != want {
-			t.Errorf("%s reported on %q, want %q\n%s", r.Name, paths[fps[i]], want, out)
+			t.Errorf("%s reported on %q, want %q", r.Name, paths[fps[i]], want)
 		}
-	}
-	for i, rr := range receives {
-		if err := rr.wait(); err != nil {
-			t.Fatalf("receive on %s: %v\n%s", rr.host.Name, err, rr.out())
-		}
-		sameFile(t, file, filepath.Join(dirs[i], "lesson.bin"))
 	}
 
 	// For the record, not asserted (timing belongs to benchmarks): the
@@ -77,7 +54,7 @@ func TestPushUnicastFallbackNetns(t *testing.T) {
 		base = append(base, c)
 	}
 	time.Sleep(time.Second)
-	out, err = l.cmd(s, "push", "--json", "--to", strings.Join(fps[:2], ","), file).CombinedOutput()
+	out, err := l.cmd(s, "push", "--json", "--to", strings.Join(fps[:2], ","), file).CombinedOutput()
 	if exitOf(err) != exitOK {
 		t.Fatalf("push without the deaf receiver: exit %d\n%s", exitOf(err), out)
 	}

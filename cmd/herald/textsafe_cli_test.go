@@ -34,7 +34,7 @@ func TestPrintPathsEscapeHostileText(t *testing.T) {
 		hv.event(e)
 		jv.event(e)
 	}
-	line := formatEntry(history.Entry{Time: time.Now(), Kind: history.KindChat, Channel: "class", Sender: name, Fingerprint: "FP", Trust: "seen", Text: "hi\u2067there\nline two"})
+	line := history.Entry{Time: time.Now(), Kind: history.KindChat, Channel: "class", Sender: name, Fingerprint: "FP", Trust: "seen", Text: "hi\u2067there\nline two"}.Line()
 	human.WriteString(line)
 	for _, out := range []string{human.String(), js.String()} {
 		for _, r := range out {

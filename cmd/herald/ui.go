@@ -43,20 +43,40 @@ Examples:
 	}
 }
 
+// uiOptions are the flags of `herald ui`.
+type uiOptions struct {
+	Channel   string // "" to follow the default channel
+	Listen    string
+	Dir       string
+	AcceptAny bool
+	NoOpen    bool
+}
+
+func uiOptionsFrom(c *cli.Context) (uiOptions, error) {
+	o := uiOptions{Channel: c.String("channel"), Listen: c.String("listen"), Dir: c.String("dir"), AcceptAny: c.Bool("accept-any"),
+		NoOpen: c.Bool("no-open")}
+	return o, needArgs(c, 0, "no arguments")
+}
+
 func runUI(c *cli.Context) error {
-	if err := needArgs(c, 0, "no arguments"); err != nil {
+	o, err := uiOptionsFrom(c)
+	if err != nil {
 		return err
 	}
-	n, ch, err := openNodeOnChannel(c)
+	n, err := openNode(c)
 	if err != nil {
 		return err
 	}
 	channel := "" // the page follows the node's default channel, which joining may change
-	if c.String("channel") != "" {
+	if o.Channel != "" {
+		ch, err := pickChannel(n, o.Channel)
+		if err != nil {
+			return err
+		}
 		channel = ch.Name
 	}
-	srv, err := webui.New(webui.Config{Node: n, Listen: c.String("listen"), Dir: c.String("dir"), Channel: channel,
-		AcceptAny: c.Bool("accept-any"), Logger: n.Logger})
+	srv, err := webui.New(webui.Config{Node: n, Listen: o.Listen, Dir: o.Dir, Channel: channel,
+		AcceptAny: o.AcceptAny, Logger: n.Logger})
 	if errors.Is(err, webui.ErrConfig) {
 		return withExit(exitUsage, err)
 	}
@@ -68,7 +88,7 @@ func runUI(c *cli.Context) error {
 			"whoever gets the address below can send, read and trust as you")
 	}
 	fmt.Fprintf(c.App.Writer, "herald ui for %s (%s)\nopen: %s\n(the address works once; Ctrl-C stops)\n", safeText(n.ID.Name), n.ID.Fingerprint(), srv.URL())
-	if !c.Bool("no-open") {
+	if !o.NoOpen {
 		openBrowser(srv.URL())
 	}
 	err = n.RunWith(c.Context, srv.Run)

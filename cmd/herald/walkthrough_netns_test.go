@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,6 +212,23 @@ func TestREADMEWalkthroughNetns(t *testing.T) {
 		t.Logf("%s listen: %q", p.host.Name, shown)
 		if len(shown) != 1 || !strings.Contains(shown[0], tid.Fingerprint+", trusted") {
 			t.Errorf("listen on %s showed %q; want the announcement once, from %s, trusted", p.host.Name, shown, tid.Fingerprint)
+		}
+	}
+	// The teacher sees the room: every student holds class (they proved
+	// it by Membership), with identical default names.
+	roomOut, err := shell(teacher, "herald peers --channel class --json").Output()
+	if err != nil {
+		t.Fatalf("peers --channel class: %v\n%s", err, roomOut)
+	}
+	room := map[string]bool{}
+	for _, r := range jsonLines[peerRow](t, string(roomOut)) {
+		if slices.Contains(r.Channels, "class") {
+			room[r.Fingerprint] = true
+		}
+	}
+	for _, p := range students {
+		if !room[idOf(p).Fingerprint] {
+			t.Errorf("peers --channel class on the teacher lacks %s:\n%s", p.host.Name, roomOut)
 		}
 	}
 	// Members are not owners: a student's push to the channel is not

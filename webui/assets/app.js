@@ -144,6 +144,10 @@ function renderChannels() {
 function showCode(name, code) {
   $("ch-code-name").textContent = "#" + name;
   $("ch-code-text").textContent = code;
+  const qr = $("ch-code-qr");
+  qr.onload = () => { qr.hidden = false; };
+  qr.onerror = () => { qr.hidden = true; };
+  qr.src = "/api/channel/qr?name=" + encodeURIComponent(name);
   $("ch-code").hidden = false;
   $("ch-code-copy").focus();
 }

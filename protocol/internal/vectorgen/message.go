@@ -2,6 +2,9 @@ package vectorgen
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/herald-lan/herald/fec"
@@ -37,8 +40,9 @@ func fragments(id protocol.MessageID, text []byte) (protocol.Fragment, [][]byte)
 	return f, frags
 }
 
-// Message returns the chained message vector file, chain-message.txt: a
-// retained announcement of 2000 bytes on channel "class" (K=2, N=3, one
+// Message returns the chained message vector file, chain-message.txt:
+// both beacons and alice's Membership of channel "class", a retained
+// announcement of 2000 bytes on channel "class" (K=2, N=3, one
 // data fragment lost), and a private message of 1500 bytes from alice to
 // bob (K=2, N=3) with bob's receipt, signed by bob.
 func Message() []byte {
@@ -52,16 +56,19 @@ func Message() []byte {
 	secret := bytes.Repeat([]byte{0x07}, 32)
 	chID := [8]byte(hkdfN(secret, "herald channel id v1", 8))
 	msgKey := [32]byte(hkdfN(secret, "herald channel message v1", 32))
+	presenceKey := [32]byte(hkdfN(secret, "herald channel presence v1", 32))
 	o.comment("channel class: secret 32 x 07")
 	o.value("channel.secret", secret)
 	o.value("channel.id", chID[:])
 	o.value("channel.message_key", msgKey[:])
+	o.value("channel.presence_key", presenceKey[:])
 	shared := new([32]byte)
 	box.Precompute(shared, &bob.boxPub, &alice.boxPriv)
 	o.value("box_key_alice_bob", shared[:])
 
 	o.datagram("alice", "control", "beacon", alice.signed(o, protocol.Beacon{BoxKey: alice.boxPub, Offers: protocol.OfferListen, Name: "alice"}))
 	o.datagram("bob", "control", "beacon", bob.signed(o, protocol.Beacon{BoxKey: bob.boxPub, Offers: protocol.OfferListen, Name: "bob"}))
+	o.datagram("alice", "control", "membership", membership(o, alice, presenceKey))
 
 	groupText := textPattern("announcement", 2000)
 	groupID := protocol.MessageID{0x6d, 0x73, 0x67, 0, 0, 0, 0, 2}
@@ -102,4 +109,24 @@ func Message() []byte {
 	o.datagram("bob", "control", "private_receipt", bob.signer.AppendWith(nil, env, receipt))
 	o.datagram("bob", "control", "beacon_leaving", bob.signed(o, protocol.Beacon{BoxKey: bob.boxPub, Flags: protocol.BeaconLeaving, Name: "bob"}))
 	return []byte(o.b.String())
+}
+
+// membership is alice's Membership after her beacon (SPEC.md §5.4): the
+// tag of channel class first, then three padding tags (random on the
+// wire; a fixed pattern here).
+func membership(o *out, n *node, presenceKey [32]byte) []byte {
+	env := n.env(o)
+	msg := append([]byte("herald presence v1"), env.Sender[:]...)
+	msg = binary.BigEndian.AppendUint64(msg, env.Epoch)
+	msg = binary.BigEndian.AppendUint64(msg, env.Counter)
+	mac := hmac.New(sha256.New, presenceKey[:])
+	mac.Write(msg)
+	tag := [protocol.MembershipTagLen]byte(mac.Sum(nil))
+	o.value(n.name+".membership_tag_class", tag[:])
+	m := protocol.Membership{Tags: [][protocol.MembershipTagLen]byte{tag}}
+	pad := pattern("membership padding", 3*protocol.MembershipTagLen)
+	for i := range 3 {
+		m.Tags = append(m.Tags, [protocol.MembershipTagLen]byte(pad[i*protocol.MembershipTagLen:]))
+	}
+	return n.signer.AppendWith(nil, env, m)
 }
