@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -94,6 +95,15 @@ func TestAssemblerRoundTrip(t *testing.T) {
 				block, err := a.Block()
 				if err != nil || !bytes.Equal(block, bytes.Join(data, nil)) {
 					t.Fatalf("Block() differs from the data (err %v)", err)
+				}
+				var lost []int
+				for i := range k {
+					if !slices.Contains(indices, i) {
+						lost = append(lost, i)
+					}
+				}
+				if rebuilt := slices.Sorted(slices.Values(a.Rebuilt())); !slices.Equal(rebuilt, lost) {
+					t.Fatalf("Rebuilt() = %v, want the data shards that did not arrive, %v", rebuilt, lost)
 				}
 			})
 		}
@@ -230,5 +240,85 @@ func TestAssemblerDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Reset+Add+Reconstruct allocate %.1f times per block, want 0", allocs)
+	}
+}
+
+// TestAssemblerSlotKeep: shards written in place through Slot and Keep
+// rebuild the block as Add's copies do; a slot written and not kept
+// (a shard the caller found bad) changes nothing, also when the slot was
+// a data shard's that a parity shard had borrowed; Keep needs its own
+// Slot call, and Slot is nil where Add would ignore the shard.
+func TestAssemblerSlotKeep(t *testing.T) {
+	const k, size = 8, 32
+	c := mustNew(t, k, size)
+	rng := rand.New(rand.NewPCG(29, 30))
+	data := randomShards(rng, k, size)
+	all := allShards(t, c, data)
+	a := c.NewAssembler()
+	for _, pattern := range lossPatterns {
+		t.Run(pattern.name, func(t *testing.T) {
+			a.Reset()
+			for _, index := range pattern.pick(rng, k) {
+				bad, err := a.Slot(index) // a forgery written in place, never kept
+				if err != nil || bad == nil {
+					t.Fatalf("Slot(%d) = %v, %v before Done", index, bad, err)
+				}
+				copy(bad, bytes.Repeat([]byte{0xee}, size))
+				buf, _ := a.Slot(index)
+				copy(buf, all[index])
+				if !a.Keep(index) {
+					t.Fatalf("Keep(%d) refused", index)
+				}
+				if buf, _ := a.Slot(index); buf != nil {
+					t.Fatalf("Slot(%d) of a kept index is not nil", index)
+				}
+			}
+			mustRebuild(t, a, data)
+		})
+	}
+
+	a.Reset()
+	if _, err := a.Add(k+3, all[k+3]); err != nil { // borrows slot 0
+		t.Fatal(err)
+	}
+	buf, _ := a.Slot(0) // moves it aside
+	copy(buf, bytes.Repeat([]byte{0xee}, size))
+	if a.Keep(1) || a.Have() != 1 || a.MaxIndex() != k+3 {
+		t.Fatalf("Keep of another index kept something: Have %d, MaxIndex %d", a.Have(), a.MaxIndex())
+	}
+	if _, err := a.Slot(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Add(1, all[1]); err != nil || a.Keep(0) {
+		t.Fatalf("Keep after an Add between: kept (err %v)", err)
+	}
+	if _, err := a.Slot(MaxShards); !errors.Is(err, ErrBadIndex) {
+		t.Fatalf("Slot(256): err %v, want ErrBadIndex", err)
+	}
+	for i := 2; i < k; i++ {
+		if _, err := a.Add(i, all[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRebuild(t, a, data) // after a slot written and not kept
+	if a.MaxIndex() != k+3 {
+		t.Fatalf("MaxIndex %d, want %d", a.MaxIndex(), k+3)
+	}
+	if buf, _ := a.Slot(0); buf != nil {
+		t.Fatal("Slot after Done is not nil")
+	}
+}
+
+// mustRebuild fails unless a reconstructs exactly data.
+func mustRebuild(t *testing.T, a *Assembler, data [][]byte) {
+	t.Helper()
+	got, err := a.Reconstruct()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		if !bytes.Equal(got[i], data[i]) {
+			t.Fatalf("data shard %d differs", i)
+		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzAssembler feeds an Assembler a fuzzer-chosen stream of genuine,
-// forged, mis-sized and out-of-range shards with Resets in between. It must
+// forged, mis-sized and out-of-range shards with Resets in between, some
+// through Add and some written in place (Slot, and Keep for genuine ones). It must
 // never panic, must keep Have <= k, and whenever only genuine shards were
 // kept, Reconstruct must return the original data.
 func FuzzAssembler(f *testing.F) {
@@ -58,8 +59,22 @@ func FuzzAssembler(f *testing.F) {
 				shard = bytes.Repeat([]byte{mode}, size) // forged
 			case 1:
 				shard = make([]byte, int(mode)%(2*size+1)) // usually mis-sized
-			case 2, 3, 4, 5:
+			case 2, 3:
 				shard = all[index]
+			case 4, 5: // written in place: genuine and kept, or forged and not kept
+				buf, err := a.Slot(index)
+				if err != nil || buf == nil {
+					continue
+				}
+				if mode%8 == 5 {
+					copy(buf, bytes.Repeat([]byte{mode}, size))
+					continue
+				}
+				copy(buf, all[index])
+				if !a.Keep(index) {
+					t.Fatalf("Keep(%d) right after its Slot refused", index)
+				}
+				continue
 			case 6:
 				check()
 				a.Reset()

@@ -24,8 +24,8 @@ const (
 )
 
 // dataSessionOf returns the session of a push session's datagram: a data
-// shard, a manifest chunk or a shard hash list (data group), or a status
-// (feedback group).
+// shard, a manifest chunk, a shard hash list or a list seal (data group),
+// or a status (feedback group).
 func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	h, err := protocol.ParseHeader(b)
 	if err != nil {
@@ -35,7 +35,7 @@ func dataSessionOf(b []byte) (protocol.SessionID, bool) {
 	case protocol.TypeData:
 		d, err := protocol.ParseData(b)
 		return d.Session, err == nil
-	case protocol.TypeManifest, protocol.TypeHashes, protocol.TypeStatus:
+	case protocol.TypeManifest, protocol.TypeHashes, protocol.TypeListSeal, protocol.TypeStatus:
 		s, err := protocol.ParseSigned(b)
 		if err != nil || len(s.Body) < len(protocol.SessionID{}) {
 			return protocol.SessionID{}, false

@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(goldenData())
 	hl, _ := testSigner().Append(nil, ShardHashes{Session: testSession, Block: 3, First: 0, Hashes: make([]byte, 4*ShardHashLen)})
 	f.Add(hl)
+	seal, _ := testSigner().Append(nil, ListSeal{Session: testSession, Digests: make([]byte, 3*ListDigestLen)})
+	f.Add(seal)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		if _, err := ParseData(pkt); err == nil {
 			return
@@ -60,6 +62,10 @@ func FuzzParse(f *testing.F) {
 			}
 		case TypeHashes:
 			if m, err := ParseShardHashes(s.Body); err == nil {
+				enc = m.AppendBinary(nil)
+			}
+		case TypeListSeal:
+			if m, err := ParseListSeal(s.Body); err == nil {
 				enc = m.AppendBinary(nil)
 			}
 		case TypeStatus:

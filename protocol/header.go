@@ -33,23 +33,26 @@ const (
 	TypeStatus     Type = 0x14
 	TypeEnd        Type = 0x15
 	TypeHashes     Type = 0x16
+	TypeListSeal   Type = 0x17
 )
 
-var typeNames = map[Type]string{
+// typeNames is indexed by type, "" for an unknown one: an array, not a
+// map, since ParseHeader asks Known of every datagram.
+var typeNames = [256]string{
 	TypeBeacon: "beacon", TypeGroupMsg: "group-message", TypePrivate: "private", TypeProbe: "probe", TypeMembership: "membership",
 	TypeAnnounce: "announce", TypeGrant: "grant", TypeManifest: "manifest",
-	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes",
+	TypeData: "data", TypeStatus: "status", TypeEnd: "end", TypeHashes: "shard-hashes", TypeListSeal: "list-seal",
 }
 
 func (t Type) String() string {
-	if n, ok := typeNames[t]; ok {
+	if n := typeNames[t]; n != "" {
 		return n
 	}
 	return fmt.Sprintf("type(0x%02x)", byte(t))
 }
 
 // Known reports whether t is a type this version defines.
-func (t Type) Known() bool { _, ok := typeNames[t]; return ok }
+func (t Type) Known() bool { return typeNames[t] != "" }
 
 // Signed reports whether packets of type t carry an envelope and signature.
 func (t Type) Signed() bool { return t.Known() && t != TypeData }

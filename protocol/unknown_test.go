@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -37,6 +38,11 @@ func TestUnknownValues(t *testing.T) {
 		b := m.AppendBinary(nil)
 		b[13] = byte(count)
 		return func() error { _, err := ParseShardHashes(b); return err }
+	}
+	seal := func(count int) func() error {
+		b := ListSeal{Session: testSession, Digests: make([]byte, count*ListDigestLen)}.AppendBinary(nil)
+		b[8] = byte(count)
+		return func() error { _, err := ParseListSeal(b); return err }
 	}
 	beaconFlags := func(flags, offers byte) func() error {
 		b := Beacon{Flags: flags, Offers: offers, Name: "x"}
@@ -78,6 +84,9 @@ func TestUnknownValues(t *testing.T) {
 		{"hashes count 79", hashes(0, MaxShardHashes+1), true},
 		{"hashes past index 255", hashes(200, 57), true},
 		{"hashes up to index 255", hashes(200, 56), false},
+		{"list seal count 0", seal(0), true},
+		{"list seal count 80", seal(MaxListDigests + 1), true},
+		{"list seal count 79", seal(MaxListDigests), false},
 		{"membership count 0", membershipCount(0, 0), true},
 		{"membership count 65", membershipCount(MaxMembershipTags+1, MaxMembershipTags+1), true},
 		{"membership count 3 with 4 tags", membershipCount(3, 4), true},
@@ -193,6 +202,43 @@ func TestShardHashesRoundTrip(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, func() { _, _ = ParseShardHashes(enc) }); n != 0 {
 		t.Fatalf("ParseShardHashes allocated %v times", n)
+	}
+}
+
+// TestListSealRoundTrip: a seal encodes and parses back, every prefix
+// and a trailing byte are refused, a full one fits a datagram, parsing
+// does not allocate, and ListDigest is SHA-256 of the list body cut to
+// 16 bytes (SPEC.md §6.5.2).
+func TestListSealRoundTrip(t *testing.T) {
+	list := ShardHashes{Session: testSession, Block: 7, First: 0, Hashes: bytes.Repeat([]byte{0x5a}, 2*ShardHashLen)}.AppendBinary(nil)
+	d := ListDigest(list)
+	sum := sha256.Sum256(list)
+	if !bytes.Equal(d[:], sum[:ListDigestLen]) {
+		t.Fatalf("ListDigest %x, want the first 16 bytes of %x", d, sum)
+	}
+	m := ListSeal{Session: testSession, Digests: append(bytes.Repeat([]byte{0xa5}, ListDigestLen), d[:]...)}
+	enc := m.AppendBinary(nil)
+	if len(enc) != m.Len() || enc[8] != 2 {
+		t.Fatalf("encoding %x", enc)
+	}
+	got, err := ParseListSeal(enc)
+	if err != nil || got.Session != testSession || got.Count() != 2 || got.Digest(1) != d {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for n := range len(enc) {
+		if _, err := ParseListSeal(enc[:n]); err == nil {
+			t.Fatalf("prefix %d parsed", n)
+		}
+	}
+	if _, err := ParseListSeal(append(enc, 0)); err == nil {
+		t.Fatal("trailing byte accepted")
+	}
+	full := ListSeal{Digests: make([]byte, MaxListDigests*ListDigestLen)}
+	if SignedLen(full) > MaxDatagram || MaxListDigests != 79 {
+		t.Fatalf("a full seal is %d bytes, %d digests", SignedLen(full), MaxListDigests)
+	}
+	if n := testing.AllocsPerRun(50, func() { _, _ = ParseListSeal(enc) }); n != 0 {
+		t.Fatalf("ParseListSeal allocated %v times", n)
 	}
 }
 

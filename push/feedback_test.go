@@ -65,8 +65,11 @@ func TestSuppressionOnlyFromAdmittedReceivers(t *testing.T) {
 func TestHashFailureRepairBackoff(t *testing.T) {
 	s, p, lab := sessionWithManifest(t)
 	s.sentThrough = p.announce.Blocks
-	lists, forged := senderSignedForgery(t, p, 0, testPushK)
-	s.auth = newShardBook() // only the sender's own signed junk still fails a block's hash (SPEC.md §6.5.1)
+	// Only the sender's own signed junk still fails a block's hash, and
+	// only with a rebuilt shard it did not sign (SPEC.md §6.5, §6.5.1):
+	// junk for indexes 1..K, so the decoder rebuilds shard 0.
+	lists, forged := senderSignedForgery(t, p, 0, 1, testPushK)
+	s.auth = newShardBook()
 	for _, d := range append(lists, forged...) {
 		s.onData(d, lab.src)
 	}

@@ -18,9 +18,10 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
-// testPush is a tiny push built in memory, with every datagram its sender
-// would send: a small code (K=4, 64-byte shards) so a block is four
-// datagrams, and a short last block (BlockK 3) so both codes are used.
+// testPush is a push built in memory, with every datagram its sender
+// would send. newTestPush's is tiny: a small code (K=4, 64-byte shards)
+// so a block is four datagrams, and a short last block (BlockK 3) so both
+// codes are used; the benchmarks build full-size ones.
 type testPush struct {
 	sender   ed25519.PrivateKey
 	signer   *protocol.Signer
@@ -28,9 +29,11 @@ type testPush struct {
 	sid      protocol.SessionID
 	announce protocol.Announce
 	content  []byte
-	chunks   [][]byte // signed manifest chunks
-	shards   [][]byte // data shards of every block, then two parity each
-	lists    [][]byte // the sender's signed shard hash lists (SPEC.md §6.5.1)
+	chunks   [][]byte   // signed manifest chunks
+	shards   [][]byte   // data shards of every block, then the parity of every block
+	lists    [][]byte   // the sender's signed shard hash lists (SPEC.md §6.5.1)
+	byBlock  [][][]byte // the same shards per block, by index
+	listsOf  [][][]byte // the same lists per block
 	name     string
 }
 
@@ -41,59 +44,71 @@ const (
 )
 
 func newTestPush(t testing.TB) *testPush {
+	return buildTestPush(t, testPushK, testPushShard, testPushSize, 2)
+}
+
+// buildTestPush makes a push of size random bytes cut into blocks of k
+// shards of shard bytes, each block with parity parity shards.
+func buildTestPush(t testing.TB, k, shard, size, parity int) *testPush {
 	t.Helper()
 	p := &testPush{sender: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32)), sid: protocol.SessionID{0xf0, 0x22, 1, 2, 3, 4, 5, 6},
 		keys: newSessionKeys([32]byte{9, 9, 9}), name: "fuzzed.bin"}
 	p.signer = protocol.NewSigner(p.sender)
 	rng := rand.New(rand.NewPCG(1, 2))
-	p.content = make([]byte, testPushSize)
+	p.content = make([]byte, size)
 	for i := range p.content {
 		p.content[i] = byte(rng.Uint32())
 	}
-	bsize := testPushK * testPushShard
-	m := &protocol.Manifest{Files: []protocol.FileEntry{{Kind: protocol.KindFile, Mode: 0o644, Size: testPushSize, Path: p.name}}}
-	blocks := (testPushSize + bsize - 1) / bsize
+	bsize := k * shard
+	m := &protocol.Manifest{Files: []protocol.FileEntry{{Kind: protocol.KindFile, Mode: 0o644, Size: uint64(size), Path: p.name}}}
+	blocks := (size + bsize - 1) / bsize
 	for b := range blocks {
-		m.Hashes = append(m.Hashes, sha256.Sum256(p.content[b*bsize:min(testPushSize, (b+1)*bsize)]))
+		m.Hashes = append(m.Hashes, sha256.Sum256(p.content[b*bsize:min(size, (b+1)*bsize)]))
 	}
 	plain := m.AppendBinary(nil)
 	p.chunks = sealManifest(p.signer, p.sid, p.keys, plain)
-	p.announce = protocol.Announce{Session: p.sid, KeyMode: protocol.KeyModePublic, K: testPushK, ShardSize: testPushShard,
-		Blocks: uint32(blocks), TotalSize: testPushSize, ManifestLen: uint32(len(plain)), ManifestParts: uint32(len(p.chunks)), Grants: 1}
-	var parity [][]byte
+	p.announce = protocol.Announce{Session: p.sid, KeyMode: protocol.KeyModePublic, K: byte(k), ShardSize: uint16(shard),
+		Blocks: uint32(blocks), TotalSize: uint64(size), ManifestLen: uint32(len(plain)), ManifestParts: uint32(len(p.chunks)), Grants: 1}
+	var allParity [][]byte
+	lister := newShardLister(p.signer, p.sid, shard)
+	buf := make([]byte, bsize)
 	for b := range blocks {
-		n := min(bsize, testPushSize-b*bsize)
-		code, err := fec.New(fec.BlockK(testPushSize, testPushK, testPushShard, int64(b)), testPushShard)
+		n := min(bsize, size-b*bsize)
+		code, err := fec.New(fec.BlockK(int64(size), k, shard, int64(b)), shard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, bsize)
+		clear(buf)
 		copy(buf, p.content[b*bsize:])
 		data, err := code.Split(nil, buf, n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		extra := [][]byte{make([]byte, testPushShard), make([]byte, testPushShard)}
+		extra := make([][]byte, parity)
+		for i := range extra {
+			extra[i] = make([]byte, shard)
+		}
 		if err := code.Parity(data, code.K(), extra); err != nil {
 			t.Fatal(err)
 		}
-		lists, err := newShardLister(p.signer, p.sid, testPushShard).lists(code, uint32(b), 0, code.K()+len(extra), data)
+		lists, err := lister.lists(code, uint32(b), 0, code.K()+len(extra), data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.lists = append(p.lists, lists...)
+		p.listsOf = append(p.listsOf, lists)
+		var sealed [][]byte
 		for i, sh := range append(data, extra...) {
-			pkt := protocol.AppendDataHeader(nil, p.sid, uint32(b), byte(i))
+			pkt := protocol.AppendDataHeader(make([]byte, 0, protocol.DataHeaderLen+shard+protocol.DataTagLen), p.sid, uint32(b), byte(i))
 			nonce := protocol.DataNonce(uint32(b), byte(i))
 			pkt = p.keys.data.Seal(pkt, nonce[:], sh, pkt[:protocol.DataHeaderLen])
-			if i < code.K() {
-				p.shards = append(p.shards, pkt)
-			} else {
-				parity = append(parity, pkt)
-			}
+			sealed = append(sealed, pkt)
 		}
+		p.byBlock = append(p.byBlock, sealed)
+		p.shards = append(p.shards, sealed[:code.K()]...)
+		allParity = append(allParity, sealed[code.K():]...)
 	}
-	p.shards = append(p.shards, parity...)
+	p.shards = append(p.shards, allParity...)
 	return p
 }
 
@@ -117,8 +132,19 @@ func newRSessionLab(t testing.TB, dir string) *rsessionLab {
 }
 
 // session starts receiving p into dir as a receiver would after its
-// grant opened. Callers hold s.mu as the read loops do.
+// grant opened, with every hash list in. Callers hold s.mu as the read
+// loops do.
 func (l *rsessionLab) session(t testing.TB, p *testPush, dir string) *rsession {
+	t.Helper()
+	s := l.bareSession(t, p, dir)
+	for _, list := range p.lists { // the sender's hash lists arrive ahead of its shards
+		s.onData(list, l.src)
+	}
+	return s
+}
+
+// bareSession is session before any datagram arrived.
+func (l *rsessionLab) bareSession(t testing.TB, p *testPush, dir string) *rsession {
 	t.Helper()
 	r, err := newReceiver(ReceiveConfig{Node: l.n, Dir: dir})
 	if err != nil {
@@ -131,9 +157,6 @@ func (l *rsessionLab) session(t testing.TB, p *testPush, dir string) *rsession {
 		t.Fatal(err)
 	}
 	s.keys = p.keys
-	for _, list := range p.lists { // the sender's hash lists arrive ahead of its shards
-		s.onData(list, l.src)
-	}
 	t.Cleanup(func() {
 		s.dataConn.Close()
 		s.fbConn.Close()
@@ -157,7 +180,7 @@ func (l *rsessionLab) feedAll(s *rsession, p *testPush) {
 // checkBounded fails if anything a datagram can grow left its bounds.
 func checkBounded(t *testing.T, s *rsession) {
 	t.Helper()
-	if len(s.asm) > s.r.cfg.MaxPending || len(s.free) > 16 || len(s.suppress) > 4096 || len(s.senderAddrs) > maxSenderAddrs {
+	if len(s.asm) > s.r.cfg.MaxPending || len(s.free) > maxFreeAsm || len(s.suppress) > 4096 || len(s.senderAddrs) > maxSenderAddrs {
 		t.Fatalf("state grew: %d assemblies, %d free, %d suppressions, %d addresses", len(s.asm), len(s.free), len(s.suppress), len(s.senderAddrs))
 	}
 }
@@ -198,6 +221,11 @@ func FuzzReceiverDatagram(f *testing.F) {
 	for _, c := range p.chunks {
 		f.Add(byte(0), c)
 	}
+	seals, err := newShardLister(p.signer, p.sid, testPushShard).seals(p.lists)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(byte(0), seals[0])
 	for i, d := range p.shards {
 		f.Add(byte(0), d)
 		f.Add(byte(2), d)

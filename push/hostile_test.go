@@ -464,6 +464,7 @@ func TestOutsiderStatusesIgnored(t *testing.T) {
 		if r.Fingerprint == rfp {
 			t.Errorf("the outsider is in the report: %+v", r)
 		}
+		t.Logf("receiver %s: loss %.3f overflow %.3f", r.Name, r.Loss, r.Overflow)
 	}
 	// Served, the outsider's NACKs (every shard of every block) would cost
 	// Blocks × K repair shards. The receivers' own NACKs of blocks still

@@ -28,6 +28,8 @@ func (s *rsession) onData(b []byte, src netip.AddrPort) {
 		s.onShard(b, src)
 	case protocol.TypeHashes:
 		s.onShardHashes(b) // shardauth_wire.go
+	case protocol.TypeListSeal:
+		s.onListSeal(b)
 	}
 }
 
@@ -160,8 +162,19 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		s.intervalRecv++ // unauthenticated: it only feeds the loss estimate
 		return
 	}
+	// A block being assembled takes the shard straight into its slot (one
+	// copy fewer); the slot counts only once the shard proved itself. A
+	// block's first shard, a duplicate and a shard of a full table are
+	// opened into scratch: no assembly memory before the tag verified.
+	ba := s.asm[d.Block]
+	into := s.scratch[:0]
+	if ba != nil {
+		if slot, _ := ba.a.Slot(int(d.Shard)); slot != nil {
+			into = slot[:0]
+		}
+	}
 	s.nonce = protocol.DataNonce(d.Block, d.Shard)
-	shard, err := s.keys.data.Open(s.scratch[:0], s.nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
+	shard, err := s.keys.data.Open(into, s.nonce[:], d.Sealed, b[:protocol.DataHeaderLen])
 	if err != nil {
 		s.rejected++
 		return
@@ -171,7 +184,6 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 	}
 	s.lastData = s.r.n.Now()
 	s.highest = max(s.highest, blk)
-	ba := s.asm[d.Block]
 	if ba == nil {
 		if len(s.asm) >= s.r.cfg.MaxPending {
 			s.dropped++ // asked for again by NACK once memory frees
@@ -185,11 +197,22 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		s.intervalGaps += idx - ba.lastIdx - 1
 		ba.lastIdx = idx
 	}
-	if _, err := ba.a.Add(int(d.Shard), shard); err != nil || !ba.a.Done() {
+	if !ba.a.Keep(int(d.Shard)) {
+		if _, err := ba.a.Add(int(d.Shard), shard); err != nil {
+			return
+		}
+	}
+	if !ba.a.Done() {
 		return
 	}
 	s.completeBlock(blk, ba)
 }
+
+// maxFreeAsm bounds the assemblers a session keeps for reuse: a window's
+// worth, since the first pass completes a window's blocks together and
+// then starts as many new ones (fewer meant allocating and clearing
+// 86 KB per block).
+const maxFreeAsm = interleave
 
 func (s *rsession) newAsm(b int) *blockAsm {
 	code := s.layout.code(b)
@@ -204,25 +227,31 @@ func (s *rsession) newAsm(b int) *blockAsm {
 	return &blockAsm{a: code.NewAssembler(), k: code.K(), lastIdx: -1}
 }
 
-// completeBlock rebuilds a block, checks it against the signed hash and
-// writes it. A block that fails is discarded and fetched again: it means
-// someone holding the session key injected shards.
+// completeBlock rebuilds a block, checks it and writes it. Every shard
+// that entered the decoder matched the sender's signed shard hash, so
+// when each data shard the decoder rebuilt matches its signed hash too,
+// every byte is one the sender signed and the block is written without
+// hashing it whole again (SPEC.md §6.5); otherwise its SHA-256 must match
+// the manifest's. A block that fails is discarded and fetched again: it
+// means someone holding the session key injected shards.
 func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	data, err := ba.a.Block()
 	delete(s.asm, uint32(b))
-	if len(s.free) < 16 {
+	if len(s.free) < maxFreeAsm {
 		s.free = append(s.free, ba)
 	}
 	if err != nil {
 		return
 	}
+	rebuilt := ba.a.Rebuilt()
 	data = data[:s.layout.blockLen(b)]
-	if sha256.Sum256(data) != s.hashes[b] {
+	if !s.rebuiltSigned(uint32(b), rebuilt, ba.a) && sha256.Sum256(data) != s.hashes[b] {
 		s.badBlocks++
 		s.noteHashFailure(uint32(b), s.r.n.Now())
 		return
 	}
 	delete(s.hashFailed, uint32(b))
+	s.auth.forget(uint32(b)) // a verified block's lists and shards are ignored from now on
 	if err := s.sink.WriteBlock(b, data); err != nil {
 		s.err = fmt.Errorf("writing %s: %w; the %d verified blocks stay in %s so the next push resumes from them "+
 			"(removed when untouched for 7 days, or by `herald receive --clean`)",

@@ -223,6 +223,7 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	}
 	data := netip.AddrPortFrom(dataGroup, s.n.Control.Port())
 	s.out = newShardOutput(newUnicastMirror(conn, s.n, data), data, s.layout) // unicast fallback, unicast.go
+	s.out.cache.manifest = m.Hashes
 	s.table = newReceiverTable(cfg, pol, s.layout.blocks)
 	s.repairs = newRepairQueue()
 	s.rc = newRateController(cfg.Rate, cfg.MaxRate)

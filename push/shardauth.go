@@ -71,6 +71,28 @@ func (l *shardLister) lists(code *fec.Code, block uint32, first, count int, data
 	return pkts, nil
 }
 
+// seals returns the signed seals over the bodies of lists (SPEC.md
+// §6.5.2), at most MaxListDigests digests each: a receiver that holds a
+// seal takes the lists it covers without verifying their signatures.
+func (l *shardLister) seals(lists [][]byte) ([][]byte, error) {
+	var out [][]byte
+	digests := make([]byte, 0, protocol.MaxListDigests*protocol.ListDigestLen)
+	for i, pkt := range lists {
+		p, err := protocol.ParseSigned(pkt)
+		if err != nil {
+			return nil, err
+		}
+		d := protocol.ListDigest(p.Body)
+		digests = append(digests, d[:]...)
+		if len(digests) == cap(digests) || i == len(lists)-1 {
+			seal, _ := l.signer.Append(make([]byte, 0, protocol.MaxDatagram), protocol.ListSeal{Session: l.sid, Digests: digests})
+			out = append(out, seal)
+			digests = digests[:0]
+		}
+	}
+	return out, nil
+}
+
 // blockHashes are the signed hashes of one block, by shard index.
 type blockHashes struct {
 	known [fec.MaxShards / 64]uint64
@@ -85,6 +107,65 @@ func (b *blockHashes) has(i int) bool { return b.known[i/64]&(1<<(i%64)) != 0 }
 type shardBook struct {
 	blocks map[uint32]*blockHashes
 	free   []*blockHashes
+	// sealed are the list digests of verified seals (§6.5.2), a ring of
+	// the last sealedDigests; nSealed counts every one stored.
+	sealed  [sealedDigests][protocol.ListDigestLen]byte
+	nSealed int
+}
+
+// maxFreeHashes bounds the blockHashes kept for reuse: blocks verify a
+// window at a time, and a window's lists arrive together.
+const maxFreeHashes = 2 * interleave
+
+// sealedDigests bounds the list digests a session keeps from seals: four
+// windows' lists at the largest K (two lists a block).
+const sealedDigests = 8 * interleave
+
+// isSealed reports whether a verified seal carried digest d.
+func (k *shardBook) isSealed(d [protocol.ListDigestLen]byte) bool {
+	for i := range min(k.nSealed, sealedDigests) {
+		if k.sealed[i] == d {
+			return true
+		}
+	}
+	return false
+}
+
+// onSeal takes a seal datagram b from the data group for session sid of
+// sender: session, signer, then the signature, which a seal whose every
+// digest is held already skips.
+func (k *shardBook) onSeal(b []byte, sender [32]byte, sid protocol.SessionID) listVerdict {
+	p, err := protocol.ParseSigned(b)
+	if err != nil || p.Type != protocol.TypeListSeal {
+		return listOther
+	}
+	m, err := protocol.ParseListSeal(p.Body)
+	if err != nil || m.Session != sid {
+		return listOther
+	}
+	if p.Sender != sender {
+		return listRejected
+	}
+	fresh := false
+	for i := range m.Count() {
+		if !k.isSealed(m.Digest(i)) {
+			fresh = true
+			break
+		}
+	}
+	if !fresh {
+		return listStored
+	}
+	if !p.Verify() {
+		return listRejected
+	}
+	for i := range m.Count() {
+		if d := m.Digest(i); !k.isSealed(d) {
+			k.sealed[k.nSealed%sealedDigests] = d
+			k.nSealed++
+		}
+	}
+	return listStored
 }
 
 func newShardBook() *shardBook { return &shardBook{blocks: map[uint32]*blockHashes{}} }
@@ -181,7 +262,7 @@ func (k *shardBook) check(block uint32, index byte, shard []byte) shardVerdict {
 func (k *shardBook) forget(block uint32) {
 	if b := k.blocks[block]; b != nil {
 		delete(k.blocks, block)
-		if len(k.free) < 16 {
+		if len(k.free) < maxFreeHashes {
 			k.free = append(k.free, b)
 		}
 	}
@@ -198,7 +279,8 @@ const (
 
 // onList takes a hash-list datagram b from the data group for session
 // sid of sender, with blocks blocks (SPEC.md §6.5.1): session, block
-// range, signer, then the signature, which a repeat skips.
+// range, signer, then the signature, which a repeat and a list a held
+// seal covers skip.
 func (k *shardBook) onList(b []byte, sender [32]byte, sid protocol.SessionID, blocks uint32, done func(uint32) bool) listVerdict {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeHashes {
@@ -214,7 +296,7 @@ func (k *shardBook) onList(b []byte, sender [32]byte, sid protocol.SessionID, bl
 	if done(l.Block) || k.repeat(l) {
 		return listStored
 	}
-	if !p.Verify() {
+	if !k.isSealed(protocol.ListDigest(p.Body)) && !p.Verify() { // a sealed list needs no signature check (§6.5.2)
 		return listRejected
 	}
 	k.add(l, done)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/herald-lan/herald/fec"
@@ -182,15 +183,17 @@ func FuzzShardList(f *testing.F) {
 	})
 }
 
-// senderSignedForgery returns n shards of block b with valid tags and
-// junk contents, and a hash list for them signed by p's sender: what a
-// sender whose shards disagree with its own manifest sends. It is the one
-// way left for a block to fail its manifest hash.
-func senderSignedForgery(t testing.TB, p *testPush, b uint32, n int) (lists, shards [][]byte) {
+// senderSignedForgery returns n shards of block b from index first with
+// valid tags and junk contents, and a hash list for them signed by p's
+// sender: what a sender whose shards disagree with its own manifest
+// sends. It is the one way left for a block to fail its manifest hash,
+// and then only if the decoder rebuilt a shard the list does not cover
+// (a block of signed shards alone is written on their hashes, §6.5).
+func senderSignedForgery(t testing.TB, p *testPush, b uint32, first, n int) (lists, shards [][]byte) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(b), 99))
 	var hashes []byte
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		junk := make([]byte, testPushShard)
 		for j := range junk {
 			junk[j] = byte(rng.Uint32())
@@ -201,6 +204,188 @@ func senderSignedForgery(t testing.TB, p *testPush, b uint32, n int) (lists, sha
 		nonce := protocol.DataNonce(b, byte(i))
 		shards = append(shards, p.keys.data.Seal(pkt, nonce[:], junk, pkt[:protocol.DataHeaderLen]))
 	}
-	list, _ := p.signer.Append(nil, protocol.ShardHashes{Session: p.sid, Block: b, First: 0, Hashes: hashes})
+	list, _ := p.signer.Append(nil, protocol.ShardHashes{Session: p.sid, Block: b, First: byte(first), Hashes: hashes})
 	return [][]byte{list}, shards
+}
+
+// TestRebuiltBlockChecks: a block the decoder rebuilt from parity is
+// written on the signed hashes of its shards alone when it holds one for
+// every rebuilt shard (a wrong manifest hash is not even looked at); when
+// a rebuilt shard's hash is not held, or the held one differs (a sender
+// whose lists disagree with its data), the manifest's SHA-256 decides.
+func TestRebuiltBlockChecks(t *testing.T) {
+	p := newTestPush(t)
+	const block = 0
+	shards := p.byBlock[block] // K=4 data, then 2 parity
+	code := mustCode(t, testPushK)
+	if code.ShardSize() != testPushShard {
+		code, _ = fec.New(testPushK, testPushShard)
+	}
+	data, err := code.Split(nil, bytes.Clone(p.content[:testPushK*testPushShard]), testPushK*testPushShard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyParity, err := newShardLister(p.signer, p.sid, testPushShard).lists(code, block, testPushK, 1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongZero := newShardLister(p.signer, p.sid, testPushShard)
+	wrongData := append([][]byte{make([]byte, testPushShard)}, data[1:]...) // signs a wrong hash for shard 0
+	wrongList, err := wrongZero.lists(code, block, 0, 1, wrongData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name          string
+		lists         func(s *rsession, lab *rsessionLab) // before the parity shard that completes the block
+		badManifest   bool
+		wantWritten   bool
+		wantBadBlocks int
+	}{
+		{"every rebuilt shard signed", nil, true, true, 0},
+		{"no hash held for the rebuilt shard, manifest matches", func(s *rsession, lab *rsessionLab) {
+			s.auth.forget(block) // evicted; the repair's list covers only the fresh index
+			s.onData(onlyParity[0], lab.src)
+		}, false, true, 0},
+		{"no hash held for the rebuilt shard, manifest differs", func(s *rsession, lab *rsessionLab) {
+			s.auth.forget(block)
+			s.onData(onlyParity[0], lab.src)
+		}, true, false, 1},
+		{"rebuilt shard differs from its signed hash, manifest matches", nil, false, true, 0},
+		{"rebuilt shard differs from its signed hash, manifest differs", nil, true, false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lab := newRSessionLab(t, t.TempDir())
+			s := lab.bareSession(t, p, t.TempDir())
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if strings.HasPrefix(c.name, "rebuilt shard differs") {
+				s.onData(wrongList[0], lab.src) // the first verified hash wins
+			}
+			for _, l := range p.lists {
+				s.onData(l, lab.src)
+			}
+			for _, ch := range p.chunks {
+				s.onData(ch, lab.src)
+			}
+			if s.phase != phaseData {
+				t.Fatalf("phase %d after the manifest (%v)", s.phase, s.err)
+			}
+			if c.badManifest {
+				s.hashes[block][0] ^= 1
+			}
+			for _, d := range shards[1:testPushK] { // data shard 0 lost
+				s.onData(d, lab.src)
+			}
+			if c.lists != nil {
+				c.lists(s, lab)
+			}
+			s.onData(shards[testPushK], lab.src) // parity: the decoder rebuilds shard 0
+			if got := s.sink.Has(block); got != c.wantWritten || s.badBlocks != c.wantBadBlocks || s.rejected != 0 {
+				t.Fatalf("written %v, %d bad blocks, %d rejected; want %v, %d, 0", got, s.badBlocks, s.rejected, c.wantWritten, c.wantBadBlocks)
+			}
+			if !c.wantWritten {
+				return
+			}
+			got := make([]byte, testPushK*testPushShard)
+			if err := s.sink.ReadBlock(block, got); err != nil || !bytes.Equal(got, p.content[:len(got)]) {
+				t.Fatalf("block written differs from the sender's (%v)", err)
+			}
+		})
+	}
+}
+
+// TestListSeals (SPEC.md §6.5.2): a list a verified seal of the sender
+// covers is stored without its own signature (broken here to show it is
+// not checked); an unsealed list still needs it; a seal signed by another
+// key, with a bad signature, or of another session seals nothing; a seal
+// whose digests are all held is a repeat; the digests kept are bounded.
+func TestListSeals(t *testing.T) {
+	l, code, data, pub := testLister(t, 64, 256)
+	sid := protocol.SessionID{1}
+	brokenSig := func(pkt []byte) []byte { b := bytes.Clone(pkt); b[len(b)-1] ^= 1; return b }
+	lists := func(block uint32) [][]byte {
+		p, err := l.lists(code, block, 0, 70, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sealOf := func(signer *shardLister, lists [][]byte) []byte {
+		s, err := signer.seals(lists)
+		if err != nil || len(s) != 1 {
+			t.Fatalf("%d seals, %v", len(s), err)
+		}
+		return s[0]
+	}
+	other, _, _, _ := testLister(t, 64, 256)
+	other.signer = protocol.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x43}, 32)))
+
+	book := newShardBook()
+	a, b, c := lists(1), lists(2), lists(3)
+	for name, bad := range map[string][]byte{
+		"another signer's seal":       sealOf(other, a),
+		"a seal with a bad signature": brokenSig(sealOf(l, a)),
+	} {
+		if book.onSeal(bad, pub, sid) != listRejected || book.nSealed != 0 {
+			t.Fatalf("%s: not rejected, or it sealed something", name)
+		}
+	}
+	if book.onSeal(sealOf(l, a), pub, protocol.SessionID{2}) != listOther || book.nSealed != 0 {
+		t.Fatal("another session's seal was not ignored")
+	}
+	if book.onList(brokenSig(a[0]), pub, sid, 10, never) != listRejected {
+		t.Fatal("an unsealed list with a bad signature was stored")
+	}
+	seal := sealOf(l, append(a, b...))
+	if book.onSeal(seal, pub, sid) != listStored || book.nSealed != 2 {
+		t.Fatalf("the sender's seal: %d digests held, want 2", book.nSealed)
+	}
+	if book.onSeal(brokenSig(seal), pub, sid) != listStored || book.nSealed != 2 {
+		t.Fatal("a repeated seal was verified again or stored twice")
+	}
+	for _, p := range [][]byte{brokenSig(a[0]), brokenSig(b[0])} {
+		if book.onList(p, pub, sid, 10, never) != listStored {
+			t.Fatal("a sealed list was refused")
+		}
+	}
+	if book.check(1, 0, data[0]) != shardSigned || book.check(2, 69, mustParity(t, code, data, 69)) != shardSigned {
+		t.Fatal("a sealed list's hashes were not stored")
+	}
+	if book.onList(brokenSig(c[0]), pub, sid, 10, never) != listRejected {
+		t.Fatal("a list the seal does not cover was taken without its signature")
+	}
+	evil := brokenSig(a[0])
+	evil[protocol.HeaderLen+protocol.EnvelopeLen+14] ^= 1 // its first hash: the body no longer matches the seal
+	fresh := newShardBook()
+	fresh.onSeal(seal, pub, sid)
+	if fresh.onList(evil, pub, sid, 10, never) != listRejected {
+		t.Fatal("a changed list matched the seal")
+	}
+
+	for blk := uint32(0); fresh.nSealed < 2*sealedDigests; blk++ {
+		p, _ := l.lists(code, 100+blk, 0, 4, data)
+		fresh.onSeal(sealOf(l, p), pub, sid)
+	}
+	if fresh.isSealed(protocol.ListDigest(mustBody(t, a[0]))) {
+		t.Fatalf("a digest outlived %d newer ones (ring of %d)", fresh.nSealed, sealedDigests)
+	}
+}
+
+func mustParity(t *testing.T, code *fec.Code, data [][]byte, idx int) []byte {
+	t.Helper()
+	out := make([]byte, code.ShardSize())
+	if err := code.Parity(data, idx, [][]byte{out}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustBody(t *testing.T, pkt []byte) []byte {
+	t.Helper()
+	p, err := protocol.ParseSigned(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Body
 }

@@ -1,6 +1,10 @@
 package push
 
-import "context"
+import (
+	"context"
+
+	"github.com/herald-lan/herald/fec"
+)
 
 // The wiring of shard authentication (SPEC.md §6.5.1) into the sender and
 // the receiving session, kept apart from both so their own files change
@@ -22,8 +26,8 @@ func (s *sender) sendShardLists(ctx context.Context, b, first, count int, data [
 }
 
 // windowShardLists signs and sends the hash lists of the first pass of
-// blocks [from, to) with parity proactive parity shards, in one batch and
-// then its copy.
+// blocks [from, to) with parity proactive parity shards, after the seal
+// over them, in one batch and then its copy.
 func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, shards [][][]byte) error {
 	var lists [][]byte
 	for b := from; b < to; b++ {
@@ -33,7 +37,11 @@ func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, sha
 		}
 		lists = append(lists, l...)
 	}
-	return s.sendListsTwice(ctx, lists)
+	seals, err := s.lister.seals(lists) // ahead of the lists they cover (§6.5.2)
+	if err != nil {
+		return err
+	}
+	return s.sendListsTwice(ctx, append(seals, lists...))
 }
 
 // sendListsTwice sends lists, then the same lists again in a separate
@@ -63,6 +71,13 @@ func (s *rsession) onShardHashes(b []byte) {
 	}
 }
 
+// onListSeal takes a list seal from the data group (mu held).
+func (s *rsession) onListSeal(b []byte) {
+	if s.auth.onSeal(b, s.sender, s.sid) == listRejected {
+		s.rejected++
+	}
+}
+
 func (s *rsession) blockVerified(b uint32) bool { return s.sink != nil && s.sink.Has(int(b)) }
 
 // shardSigned lets a shard whose tag verified into the decoder only if
@@ -79,4 +94,20 @@ func (s *rsession) shardSigned(block uint32, index byte, shard []byte) bool {
 		s.dropped++
 	}
 	return false
+}
+
+// rebuiltSigned reports whether every data shard of block that the
+// decoder rebuilt (indexes rebuilt, in a) has a signed hash held for it
+// and matches it (mu held). Shards that arrived were checked on arrival.
+func (s *rsession) rebuiltSigned(block uint32, rebuilt []int, a *fec.Assembler) bool {
+	shards, err := a.Reconstruct() // decoded already: returns the shards
+	if err != nil {
+		return false
+	}
+	for _, i := range rebuilt {
+		if s.auth.check(block, byte(i), shards[i]) != shardSigned {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,9 @@ package push
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
 	"net/netip"
 	"sort"
 	"time"
@@ -149,7 +152,16 @@ func (q *repairQueue) empty() bool { return len(q.order) == 0 }
 type blockCache struct {
 	slots []cacheSlot
 	tick  uint64
+	// manifest is the SHA-256 of every block as the manifest signed it;
+	// a block read from the disk must still match (nil: not checked).
+	manifest [][protocol.HashLen]byte
 }
+
+// ErrContentChanged means a file changed while it was being pushed: a
+// block read for sending no longer matches the manifest. The sender
+// stops rather than sign shards of other content (receivers write a
+// block on its shards' signed hashes, SPEC.md §6.5).
+var ErrContentChanged = errors.New("push: the content changed while pushing; push again once it is no longer being written")
 
 type cacheSlot struct {
 	block  int
@@ -184,6 +196,9 @@ func (c *blockCache) get(src *Source, l layout, b int) ([][]byte, error) {
 	sl.block = -1
 	if _, err := src.ReadAt(sl.buf[:n], off); err != nil {
 		return nil, err
+	}
+	if c.manifest != nil && sha256.Sum256(sl.buf[:n]) != c.manifest[b] {
+		return nil, fmt.Errorf("%w (block %d)", ErrContentChanged, b)
 	}
 	shards, err := l.code(b).Split(sl.shards[:0], sl.buf, n)
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -114,15 +116,28 @@ func TestDeafListenerMessagesNetns(t *testing.T) {
 		outs[h.Name] = watchLines(stdout)
 	}
 	// The sender's listen hears the deaf host's beacons, answers it by
-	// unicast and gets its request for unicast back within an interval.
-	time.Sleep(6 * time.Second)
+	// unicast and gets its request for unicast back within a few beacon
+	// intervals, then remembers it in its home for the short-lived
+	// announce and send below. Under load that chain takes longer than
+	// its usual 6 s: wait for the record itself (bounded).
+	remembered := filepath.Join(l.homes[s.Name], "unicast-peers.json")
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		if b, err := os.ReadFile(remembered); err == nil && strings.Contains(string(b), `"addr"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sender's listen never recorded the deaf listener as wanting unicast (%s)", remembered)
+		}
+	}
 
-	if out, err := l.cmd(s, "announce", "all hands at three").CombinedOutput(); exitOf(err) != exitOK {
-		t.Fatalf("announce: exit %d\n%s", exitOf(err), out)
+	announced, err := l.cmd(s, "--log-level", "debug", "announce", "all hands at three").CombinedOutput()
+	if exitOf(err) != exitOK {
+		t.Fatalf("announce: exit %d\n%s", exitOf(err), announced)
 	}
 	for _, r := range l.lab.Receivers {
 		if !outs[r.Name].waitFor("all hands at three", 10*time.Second) {
-			t.Errorf("listener on %s did not show the announcement:\n%s", r.Name, outs[r.Name])
+			mem, _ := os.ReadFile(remembered)
+			t.Errorf("listener on %s did not show the announcement:\n%s\nannounce said:\n%s\nremembered: %s", r.Name, outs[r.Name], announced, mem)
 		}
 	}
 	out, err := l.cmd(s, "send", "--to", l.fingerprint(deaf), "psst, deaf one").CombinedOutput()
