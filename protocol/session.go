@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 
 	"github.com/herald-lan/herald/fec"
 )
@@ -25,6 +26,11 @@ const (
 // not act on: they are ignored, never rejected (SPEC.md §6.2).
 const (
 	AnnounceCarousel = 1 << 0 // sender keeps sending parity for late joiners
+	// Bits 1–4 carry the group size class (GroupSize): a receiver that
+	// ignores them still works, it only sends statuses more often.
+	announceGroupShift = 1
+	announceGroupMask  = 0x0f << announceGroupShift
+	maxGroupClass      = 15
 )
 
 // Announce opens a push session on the control group (signed).
@@ -41,6 +47,25 @@ type Announce struct {
 	ManifestParts uint32 // manifest chunks
 	Grants        uint16 // grant packets that carry the sealed session key
 	Sent          uint32 // blocks the first pass has sent so far (== Blocks when it is over)
+}
+
+// GroupSize is how many receivers the sender counts, rounded down to a
+// power of two (SPEC.md §6.2: class c > 0 means at least 2^(c-1)); 0 when
+// it counts none yet. Receivers scale their status timers by it.
+func (m Announce) GroupSize() int {
+	c := (m.Flags & announceGroupMask) >> announceGroupShift
+	if c == 0 {
+		return 0
+	}
+	return 1 << (c - 1)
+}
+
+// WithGroupSize returns m with the group size class of n receivers in
+// its flags (class = bit length of n, at most 15).
+func (m Announce) WithGroupSize(n int) Announce {
+	c := min(bits.Len(uint(max(n, 0))), maxGroupClass)
+	m.Flags = m.Flags&^announceGroupMask | byte(c)<<announceGroupShift
+	return m
 }
 
 // AnnounceLen is the fixed size of an Announce body.

@@ -59,7 +59,8 @@ func TestUnknownValues(t *testing.T) {
 		{"beacon unicast wanted accepted", beaconFlags(BeaconUnicastWanted, 0), false},
 		{"beacon version nibble accepted", beaconFlags(0x30|BeaconLeaving, 0), false},
 		{"beacon unknown offers ignored", beaconFlags(0, 0xf8), false},
-		{"announce unknown flags ignored", announce(func(a *Announce) { a.Flags = 0xfe }), false},
+		{"announce unknown flags ignored", announce(func(a *Announce) { a.Flags = 0xe0 }), false},
+		{"announce group size class accepted", announce(func(a *Announce) { a.Flags = 0x1e }), false},
 		{"announce key mode 3", announce(func(a *Announce) { a.KeyMode = 3 }), true},
 		{"announce channel id in key mode 0", announce(func(a *Announce) { a.KeyMode = KeyModePublic }), true},
 		{"announce channel id in key mode 2", announce(func(a *Announce) { a.KeyMode = KeyModeRecipients }), true},
@@ -271,6 +272,26 @@ func TestSealedMinimumLengths(t *testing.T) {
 		_, err := ParseManifestChunk(ManifestChunk{Session: testSession, Sealed: make([]byte, c.sealed)}.AppendBinary(nil))
 		if (err == nil) != c.ok {
 			t.Errorf("manifest chunk with %d sealed bytes: %v", c.sealed, err)
+		}
+	}
+}
+
+// The group size class rides in Announce flag bits 1–4 (SPEC.md §6.2):
+// bit length of the count, read back as its power-of-two floor, with the
+// other flag bits untouched.
+func TestAnnounceGroupSize(t *testing.T) {
+	for _, c := range []struct {
+		n, flags, size int
+	}{{0, 0x01, 0}, {1, 0x03, 1}, {10, 0x09, 8}, {100, 0x0f, 64}, {1000, 0x15, 512}, {1 << 20, 0x1f, 1 << 14}} {
+		a := goldenBodies()["announce"].(Announce)
+		a.Flags = AnnounceCarousel | 0xe0
+		a = a.WithGroupSize(c.n)
+		if int(a.Flags&^0xe0) != c.flags {
+			t.Errorf("%d receivers: flags %#x, want %#x", c.n, a.Flags&^0xe0, c.flags)
+		}
+		got, err := ParseAnnounce(a.AppendBinary(nil))
+		if err != nil || got.GroupSize() != c.size || got.Flags&0xe1 != 0xe1 {
+			t.Errorf("%d receivers: parsed %v, group size %d, flags %#x; want %d", c.n, err, got.GroupSize(), got.Flags, c.size)
 		}
 	}
 }

@@ -50,6 +50,9 @@ func newMemLab(t *testing.T, n int, link multicast.Link) *memLab {
 		l.receivers = append(l.receivers, open(fmt.Sprintf("student%02d", i), h))
 		l.dirs = append(l.dirs, t.TempDir())
 	}
+	// Again after the temporary folders, so the nodes stop before those
+	// are removed (cleanups run last first): a node saves state as it stops.
+	t.Cleanup(func() { cancel(); wg.Wait() })
 	return l
 }
 

@@ -105,5 +105,6 @@ func (r *Report) OK() bool {
 type FeedbackStats struct {
 	Statuses int64
 	Nacks    int64
+	Shed     int64 // statuses dropped unverified when the hand-off was busy (SPEC.md §6.7)
 	Busy     time.Duration
 }

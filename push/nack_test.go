@@ -13,14 +13,7 @@ import (
 // it held) NACKed every block to the end of the file, and the sender
 // pushed the rest of the file again as repair.
 func TestNacksOnlyWhatTheFirstPassSent(t *testing.T) {
-	p := newTestPush(t)
-	lab := newRSessionLab(t, t.TempDir())
-	s := lab.session(t, p, t.TempDir())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range p.chunks {
-		s.onData(c, lab.src)
-	}
+	s, p, lab := sessionWithManifest(t)
 	for _, d := range p.shards[:testPushK] { // block 0 whole, then silence
 		s.onData(d, lab.src)
 	}
@@ -86,4 +79,79 @@ func TestPathLossIgnoresBursts(t *testing.T) {
 	if got, _ := p.get(1); got > 0.05 {
 		t.Fatalf("a path that got better: baseline %.3f, want it to drop at once", got)
 	}
+}
+
+// A receiver does not ask again for a block whose repair is plausibly on
+// the way (SPEC.md §6.6): within the hold after its own NACK, or
+// another's that asks for at least as much; longer while shards of
+// blocks it lacks keep arriving after the first pass; and not while the
+// block's own shards are arriving. Once the repair is overdue it asks
+// again.
+func TestNackHeldWhileRepairInFlight(t *testing.T) {
+	s, p, lab := sessionWithManifest(t)
+	for _, d := range p.shards[:testPushK] { // block 0 whole
+		s.onData(d, lab.src)
+	}
+	s.onData(p.shards[testPushK], lab.src) // one shard of block 1
+	s.sentThrough = p.announce.Blocks
+	s.lastData = time.Now().Add(-time.Minute)
+	now := s.r.n.Now()
+	due := func(b uint32) bool { _, ok := s.dueNack(b, now); return ok }
+	if !due(1) || !due(2) || !s.nackDueLocked(now) {
+		t.Fatal("incomplete blocks after the first pass are not due")
+	}
+	hold := nackHold + nackBackoff(s.group)
+	s.noteAsked([]protocol.Nack{{Block: 2}}, now)
+	if due(2) {
+		t.Fatal("a block NACKed moments ago is due again")
+	}
+	s.asked[2] = now.Add(-hold - time.Millisecond)
+	if !due(2) {
+		t.Fatal("a block NACKed a hold ago, its repair overdue, is not asked for again")
+	}
+	s.lastData = now // repair of blocks we lack is flowing
+	if due(2) {
+		t.Fatal("asked again while repair still flows, well within the hold limit")
+	}
+	s.asked[2] = now.Add(-s.nackHoldLimit())
+	m := s.marks[2]
+	m.since = now.Add(-s.nackHoldLimit()) // due for that long too
+	s.marks[2] = m
+	if !due(2) {
+		t.Fatal("held past the hold limit: a lost NACK would never be repeated while others are repaired")
+	}
+	s.lastData = now.Add(-time.Minute)
+	s.suppress[1] = suppressed{at: now, have: 0}
+	if due(1) {
+		t.Fatal("another receiver's NACK asking for more (Have 0 <= ours) did not hold ours")
+	}
+	s.suppress[1] = suppressed{at: now, have: testPushK}
+	if !due(1) {
+		t.Fatal("another receiver's NACK asking for less held ours")
+	}
+	delete(s.suppress, 1)
+	s.onData(p.shards[testPushK+1], lab.src) // block 1's shards are moving: a repair arrives
+	now = s.r.n.Now()
+	if due(1) {
+		t.Fatal("a block whose shards are arriving is asked for")
+	}
+	now = now.Add(repairQuiet)
+	if !due(1) {
+		t.Fatal("a block whose repair stopped short is never asked for again")
+	}
+}
+
+// sessionWithManifest is a receiving session of a test push that holds
+// its manifest, with its lock held until the test ends.
+func sessionWithManifest(t *testing.T) (*rsession, *testPush, *rsessionLab) {
+	t.Helper()
+	p := newTestPush(t)
+	lab := newRSessionLab(t, t.TempDir())
+	s := lab.session(t, p, t.TempDir())
+	s.mu.Lock()
+	t.Cleanup(s.mu.Unlock)
+	for _, c := range p.chunks {
+		s.onData(c, lab.src)
+	}
+	return s, p, lab
 }

@@ -57,7 +57,12 @@ func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 	go func() { defer wg.Done(); run(ctx1) }()
 	slowCtx, stopSlow := context.WithCancel(l.ctx)
 	defer stopSlow()
-	go Receive(slowCtx, ReceiveConfig{Node: l.receivers[1], Dir: l.dirs[1], AcceptAny: true, SenderTimeout: 30 * time.Second})
+	slowDone := make(chan struct{})
+	go func() {
+		defer close(slowDone)
+		Receive(slowCtx, ReceiveConfig{Node: l.receivers[1], Dir: l.dirs[1], AcceptAny: true, SenderTimeout: 30 * time.Second})
+	}()
+	defer func() { stopSlow(); <-slowDone }() // it writes its staging folder until it stops: before TempDir's cleanup
 
 	pushCtx, stopPush := context.WithTimeout(l.ctx, 15*time.Second)
 	defer stopPush()
@@ -73,7 +78,7 @@ func TestFinishedReceiverDoesNotDownloadAgain(t *testing.T) {
 		rep, _ = Send(pushCtx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(), Wait: 5 * time.Second, Rate: 50e6, K: 32})
 	}()
 	fast.waitFor(t, "complete", 10*time.Second, kindIs(EventComplete, ""))
-	time.Sleep(4 * time.Second) // past the session's 30 completion statuses
+	time.Sleep(4 * time.Second) // past the session's completion statuses (completeLinger)
 	stop1()
 	wg.Wait()
 	wg.Add(1)

@@ -44,7 +44,7 @@ type ReceiveConfig struct {
 	MaxPending    int
 	MaxManifest   int
 	SenderTimeout time.Duration // give up on a silent sender (default 30 s)
-	StatusEvery   time.Duration // feedback interval (default 100 ms)
+	StatusEvery   time.Duration // feedback interval of a small group (default 100 ms; feedback_timers.go)
 
 	OnEvent func(Event)
 }
@@ -64,7 +64,7 @@ func (c ReceiveConfig) withDefaults() ReceiveConfig {
 		c.SenderTimeout = 30 * time.Second
 	}
 	if c.StatusEvery == 0 {
-		c.StatusEvery = 100 * time.Millisecond
+		c.StatusEvery = defaultStatusEvery
 	}
 	if c.OnEvent == nil {
 		c.OnEvent = func(Event) {}
@@ -197,7 +197,7 @@ func (r *receiver) onAnnounce(ctx context.Context, p node.Packet) {
 	}
 	key := sessionKey{p.Sender, a.Session}
 	if s := r.sessions[key]; s != nil {
-		s.heard(a.Sent)
+		s.heard(a)
 		s.heardFrom(p.Src.Addr())
 		return
 	}

@@ -13,9 +13,12 @@ import (
 )
 
 // firstPassGrace is how long after the first pass ended statuses still
-// count toward a receiver's first-pass loss: about one status interval,
-// so the report covers the last blocks of the pass too.
-const firstPassGrace = 150 * time.Millisecond
+// count toward a receiver's first-pass loss, in status periods (at least
+// 150 ms), so the report covers the last blocks of the pass too.
+const (
+	firstPassGraceMin     = 150 * time.Millisecond
+	firstPassGracePeriods = 1.5
+)
 
 // refusalSettle is how long every expected receiver must have kept
 // refusing before the push gives up on them: a receiver that refused a
@@ -26,6 +29,7 @@ const refusalSettle = time.Second
 // statusMsg is a verified Status copied out of the packet buffer.
 type statusMsg struct {
 	from       [32]byte
+	arrived    time.Time // when the feedback reader took it (zero: now)
 	state      byte
 	reason     byte
 	havePrefix uint32
@@ -100,13 +104,15 @@ type receiverTable struct {
 	trust      *identity.TrustStore
 	blocks     int
 	giveUp     time.Duration
+	group      int       // the group size the latest Announce told receivers (their timers scale by it)
+	alive      *liveness // when the feedback reader last verified each receiver (sender_feedback.go)
 
 	firstPassEnd time.Time // zero while the first pass runs
 }
 
 func newReceiverTable(cfg SendConfig, pol keyPolicy, blocks int) *receiverTable {
 	return &receiverTable{peers: map[[32]byte]*peerState{}, recipients: cfg.Recipients, policy: pol,
-		trust: cfg.Node.Trust, blocks: blocks, giveUp: cfg.GiveUp}
+		trust: cfg.Node.Trust, blocks: blocks, giveUp: cfg.GiveUp, alive: newLiveness()}
 }
 
 // recipient reports whether key is a --to recipient, and its name.
@@ -155,7 +161,12 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 		t.order = append(t.order, p)
 		isNew = true
 	}
+	// Heard when it arrived, not when the sending loop got to it: a loop
+	// busy writing must not count a receiver silent that was not.
 	p.heard = now
+	if !m.arrived.IsZero() && m.arrived.Before(now) {
+		p.heard = m.arrived
+	}
 	if m.complete > p.complete || p.states&(1<<m.state) == 0 {
 		p.progressed = now
 	}
@@ -180,10 +191,36 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 	p.accounted += uint64(d.received) + uint64(d.lost) + uint64(d.overflow)
 	p.arrivals.add(now, p.accounted, 0)
 	p.counts = m.counts
-	if t.firstPassEnd.IsZero() || now.Sub(t.firstPassEnd) <= firstPassGrace {
+	if t.firstPassEnd.IsZero() || now.Sub(t.firstPassEnd) <= t.firstPassGrace() {
 		p.firstPass = m.counts
 	}
 	return p, isNew, !p.dropped
+}
+
+// lastHeard is when p was last heard: its last status applied, or later
+// verified by the feedback reader and not handed over (the hand-off was
+// full while the sending loop was busy).
+func (t *receiverTable) lastHeard(p *peerState) time.Time {
+	if at := t.alive.get(p.key); at.After(p.heard) {
+		return at
+	}
+	return p.heard
+}
+
+// firstPassGrace is firstPassGracePeriods status periods of the group.
+func (t *receiverTable) firstPassGrace() time.Duration {
+	return max(firstPassGraceMin, time.Duration(firstPassGracePeriods*float64(statusPeriod(defaultStatusEvery, t.group))))
+}
+
+// room is the receivers the rate controller should count as the room
+// in one tick: every one that joined while statuses come every tick;
+// in a group whose status period is longer, those of them expected to
+// report within a tick, so a majority still means a majority of the
+// fresh reports (SPEC.md §6.7, rate).
+func (t *receiverTable) room() int {
+	n := t.joined()
+	p := statusPeriod(defaultStatusEvery, t.group)
+	return min(n, (n*int(rateTick)+int(p)-1)/int(p))
 }
 
 // samples is each active receiver's counts since the previous call, for
@@ -242,8 +279,8 @@ func (t *receiverTable) settled(now time.Time) bool {
 			continue
 		}
 		switch {
-		case now.Sub(p.heard) > silentAfter:
-			p.dropped, p.dropReason = true, fmt.Sprintf("not heard for %v", silentAfter)
+		case now.Sub(t.lastHeard(p)) > silentAfter(t.group):
+			p.dropped, p.dropReason = true, fmt.Sprintf("not heard for %v", silentAfter(t.group))
 		case now.Sub(p.progressed) > t.giveUp:
 			p.dropped, p.dropReason = true, fmt.Sprintf("no progress for %v: too slow or too lossy to catch up; push again to resume", t.giveUp)
 		default:
@@ -358,7 +395,7 @@ func (t *receiverTable) receiverReports(now, start time.Time) (rs []ReceiverRepo
 			rr.Status, rr.Reason = "refused", reasonText(p.reason)
 		case p.state == protocol.StateFailed:
 			rr.Status, rr.Reason = "failed", reasonText(p.reason)
-		case now.Sub(p.heard) > silentAfter:
+		case now.Sub(t.lastHeard(p)) > silentAfter(t.group):
 			rr.Status = "no answer"
 		default:
 			rr.Status, rr.Reason = "partial", p.dropReason

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"sync"
@@ -64,9 +63,12 @@ type rsession struct {
 	hashFailed  map[uint32]hashFailure  // blocks whose rebuild failed its hash (repairbudget.go)
 	failBudget  tokenBucket             // NACKs of such blocks
 	scratch     []byte
-	nonce       [12]byte // the shard being opened; a field, since a local passed to the AEAD escapes (one allocation a datagram)
-	lowest      int      // every block below is verified
-	sentThrough uint32   // the sender's first pass has sent blocks below this
+	nonce       [12]byte              // the shard being opened; a field, since a local passed to the AEAD escapes (one allocation a datagram)
+	lowest      int                   // every block below is verified
+	sentThrough uint32                // the sender's first pass has sent blocks below this
+	group       int                   // receivers the sender counts (its latest Announce): scales the timers
+	asked       map[uint32]time.Time  // when we last NACKed a block (or manifest chunk)
+	marks       map[uint32]repairMark // what we last saw of each due block: is repair flowing?
 
 	intervalRecv, intervalGaps int
 	totalRecv, totalGaps       uint32 // since joining, for Status (§6.6)
@@ -90,6 +92,17 @@ type suppressed struct {
 	have byte
 }
 
+// repairMark is what a receiver last saw of an incomplete block it may
+// NACK; when the block's shards move, someone's repair is on the way.
+type repairMark struct {
+	have, maxIdx byte
+	moved        time.Time // when they last changed (zero: not since first seen)
+	since        time.Time // first seen due
+}
+
+// maxNackState bounds the asked and marks maps (as suppress is bounded).
+const maxNackState = 4096
+
 // readBatch is how many datagrams a session reader takes per system call.
 const readBatch = 64
 
@@ -108,6 +121,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: r.n.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
+		asked: map[uint32]time.Time{}, marks: map[uint32]repairMark{}, group: a.GroupSize(),
 		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: r.n.Now(), lastData: r.n.Now(), highest: -1}
 	s.heardFrom(src)
 	s.recipients = map[identity.KeyID]bool{}
@@ -172,14 +186,16 @@ func (s *rsession) fromSender(src netip.AddrPort) bool {
 	return slices.Contains(s.senderAddrs, src.Addr().Unmap())
 }
 
-// heard notes an announce from the sender; sent is how far its first
-// pass has come. When the pass is over, every missing block is NACKed at
-// once instead of after the idle timeout.
-func (s *rsession) heard(sent uint32) {
+// heard notes an announce from the sender: how far its first pass has
+// come (Sent), and how many receivers it counts. When the pass is over,
+// every missing block is due at once (after the NACK backoff) instead of
+// at the next periodic status.
+func (s *rsession) heard(a protocol.Announce) {
 	s.mu.Lock()
 	s.lastHeard = s.r.n.Now()
-	passOver := sent == s.a.Blocks && s.sentThrough < sent
-	s.sentThrough = max(s.sentThrough, sent)
+	passOver := a.Sent == s.a.Blocks && s.sentThrough < a.Sent
+	s.sentThrough = max(s.sentThrough, a.Sent)
+	s.group = a.GroupSize()
 	s.mu.Unlock()
 	if passOver {
 		s.poke()
@@ -225,51 +241,113 @@ func (s *rsession) run(ctx context.Context) error {
 		go func() { defer wg.Done(); s.read(ctx, "unicast fallback", uc, s.onUnicastData, false) }()
 	}
 	s.emit(Event{Kind: EventJoined, Total: int64(s.a.TotalSize)})
-	every := s.r.cfg.StatusEvery
-	completeSent := 0
+	return s.statusLoop(ctx)
+}
+
+// statusLoop sends this receiver's statuses until the session is over
+// (SPEC.md §6.6, feedback_timers.go): the first one within joinSpread, a
+// periodic one every statusPeriod (jittered), one at once when the
+// session completes or fails, and between them one whenever a NACK is
+// due, after a random backoff in which another receiver's NACK or the
+// repair it brings may make ours needless. Timers run on wall time; the
+// NACK bookkeeping on the node's clock.
+func (s *rsession) statusLoop(ctx context.Context) error {
+	base := s.r.cfg.StatusEvery
+	s.mu.Lock()
+	group, phase := s.group, s.phase
+	s.mu.Unlock()
+	nextStatus := time.Now().Add(randomIn(joinSpread(base, group)))
+	var nackAt, completeAt time.Time // zero: no NACK pending; not complete yet
 	// Wall time: saving state and progress lines pace real disk and
 	// terminal writes, whatever the node's clock says.
 	lastProgress := time.Now()
 	lastSave := time.Now()
-	s.poke() // register at once
+	polling := false // looking for NACKs every nackCheckEvery: only once something can be missing
 	for {
-		jitter := time.Duration(rand.Int64N(int64(every) / 2))
-		t := time.NewTimer(every*3/4 + jitter)
+		wake := nextStatus
+		if !nackAt.IsZero() && nackAt.Before(wake) {
+			wake = nackAt
+		}
+		if polling {
+			wake = minTime(wake, time.Now().Add(nackCheckEvery))
+		}
+		t := time.NewTimer(max(0, time.Until(wake)))
+		kicked := false
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-s.kick:
+			kicked = true
 		case <-t.C:
 		}
 		t.Stop()
+		now := time.Now()
+		if now.Sub(lastProgress) > 250*time.Millisecond {
+			s.progress()
+			lastProgress = now
+		}
 		s.mu.Lock()
+		if now.Sub(lastSave) > time.Second && s.sink != nil {
+			s.sink.SaveState()
+			lastSave = now
+		}
+		group = s.group
+		polling = s.phase == phaseData || s.phase == phaseManifest && (s.chunks > 0 || s.highest >= 0)
+		// A state the sender waits for goes now: failure, completion, the
+		// end; holding the manifest goes within the NACK backoff (a whole
+		// group gets it at once).
+		urgent := kicked && (s.err != nil || s.endReason != 0 || s.phase == phaseDone && completeAt.IsZero())
+		if s.phase != phase {
+			phase = s.phase
+			nextStatus = minTime(nextStatus, now.Add(randomIn(nackBackoff(group))))
+		}
+		due := urgent || !now.Before(nextStatus)
+		switch {
+		case due || s.phase == phaseDone:
+		case !s.nackDueLocked(s.r.n.Now()):
+			nackAt = time.Time{} // someone's repair (or NACK) made ours needless
+		case nackAt.IsZero():
+			nackAt = now.Add(nackDelay(group))
+			due = !now.Before(nackAt)
+		default:
+			due = !now.Before(nackAt)
+		}
+		if !due {
+			s.mu.Unlock()
+			continue
+		}
 		st, err, finished := s.statusLocked()
 		rejected, injected := int64(s.rejected), int64(s.badBlocks)
-		if time.Since(lastSave) > time.Second && s.sink != nil {
-			s.sink.SaveState()
-			lastSave = time.Now()
-		}
+		ended := s.endReason != 0
 		s.mu.Unlock()
 		s.sendStatus(st)
-		if time.Since(lastProgress) > 250*time.Millisecond {
-			s.progress()
-			lastProgress = time.Now()
-		}
+		s.mu.Lock()
+		s.noteAsked(st.Nacks, s.r.n.Now())
+		s.mu.Unlock()
+		nackAt = time.Time{}
+		nextStatus = now.Add(jittered(statusPeriod(base, group)))
 		switch {
 		case err != nil:
 			s.emit(Event{Kind: EventFailed, Err: err, Rejected: rejected, Injected: injected})
 			return fmt.Errorf("%w: %v", ErrSessionFailed, err)
 		case finished:
-			completeSent++
-			s.mu.Lock()
-			ended := s.endReason != 0
-			s.mu.Unlock()
-			if completeSent >= 30 || ended { // End means the sender has our completion
+			if completeAt.IsZero() {
+				completeAt = now
+			}
+			// End means the sender has our completion.
+			if ended || now.Sub(completeAt) >= completeLinger(base, group) {
 				return nil
 			}
 		}
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // read feeds c's datagrams to handle, under mu, until ctx is done or c
@@ -330,8 +408,9 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 	s.intervalRecv, s.intervalGaps = 0, 0
 	st.Loss = s.loss
 	if s.phase == phaseManifest {
+		now := s.r.n.Now()
 		for i, ok := range s.chunkHave {
-			if !ok && len(st.Nacks) < protocol.MaxNacks {
+			if !ok && len(st.Nacks) < protocol.MaxNacks && s.chunkDue(i, now) {
 				st.Nacks = append(st.Nacks, protocol.Nack{Block: manifestNack | uint32(i)})
 			}
 		}
@@ -348,29 +427,131 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 
 // nacksLocked lists incomplete blocks the sender has clearly passed (far
 // below the highest block seen, or below the Sent of its announces),
-// lowest first, skipping those another receiver asked for at least as
-// much of very recently. Never a block the first pass has not sent: a
-// receiver in an outage, or one fed only repairs of blocks it already
-// holds, would otherwise ask for the rest of the file.
+// lowest first, that are due (dueNack). Never a block the first pass
+// has not sent: a receiver in an outage, or one fed only repairs of
+// blocks it already holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
-	limit := max(s.highest-2*interleave, int(s.sentThrough))
 	now := s.r.n.Now()
-	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
-		if s.sink.Has(b) || !s.mayNackFailed(uint32(b), now) {
-			continue
+	for b := s.lowest; b < s.nackLimit() && len(st.Nacks) < protocol.MaxNacks; b++ {
+		if n, ok := s.dueNack(uint32(b), now); ok && s.mayNackFailed(uint32(b), now) {
+			st.Nacks = append(st.Nacks, n)
 		}
-		n := protocol.Nack{Block: uint32(b)}
-		if ba := s.asm[uint32(b)]; ba != nil {
-			n.Have, n.MaxIndex = byte(ba.a.Have()), byte(max(ba.a.MaxIndex(), 0))
-		}
-		if sup, ok := s.suppress[uint32(b)]; ok && now.Sub(sup.at) < s.r.cfg.StatusEvery && sup.have <= n.Have {
-			continue
-		}
-		st.Nacks = append(st.Nacks, n)
 	}
 	for b, sup := range s.suppress {
 		if now.Sub(sup.at) > time.Second {
 			delete(s.suppress, b)
+		}
+	}
+	for b := range s.marks {
+		if int(b) < s.lowest || s.sink.Has(int(b)) {
+			delete(s.marks, b)
+		}
+	}
+}
+
+// nackHoldLimit is how long a NACK is held at most while repair flows.
+func (s *rsession) nackHoldLimit() time.Duration { return nackHoldLimit(s.r.cfg.StatusEvery, s.group) }
+
+// nackLimit is the first block the sender has not clearly passed.
+func (s *rsession) nackLimit() int { return max(s.highest-2*interleave, int(s.sentThrough)) }
+
+// dueNack returns block b's NACK if it should be asked for now (mu
+// held): it is incomplete; no NACK of ours for it, nor another
+// receiver's asking at least as much, went out within the hold (its
+// repair is plausibly on the way); its shards are not arriving right now
+// (someone's repair is); and a block that failed its hash is past its
+// back-off. It notes what it saw of the block (repairMark) but spends no
+// budget: nacksLocked does.
+func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
+	n := protocol.Nack{Block: b}
+	if s.sink.Has(int(b)) {
+		return n, false
+	}
+	if f, failed := s.hashFailed[b]; failed && (now.Before(f.next) || s.failBudget.tokens < 1) {
+		return n, false
+	}
+	if ba := s.asm[b]; ba != nil {
+		n.Have, n.MaxIndex = byte(ba.a.Have()), byte(max(ba.a.MaxIndex(), 0))
+	}
+	m, seen := s.marks[b]
+	if !seen || m.have != n.Have || m.maxIdx != n.MaxIndex {
+		if !seen && len(s.marks) >= maxNackState {
+			return n, !s.heldLocked(b, n, now)
+		}
+		moved, since := time.Time{}, now // first sight: not known to be moving
+		if seen {
+			moved, since = now, m.since
+		}
+		m = repairMark{have: n.Have, maxIdx: n.MaxIndex, moved: moved, since: since}
+		s.marks[b] = m
+	}
+	// After the first pass, shards of blocks we lack that keep arriving
+	// are repair the sender is working through, lowest block first, on
+	// someone's NACK: ours may be among them, so wait until it goes quiet
+	// (for at most nackHoldLimit since the block was first due).
+	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < s.nackHoldLimit()
+	return n, !repairing && !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
+}
+
+// heldLocked reports whether a NACK n for block b went out recently
+// enough that its repair is plausibly on the way, ours or another
+// receiver's that asked for at least as much: within nackHold (plus the
+// backoff window), or within nackHoldLimit while shards keep arriving (the
+// sender is still working through its repair queue, lowest block first,
+// and asking again would not bring ours sooner).
+func (s *rsession) heldLocked(b uint32, n protocol.Nack, now time.Time) bool {
+	held := func(at time.Time) bool {
+		since := now.Sub(at)
+		return since < nackHold+nackBackoff(s.group) || since < s.nackHoldLimit() && now.Sub(s.lastData) < repairQuiet
+	}
+	if sup, ok := s.suppress[b]; ok && sup.have <= n.Have && held(sup.at) {
+		return true
+	}
+	at, ok := s.asked[b]
+	return ok && held(at)
+}
+
+// nackDueLocked reports whether a status would carry a NACK now (mu
+// held): a block (or, before the manifest is whole, a manifest chunk
+// once any of it or of the data arrived) is due.
+func (s *rsession) nackDueLocked(now time.Time) bool {
+	if s.phase == phaseManifest {
+		if s.chunks == 0 && s.highest < 0 {
+			return false // the sender has not sent the manifest yet
+		}
+		for i, ok := range s.chunkHave {
+			if !ok && s.chunkDue(i, now) {
+				return true
+			}
+		}
+		return false
+	}
+	for b := s.lowest; b < s.nackLimit(); b++ {
+		if _, ok := s.dueNack(uint32(b), now); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// chunkDue reports whether missing manifest chunk i may be asked for.
+func (s *rsession) chunkDue(i int, now time.Time) bool {
+	at, ok := s.asked[manifestNack|uint32(i)]
+	return !ok || now.Sub(at) >= nackHold+nackBackoff(s.group)
+}
+
+// noteAsked records the NACKs of a status that went out (mu held).
+func (s *rsession) noteAsked(nacks []protocol.Nack, now time.Time) {
+	if len(s.asked)+len(nacks) > maxNackState {
+		for b, at := range s.asked {
+			if now.Sub(at) >= s.nackHoldLimit() {
+				delete(s.asked, b)
+			}
+		}
+	}
+	for _, n := range nacks {
+		if _, ok := s.asked[n.Block]; ok || len(s.asked) < maxNackState {
+			s.asked[n.Block] = now
 		}
 	}
 }

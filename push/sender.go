@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-lan/herald/fec"
@@ -25,7 +26,6 @@ const (
 	batchLen        = 32
 	maxReceivers    = 1024
 	repairGuard     = 60 * time.Millisecond
-	silentAfter     = 5 * time.Second
 	manifestWait    = 3 * time.Second
 	endCopies       = 3
 	endSpacing      = 10 * time.Millisecond
@@ -173,6 +173,7 @@ type sender struct {
 
 	feedback   FeedbackStats // run goroutine's share
 	readerBusy time.Duration // the feedback reader's; read after it ended
+	readerShed atomic.Int64  // statuses the feedback readers dropped (sender_feedback.go)
 
 	start     time.Time // Send called
 	dataStart time.Time // first data shard
@@ -269,6 +270,7 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 		err = fmt.Errorf("push: reading feedback: %w", rerr)
 	}
 	s.feedback.Busy += s.readerBusy
+	s.feedback.Shed += s.readerShed.Load()
 	return s.report(), err
 }
 
@@ -332,6 +334,11 @@ func (s *sender) debug(msg string, args ...any) {
 }
 
 func (s *sender) sendAnnounce() error {
+	// The group size receivers scale their timers by: those that joined,
+	// or the expected number while they register (so a large room's first
+	// statuses are spread already).
+	s.announce = s.announce.WithGroupSize(max(s.table.joined(), s.expected()))
+	s.table.group = s.announce.GroupSize() // what receivers read: a power of two
 	b, _ := s.n.Signer.Append(nil, s.announce)
 	pkts := append([][]byte{b}, s.grantPackets()...)
 	for _, p := range pkts {

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -16,6 +17,44 @@ const manifestNack = 1 << 31
 
 // feedbackBatch is how many statuses one read takes.
 const feedbackBatch = 16
+
+// Load shedding in the feedback reader (SPEC.md §6.7). A receiver whose
+// status passed verification less than shedRecent ago is known alive
+// (liveness, read by the receiver table's silence check); when the
+// hand-off to the run goroutine is half full, its routine statuses
+// (joined or receiving, no NACKs) are dropped before their signature is
+// checked, and when the hand-off is full, all of its statuses are: they
+// only repeat what its next one says. A receiver not verified lately is
+// always verified, and counted alive even if the full hand-off then drops
+// its status. Nothing unverified is ever used: shedding only spares work.
+const (
+	shedRecent = 2 * time.Second // < silentAfterMin/2, so a shed receiver is never counted silent
+	shedKeys   = 2 * maxReceivers
+)
+
+// liveness is when each receiver's status last passed verification in
+// the feedback reader, shared with the run goroutine's silence checks.
+type liveness struct {
+	mu sync.Mutex
+	at map[[32]byte]time.Time
+}
+
+func newLiveness() *liveness { return &liveness{at: map[[32]byte]time.Time{}} }
+
+func (l *liveness) get(key [32]byte) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.at[key]
+}
+
+func (l *liveness) set(key [32]byte, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.at[key]; !ok && len(l.at) >= shedKeys {
+		return // bounded: a key beyond it is only verified every time
+	}
+	l.at[key] = at
+}
 
 // readFeedback reads the feedback group, and the statuses receivers send
 // by unicast (unicast_feedback.go), until ctx ends (which closes the
@@ -32,25 +71,66 @@ func (s *sender) readFeedback(ctx context.Context) error {
 	return err
 }
 
-func (s *sender) parseStatus(b []byte) (statusMsg, bool) {
+// verifyStatus is takeStatus's check of a new status (not a second
+// copy): it sheds the status unverified when the hand-off is busy and the
+// receiver is known alive, else verifies it (signature, replay), counts
+// the receiver alive and copies it out.
+func (s *sender) verifyStatus(b []byte, now time.Time) (statusMsg, bool) {
+	p, v, ok := s.parseStatus(b)
+	if !ok {
+		return statusMsg{}, false
+	}
+	queued, recent := len(s.statuses), now.Sub(s.table.alive.get(p.Sender)) < shedRecent
+	if recent && (queued >= cap(s.statuses) || queued >= cap(s.statuses)/2 && routine(v)) {
+		s.readerShed.Add(1)
+		return statusMsg{}, false
+	}
+	if !p.Verify() || s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
+		return statusMsg{}, false
+	}
+	s.table.alive.set(p.Sender, now)
+	return statusOf(p.Sender, v, now), true
+}
+
+// handOff gives a verified status to the run goroutine, never blocking:
+// a full hand-off drops it (the receiver is counted alive already).
+func (s *sender) handOff(m statusMsg) {
+	select {
+	case s.statuses <- m:
+	default:
+		s.readerShed.Add(1)
+	}
+}
+
+// routine reports whether a status only repeats progress: no NACKs, and
+// a state the receiver stays in.
+func routine(v protocol.StatusView) bool {
+	return v.NackCount() == 0 && (v.State == protocol.StateJoined || v.State == protocol.StateReceiving)
+}
+
+// parseStatus parses a signed Status of this session without verifying
+// it (cheap: the reader decides first whether it is worth verifying).
+func (s *sender) parseStatus(b []byte) (protocol.Signed, protocol.StatusView, bool) {
 	p, err := protocol.ParseSigned(b)
 	if err != nil || p.Type != protocol.TypeStatus {
-		return statusMsg{}, false
+		return p, protocol.StatusView{}, false
 	}
 	v, err := protocol.ParseStatus(p.Body)
-	if err != nil || v.Session != s.sid || !p.Verify() {
-		return statusMsg{}, false
+	if err != nil || v.Session != s.sid {
+		return p, v, false
 	}
-	if s.n.Replay.Check(p.Sender, p.Epoch, p.Counter, p.Time) != nil {
-		return statusMsg{}, false
-	}
-	m := statusMsg{from: p.Sender, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
+	return p, v, true
+}
+
+// statusOf copies a verified status out of the packet buffer.
+func statusOf(from [32]byte, v protocol.StatusView, arrived time.Time) statusMsg {
+	m := statusMsg{from: from, arrived: arrived, state: v.State, reason: v.Reason, havePrefix: v.HavePrefix,
 		complete: v.Complete, loss: v.Loss, counts: shardCounts{v.Received, v.Lost, v.Overflow},
 		nacks: make([]protocol.Nack, v.NackCount())}
 	for i := range m.nacks {
 		m.nacks[i] = v.Nack(i)
 	}
-	return m, true
+	return m
 }
 
 // drainStatuses handles every queued status.
@@ -133,7 +213,7 @@ func (s *sender) adapt() {
 	s.lastTick = now
 	s.samples = s.table.samples(now, s.samples)
 	sent := s.out.takeSendSample(now)
-	if r := s.rc.update(now, sent, s.samples, s.table.joined()); r != s.pacer.Rate() {
+	if r := s.rc.update(now, sent, s.samples, s.table.room()); r != s.pacer.Rate() {
 		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}

@@ -82,17 +82,14 @@ func (s *sender) takeStatus(b []byte, src netip.AddrPort, unicast bool) {
 	if u != nil && u.copies.seen(p.Sender, sum, src, unicast) {
 		return
 	}
-	st, ok := s.parseStatus(b)
+	st, ok := s.verifyStatus(b, s.n.Now()) // sender_feedback.go: sheds load, verifies
 	if !ok {
 		return
 	}
 	if u != nil {
 		u.copies.accepted(p.Sender, sum, src, unicast)
 	}
-	select {
-	case s.statuses <- st:
-	default:
-	}
+	s.handOff(st)
 }
 
 // readUnicastFeedback reads the statuses receivers send this session by
