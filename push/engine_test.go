@@ -79,6 +79,23 @@ func (l *memLab) startReceivers(t *testing.T, cfg func(i int, c *ReceiveConfig))
 	return out
 }
 
+// checkReceived waits (bounded) for every receiver's result and checks
+// each wrote src as "lesson".
+func (l *memLab) checkReceived(t *testing.T, results []chan error, src string) {
+	t.Helper()
+	for i, ch := range results {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatalf("receiver %d: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("receiver %d did not finish", i)
+		}
+		sameTree(t, src, filepath.Join(l.dirs[i], "lesson"))
+	}
+}
+
 func writeTree(t *testing.T, size int, seed uint64) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "lesson")
@@ -173,17 +190,7 @@ func TestPushOverLossyNetwork(t *testing.T) {
 			if !rep.OK() || rep.Completed != c.receivers {
 				t.Fatalf("report: %+v", rep)
 			}
-			for i, ch := range results {
-				select {
-				case err := <-ch:
-					if err != nil {
-						t.Fatalf("receiver %d: %v", i, err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatalf("receiver %d did not finish", i)
-				}
-				sameTree(t, src, filepath.Join(l.dirs[i], "lesson"))
-			}
+			l.checkReceived(t, results, src)
 			t.Logf("%s: %d bytes, wire %.3fx, repair %d shards, %v", c.name, rep.Bytes, float64(rep.WireBytes)/float64(rep.Bytes), rep.Repair, rep.Elapsed)
 		})
 	}

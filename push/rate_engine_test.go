@@ -1,7 +1,6 @@
 package push
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +26,7 @@ func pushAll(t *testing.T, l *memLab, size int, mod func(*SendConfig)) *Report {
 	if err != nil || !rep.OK() {
 		t.Fatalf("send: %v %+v", err, rep)
 	}
-	for i, r := range results {
-		if err := <-r; err != nil {
-			t.Fatalf("receiver %d: %v", i, err)
-		}
-		sameTree(t, src, filepath.Join(l.dirs[i], "lesson"))
-	}
+	l.checkReceived(t, results, src)
 	return rep
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -161,17 +160,7 @@ func TestUnicastByStatuses(t *testing.T) {
 					t.Errorf("%s on %q with %d unicast bytes, want %s", r.Name, r.Path, r.UnicastBytes, want)
 				}
 			}
-			for i, ch := range results {
-				select {
-				case err := <-ch:
-					if err != nil {
-						t.Fatalf("receiver %d: %v", i, err)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatalf("receiver %d did not finish", i)
-				}
-				sameTree(t, src, filepath.Join(l.dirs[i], "lesson"))
-			}
+			l.checkReceived(t, results, src)
 		})
 	}
 }
