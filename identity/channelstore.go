@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"time"
 )
 
 const (
@@ -27,15 +26,13 @@ const (
 // change, write, and every process sees another's join or leave within
 // reloadEvery. Safe for concurrent use.
 type ChannelStore struct {
-	path, lockPath string
-	reloadEvery    time.Duration
-	writeMu        sync.Mutex // taken before mu
+	lockPath string
+	writeMu  sync.Mutex // taken before mu
 
 	mu       sync.Mutex
 	channels []Channel
 	ids      [][8]byte // ids[i] = channels[i].ID()
-	stamp    fileStamp
-	checked  time.Time
+	file     watchedFile
 }
 
 type channelsFileV2 struct {
@@ -56,7 +53,7 @@ func OpenChannelStore(home string) (*ChannelStore, error) {
 	if err := ensureHome(home); err != nil {
 		return nil, err
 	}
-	s := &ChannelStore{path: filepath.Join(home, channelsFile), lockPath: filepath.Join(home, channelsLock), reloadEvery: reloadEvery}
+	s := &ChannelStore{lockPath: filepath.Join(home, channelsLock), file: watchedFile{path: filepath.Join(home, channelsFile), every: reloadEvery}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.reloadLocked(true); err != nil {
@@ -129,20 +126,16 @@ func encodeChannel(c Channel) channelV2 {
 	return e
 }
 
-func (s *ChannelStore) refreshLocked() {
-	if time.Since(s.checked) < s.reloadEvery {
-		return
-	}
-	_ = s.reloadLocked(false)
-}
+// refreshLocked re-reads the file if another process changed it, at most
+// once per reloadEvery; an unreadable file keeps the last good state.
+func (s *ChannelStore) refreshLocked() { _ = s.reloadLocked(false) }
 
 func (s *ChannelStore) reloadLocked(force bool) error {
-	s.checked = time.Now()
-	stamp := stampOf(s.path)
-	if !force && stamp.same(s.stamp) {
+	stamp, due := s.file.look(force)
+	if !due {
 		return nil
 	}
-	channels, err := readChannelsFile(s.path)
+	channels, err := readChannelsFile(s.file.path)
 	if err != nil {
 		return err
 	}
@@ -151,7 +144,7 @@ func (s *ChannelStore) reloadLocked(force bool) error {
 }
 
 func (s *ChannelStore) adoptLocked(channels []Channel, stamp fileStamp) {
-	s.channels, s.stamp = channels, stamp
+	s.channels, s.file.stamp = channels, stamp
 	s.ids = make([][8]byte, len(channels))
 	for i, c := range channels {
 		s.ids[i] = c.ID()
@@ -185,10 +178,10 @@ func (s *ChannelStore) update(op func(cur []Channel) ([]Channel, error)) error {
 	for i, c := range next {
 		f.Channels[i] = encodeChannel(c)
 	}
-	if err := saveJSON(s.path, f, true); err != nil {
-		return fmt.Errorf("identity: save channels %s: %w", s.path, err)
+	if err := saveJSON(s.file.path, f, true); err != nil {
+		return fmt.Errorf("identity: save channels %s: %w", s.file.path, err)
 	}
-	s.adoptLocked(next, stampOf(s.path))
+	s.adoptLocked(next, stampOf(s.file.path))
 	return nil
 }
 

@@ -33,3 +33,25 @@ func (a fileStamp) same(b fileStamp) bool {
 // another process (one stat call); a change reaches every running
 // process within this time after its next use of the store.
 const reloadEvery = 250 * time.Millisecond
+
+// watchedFile is what a store knows of its file: the version its memory
+// reflects and when it last looked. The store's mutex guards it.
+type watchedFile struct {
+	path    string
+	every   time.Duration // how often to look; reloadEvery (0 in tests that must not wait)
+	stamp   fileStamp
+	checked time.Time
+}
+
+// look stats the file, at most once per every unless force, and says
+// whether memory should re-read it: always when force, else when another
+// version replaced the one memory reflects. It returns the version it saw,
+// for the store to adopt after a good read.
+func (w *watchedFile) look(force bool) (fileStamp, bool) {
+	if !force && time.Since(w.checked) < w.every {
+		return fileStamp{}, false
+	}
+	w.checked = time.Now()
+	stamp := stampOf(w.path)
+	return stamp, force || !stamp.same(w.stamp)
+}

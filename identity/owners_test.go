@@ -14,7 +14,7 @@ func openChannels(t *testing.T, home string) *ChannelStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.reloadEvery = 0
+	s.file.every = 0
 	return s
 }
 

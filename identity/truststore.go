@@ -34,20 +34,18 @@ const (
 // process writes a stale copy; each process re-reads the file within
 // reloadEvery of another's change. Safe for concurrent use.
 type TrustStore struct {
-	path, lockPath string
-	now            func() time.Time
-	maxSeen        int
-	reloadEvery    time.Duration
+	lockPath string
+	now      func() time.Time
+	maxSeen  int
 
 	writeMu sync.Mutex // serializes this process's writes; taken before mu
 
-	mu      sync.Mutex
-	peers   map[string]*Peer // by Fingerprint
-	names   map[string]int   // foldName(Name) -> how many known keys use it
-	seen    int              // peers in memory that are not trusted
-	dirty   bool             // a trusted peer learned its key, name or box key since the last write
-	stamp   fileStamp        // the file version memory reflects
-	checked time.Time        // last look at the file
+	mu    sync.Mutex
+	peers map[string]*Peer // by Fingerprint
+	names map[string]int   // foldName(Name) -> how many known keys use it
+	seen  int              // peers in memory that are not trusted
+	dirty bool             // a trusted peer learned its key, name or box key since the last write
+	file  watchedFile      // trust.json: the version memory reflects
 }
 
 // OpenTrustStore loads trust.json from home; a missing file is an empty
@@ -59,15 +57,14 @@ func OpenTrustStore(home string) (*TrustStore, error) {
 		return nil, err
 	}
 	s := &TrustStore{
-		path:        filepath.Join(home, trustFile),
-		lockPath:    filepath.Join(home, trustLock),
-		now:         time.Now,
-		maxSeen:     MaxSeen,
-		reloadEvery: reloadEvery,
-		peers:       make(map[string]*Peer),
-		names:       make(map[string]int),
+		lockPath: filepath.Join(home, trustLock),
+		now:      time.Now,
+		maxSeen:  MaxSeen,
+		file:     watchedFile{path: filepath.Join(home, trustFile), every: reloadEvery},
+		peers:    make(map[string]*Peer),
+		names:    make(map[string]int),
 	}
-	if _, migrated, err := readTrustFile(s.path); err != nil {
+	if _, migrated, err := readTrustFile(s.file.path); err != nil {
 		return nil, err
 	} else if migrated {
 		if err := s.write(nil); err != nil {
@@ -86,27 +83,20 @@ func OpenTrustStore(home string) (*TrustStore, error) {
 // refreshLocked re-reads the file if another process changed it, at most
 // once per reloadEvery. A file that became unreadable keeps the last
 // good state in memory (a write will report the problem).
-func (s *TrustStore) refreshLocked() {
-	now := time.Now()
-	if now.Sub(s.checked) < s.reloadEvery {
-		return
-	}
-	_ = s.reloadLocked(false)
-}
+func (s *TrustStore) refreshLocked() { _ = s.reloadLocked(false) }
 
 // reloadLocked makes memory agree with the file: its entries are the
 // trusted keys, nothing else is.
 func (s *TrustStore) reloadLocked(force bool) error {
-	s.checked = time.Now()
-	stamp := stampOf(s.path)
-	if !force && stamp.same(s.stamp) {
+	stamp, due := s.file.look(force)
+	if !due {
 		return nil
 	}
-	trusted, _, err := readTrustFile(s.path)
+	trusted, _, err := readTrustFile(s.file.path)
 	if err != nil {
 		return err
 	}
-	s.stamp = stamp
+	s.file.stamp = stamp
 	inFile := make(map[string]bool, len(trusted))
 	for _, t := range trusted {
 		inFile[t.Fingerprint] = true
@@ -498,11 +488,11 @@ func (s *TrustStore) write(op func() error) error {
 	if trusted > MaxPeers {
 		return fmt.Errorf("%w: %d keys trusted, at most %d; untrust some first", ErrStoreFull, trusted, MaxPeers)
 	}
-	if err := saveJSON(s.path, f, true); err != nil {
-		return fmt.Errorf("identity: save trust store %s: %w", s.path, err)
+	if err := saveJSON(s.file.path, f, true); err != nil {
+		return fmt.Errorf("identity: save trust store %s: %w", s.file.path, err)
 	}
 	s.mu.Lock()
-	s.stamp, s.checked = stampOf(s.path), time.Now()
+	s.file.stamp, s.file.checked = stampOf(s.file.path), time.Now()
 	s.mu.Unlock()
 	return nil
 }

@@ -32,7 +32,7 @@ func openStore(t testing.TB, home string) *TrustStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.reloadEvery = 0
+	s.file.every = 0
 	return s
 }
 
@@ -381,7 +381,7 @@ func TestObserveUpdatesNameBoxKeyAndLastSeen(t *testing.T) {
 
 func BenchmarkObserveKnown(b *testing.B) {
 	s := openStore(b, b.TempDir())
-	s.reloadEvery = reloadEvery
+	s.file.every = reloadEvery
 	pub, box := testKey(1)
 	s.Observe("bench", pub, box)
 	b.ReportAllocs()
@@ -396,7 +396,7 @@ func BenchmarkObserveKnown(b *testing.B) {
 func TestBeaconFloodDoesNotGrowTrustFile(t *testing.T) {
 	home := t.TempDir()
 	s := openStore(t, home)
-	s.reloadEvery = reloadEvery
+	s.file.every = reloadEvery
 	mustState(t, s, "teacher", 1, Unknown)
 	if _, err := s.Trust(fpOf(1)); err != nil {
 		t.Fatal(err)
