@@ -71,6 +71,21 @@ func (l *pushLab) start(h netlab.Host, args ...string) (*exec.Cmd, *bytes.Buffer
 	return c, &out
 }
 
+// watch runs a long-lived command (listen, chat) in the background and
+// returns a watcher of its standard output; it is killed at cleanup.
+func (l *pushLab) watch(h netlab.Host, args ...string) *lineWatcher {
+	c := l.cmd(h, args...)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	return watchLines(stdout)
+}
+
 func (l *pushLab) fingerprint(h netlab.Host) string {
 	return identityOf(l.t, l.homes[h.Name]).Fingerprint
 }

@@ -112,16 +112,7 @@ func TestMulticastOutBlockedNetns(t *testing.T) {
 		}
 	}
 
-	c := l.cmd(mute, "listen")
-	stdout, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	lines := watchLines(stdout)
+	lines := l.watch(mute, "listen")
 	time.Sleep(2 * time.Second)
 	got := l.peersOf([]netlab.Host{s}, "5s", nil)
 	if !listsVia(got[s.Name], l.fingerprint(mute), "unicast") {

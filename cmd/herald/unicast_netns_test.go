@@ -104,16 +104,7 @@ func TestDeafListenerMessagesNetns(t *testing.T) {
 	l.dropMulticastIn(deaf)
 	outs := map[string]*lineWatcher{}
 	for _, h := range append([]netlab.Host{s}, l.lab.Receivers...) {
-		c := l.cmd(h, "listen")
-		stdout, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-		outs[h.Name] = watchLines(stdout)
+		outs[h.Name] = l.watch(h, "listen")
 	}
 	// The sender's listen hears the deaf host's beacons, answers it by
 	// unicast and gets its request for unicast back within a few beacon
