@@ -137,7 +137,12 @@ func TestRePushReplacesSameSendersCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go other.Run(l.ctx)
+	// The second sender's node runs until the test ends and is stopped
+	// before its home (a TempDir made before this cleanup) is removed.
+	otherCtx, stopOther := context.WithCancel(l.ctx)
+	otherDone := make(chan struct{})
+	go func() { other.Run(otherCtx); close(otherDone) }()
+	t.Cleanup(func() { stopOther(); <-otherDone })
 	push(other, v1)
 	sameTree(t, v1, filepath.Join(l.dirs[0], "lesson (1)"))
 	sameTree(t, v3, filepath.Join(l.dirs[0], "lesson"))
