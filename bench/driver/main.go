@@ -49,7 +49,7 @@ type options struct {
 	mode, toolList, out, herald, work string
 	results, page                     string
 	repeat, fileMB                    int
-	rates                             string
+	rates, only                       string
 	latency                           bool
 	prefix                            string // starts the lab namespaces' names
 }
@@ -64,6 +64,7 @@ func run() error {
 	flag.IntVar(&o.repeat, "repeat", 0, "repeats per scenario (0 = the mode's default)")
 	flag.IntVar(&o.fileMB, "file-mb", 0, "file size in MB of every scenario (0 = the mode's default)")
 	flag.StringVar(&o.rates, "rates", "", "only these link rates in Mbit/s, comma-separated (empty = the mode's)")
+	flag.StringVar(&o.only, "only", "", "only these scenarios of the mode, counted from 1 in its order, comma-separated (empty = all)")
 	flag.StringVar(&o.prefix, "prefix", netlab.DefaultPrefix, "lab namespace name prefix, 1-6 lowercase letters (stale labs with it are removed first)")
 	flag.BoolVar(&o.latency, "latency", false, "run only the message latency benchmark (herald announce and listen)")
 	flag.StringVar(&o.results, "results", "", "write RESULTS.md and the charts from these results .jsonl files (comma-separated), running nothing")
@@ -79,6 +80,9 @@ func run() error {
 	}
 	p = p.withFileMB(o.fileMB)
 	if p, err = p.withRates(o.rates); err != nil {
+		return err
+	}
+	if p, err = p.withOnly(o.only); err != nil {
 		return err
 	}
 	if o.repeat > 0 {

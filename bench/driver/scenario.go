@@ -175,6 +175,18 @@ func (p runPlan) withFileMB(mb int) runPlan {
 
 // withRates keeps only the scenarios at the listed link rates ("" keeps all).
 func (p runPlan) withRates(list string) (runPlan, error) {
+	return p.keep("-rates", list, "Mbit/s numbers such as 1000,100", func(_ int, sc scenario) int { return sc.RateMbit })
+}
+
+// withOnly keeps only the listed scenarios of the mode, counted from 1 in
+// its order ("" keeps all): one room of a mode, run again while tuning.
+func (p runPlan) withOnly(list string) (runPlan, error) {
+	return p.keep("-only", list, "scenario numbers of the mode such as 1,2", func(i int, _ scenario) int { return i + 1 })
+}
+
+// keep keeps the scenarios whose key is in the comma-separated list of
+// positive numbers ("" keeps all).
+func (p runPlan) keep(flagName, list, want string, key func(int, scenario) int) (runPlan, error) {
 	if list == "" {
 		return p, nil
 	}
@@ -182,19 +194,19 @@ func (p runPlan) withRates(list string) (runPlan, error) {
 	for _, f := range strings.Split(list, ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || r <= 0 {
-			return p, fmt.Errorf("-rates %q: want Mbit/s numbers such as 1000,100", list)
+			return p, fmt.Errorf("%s %q: want %s", flagName, list, want)
 		}
 		keep[r] = true
 	}
 	out := p
 	out.scenarios = nil
-	for _, sc := range p.scenarios {
-		if keep[sc.RateMbit] {
+	for i, sc := range p.scenarios {
+		if keep[key(i, sc)] {
 			out.scenarios = append(out.scenarios, sc)
 		}
 	}
 	if len(out.scenarios) == 0 {
-		return p, fmt.Errorf("-rates %q matches no scenario of this mode", list)
+		return p, fmt.Errorf("%s %q matches no scenario of this mode", flagName, list)
 	}
 	return out, nil
 }
