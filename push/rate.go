@@ -169,6 +169,7 @@ type autoRate struct {
 	cut       bool         // startup is over: return and probe from now on
 	pending   bool         // the previous interval was congested (not severe)
 	queued    bool         // the previous interval showed arrivals behind writes
+	short     bool         // in startup, the previous tick's receivers took in too little
 	urgent    bool         // a status showed a queue: act before the tick ends
 	perDgram  float64      // mean datagram size written, bytes (last known)
 	arrivals  []float64    // scratch

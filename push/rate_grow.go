@@ -23,10 +23,17 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		// rateReturn (doubling blind overshoots).
 		// (Against what was written when that is less: a sender short
 		// of CPU writes less than its rate, not the receivers' fault.)
+		// Twice in a row: the first statuses' rates span time before the
+		// data flowed and read low once.
 		if took := a.took.max(); took > 0 && took < startupKeepUp*a.writtenBefore(now) {
-			a.cut, a.probes = true, 0
-			break
+			if a.short {
+				a.cut, a.probes = true, 0
+				break
+			}
+			a.short = true
+			return
 		}
+		a.short = false
 		step := rateStartup
 		if !everyone {
 			step = rateReturn

@@ -203,3 +203,31 @@ func TestRateStartupWaitsForReceiversToKeepUp(t *testing.T) {
 		t.Errorf("receivers keep up: rate %.0f Mbit/s after 1 s, want startup to go on", got/1e6)
 	}
 }
+
+// The first statuses' arrival rates span time before the data flowed, so
+// one tick can read low (the namespace lab once read 58 of 100 Mbit/s):
+// one such tick does not end startup, which keeps doubling once the next
+// tick shows the receivers keeping up.
+func TestRateStartupOutlivesOneLowReading(t *testing.T) {
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	tick := func(share float64) float64 {
+		now = now.Add(rateTick)
+		perSecond := rc.rate() / 8 / 1300
+		var samples []rateSample
+		for i := range 3 {
+			samples = append(samples, rateSample{peer: i, received: 1000, arrivalRate: share * perSecond})
+		}
+		return rc.update(now, sendSample{bytes: int64(rc.rate() / 80), rate: perSecond, perDatagram: 1300}, samples, 3)
+	}
+	for range 2 { // the warm-up
+		tick(1)
+	}
+	tick(0.58)
+	for range 3 {
+		tick(1)
+	}
+	if got := rc.rate(); got < 4*rateStart {
+		t.Errorf("one low reading, then receivers keep up: rate %.0f Mbit/s, want startup to go on (>= %.0f)", got/1e6, 4*rateStart/1e6)
+	}
+}
