@@ -179,7 +179,8 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		s.rejected++
 		return
 	}
-	if !s.shardSigned(d.Block, d.Shard, shard) { // shardauth_wire.go: before the decoder
+	signed, ok := s.shardVerdict(d.Block, d.Shard, shard) // shardauth_wire.go: before the decoder
+	if !ok {
 		return
 	}
 	s.lastData = s.r.n.Now()
@@ -192,10 +193,15 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		ba = s.newAsm(blk)
 		s.asm[d.Block] = ba
 	}
+	// The network delivered it, signed hash or not: counted as received,
+	// so a shard dropped for want of its list is not read as loss later.
 	s.intervalRecv++
 	if idx := int(d.Shard); idx > ba.lastIdx {
 		s.intervalGaps += idx - ba.lastIdx - 1
 		ba.lastIdx = idx
+	}
+	if !signed {
+		return
 	}
 	if !ba.a.Keep(int(d.Shard)) {
 		if _, err := ba.a.Add(int(d.Shard), shard); err != nil {

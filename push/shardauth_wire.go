@@ -80,20 +80,22 @@ func (s *rsession) onListSeal(b []byte) {
 
 func (s *rsession) blockVerified(b uint32) bool { return s.sink != nil && s.sink.Has(int(b)) }
 
-// shardSigned lets a shard whose tag verified into the decoder only if
-// its hash is the one the sender signed (mu held). A forged shard is
-// counted as rejected; one with no signed hash yet is dropped like a lost
-// one, and asked for again by NACK.
-func (s *rsession) shardSigned(block uint32, index byte, shard []byte) bool {
+// shardVerdict says whether a shard whose tag verified may enter the
+// decoder (signed: its hash is the one the sender signed), and whether it
+// counts as delivered at all (mu held). A forged shard is counted as
+// rejected and not delivered; one with no signed hash yet (its list was
+// lost) was delivered but is dropped, and asked for again by NACK.
+func (s *rsession) shardVerdict(block uint32, index byte, shard []byte) (signed, delivered bool) {
 	switch s.auth.check(block, index, shard) {
 	case shardSigned:
-		return true
+		return true, true
 	case shardForged:
 		s.rejected++
+		return false, false
 	default:
 		s.dropped++
+		return false, true
 	}
-	return false
 }
 
 // rebuiltSigned reports whether every data shard of block that the
