@@ -40,6 +40,12 @@ const (
 	// repairQuiet: a block whose shards arrived this recently (someone's
 	// repair is flowing) is not asked for yet.
 	repairQuiet = 100 * time.Millisecond
+	// repairSettle: our NACK's repair arrived (shards above the index we
+	// held when asking) and none came for this long: the run is over and
+	// the block still lacks shards, so it is asked for again at once.
+	// (A block's repair goes as one run of datagrams, at least one per
+	// 1.1 ms at the 10 Mbit/s floor.)
+	repairSettle = 20 * time.Millisecond
 	// nackCheckEvery is how often a receiver looks for a new need between
 	// periodic statuses.
 	nackCheckEvery = 25 * time.Millisecond

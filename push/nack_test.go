@@ -105,7 +105,7 @@ func TestNackHeldWhileRepairInFlight(t *testing.T) {
 	if due(2) {
 		t.Fatal("a block NACKed moments ago is due again")
 	}
-	s.asked[2] = now.Add(-hold - time.Millisecond)
+	s.asked[2] = askMark{at: now.Add(-hold - time.Millisecond)}
 	if !due(2) {
 		t.Fatal("a block NACKed a hold ago, its repair overdue, is not asked for again")
 	}
@@ -113,7 +113,7 @@ func TestNackHeldWhileRepairInFlight(t *testing.T) {
 	if due(2) {
 		t.Fatal("asked again while repair still flows, well within the hold limit")
 	}
-	s.asked[2] = now.Add(-s.nackHoldLimit())
+	s.asked[2] = askMark{at: now.Add(-s.nackHoldLimit())}
 	m := s.marks[2]
 	m.since = now.Add(-s.nackHoldLimit()) // due for that long too
 	s.marks[2] = m
@@ -154,4 +154,18 @@ func sessionWithManifest(t *testing.T) (*rsession, *testPush, *rsessionLab) {
 		s.onData(c, lab.src)
 	}
 	return s, p, lab
+}
+
+// Repair is padded to arrive whole with a margin: nothing without path
+// loss, more than the mean at 20 %, and bounded.
+func TestPadRepair(t *testing.T) {
+	for _, c := range []struct {
+		need int
+		p    float64
+		want int
+	}{{13, 0, 13}, {1, 0.2, 3}, {13, 0.2, 20}, {3, 0.03, 4}, {64, 0.05, 71}, {10, 0.9, 28}} {
+		if got := padRepair(c.need, c.p); got != c.want {
+			t.Errorf("padRepair(%d, %.2f) = %d, want %d", c.need, c.p, got, c.want)
+		}
+	}
 }

@@ -240,21 +240,27 @@ func (t *receiverTable) samples(now time.Time, dst []rateSample) []rateSample {
 	return dst
 }
 
-// parityLoss is the loss proactive parity covers (0..1): the path loss of
-// the median active receiver. Receivers above it are a minority, served
-// by repair: sizing parity for the worst would make everyone pay for it.
-func (t *receiverTable) parityLoss(rc rateController, scratch []float64) float64 {
+// pathLosses returns the active receivers' path losses (0..1) that are
+// known, sorted, in scratch.
+func (t *receiverTable) pathLosses(rc rateController, scratch []float64) []float64 {
 	scratch = scratch[:0]
 	for _, p := range t.order {
 		if b, ok := rc.baseline(p.id); ok && p.active() {
 			scratch = append(scratch, b)
 		}
 	}
-	if len(scratch) == 0 {
+	slices.Sort(scratch)
+	return scratch
+}
+
+// parityLoss is the loss proactive parity covers: the path loss of the
+// median active receiver. Receivers above it are a minority, served by
+// repair: sizing parity for the worst would make everyone pay for it.
+func parityLoss(losses []float64) float64 {
+	if len(losses) == 0 {
 		return 0
 	}
-	slices.Sort(scratch)
-	return scratch[(len(scratch)-1)/2]
+	return losses[(len(losses)-1)/2]
 }
 
 // worstLoss is the highest interval loss (per mille) an active receiver

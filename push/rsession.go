@@ -67,7 +67,7 @@ type rsession struct {
 	lowest      int                   // every block below is verified
 	sentThrough uint32                // the sender's first pass has sent blocks below this
 	group       int                   // receivers the sender counts (its latest Announce): scales the timers
-	asked       map[uint32]time.Time  // when we last NACKed a block (or manifest chunk)
+	asked       map[uint32]askMark    // when we last NACKed a block (or manifest chunk), and what we had
 	marks       map[uint32]repairMark // what we last saw of each due block: is repair flowing?
 
 	intervalRecv, intervalGaps int
@@ -100,6 +100,13 @@ type repairMark struct {
 	since        time.Time // first seen due
 }
 
+// askMark is our last NACK of a block: when, and the highest shard
+// index we held then. A higher index since is the sender's answer.
+type askMark struct {
+	at     time.Time
+	maxIdx byte
+}
+
 // maxNackState bounds the asked and marks maps (as suppress is bounded).
 const maxNackState = 4096
 
@@ -121,7 +128,7 @@ func newRSession(r *receiver, o *offer, key [32]byte, src netip.Addr, g protocol
 	s := &rsession{r: r, sender: o.sender, senderFP: identity.Fingerprint(o.sender[:]), a: a, sid: a.Session,
 		keys: newSessionKeys(key), start: r.n.Now(), manifest: make([]byte, a.ManifestLen),
 		chunkHave: make([]bool, a.ManifestParts), asm: map[uint32]*blockAsm{}, suppress: map[uint32]suppressed{},
-		asked: map[uint32]time.Time{}, marks: map[uint32]repairMark{}, group: a.GroupSize(),
+		asked: map[uint32]askMark{}, marks: map[uint32]repairMark{}, group: a.GroupSize(),
 		auth: newShardBook(), scratch: make([]byte, a.ShardSize), kick: make(chan struct{}, 1), lastHeard: r.n.Now(), lastData: r.n.Now(), highest: -1}
 	s.heardFrom(src)
 	s.recipients = map[identity.KeyID]bool{}
@@ -487,10 +494,36 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 	}
 	// After the first pass, shards of blocks we lack that keep arriving
 	// are repair the sender is working through, lowest block first, on
-	// someone's NACK: ours may be among them, so wait until it goes quiet
-	// (for at most nackHoldLimit since the block was first due).
-	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < s.nackHoldLimit()
+	// someone's NACK: if this block was asked for (by us, or by another
+	// receiver we heard), its repair may be among them, so wait until it
+	// goes quiet (for at most nackHoldLimit since the block was first
+	// due). A block nobody asked for is not: a receiver with more blocks
+	// to ask for than one status carries asks for the rest at once.
+	repairing := s.sentThrough >= s.a.Blocks && now.Sub(s.lastData) < repairQuiet && now.Sub(m.since) < s.nackHoldLimit() && s.askedBefore(b)
+	if s.answeredLocked(b, m, now) {
+		return n, !s.suppressedLocked(b, n, now)
+	}
 	return n, !repairing && !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
+}
+
+// askedBefore reports whether a NACK of block b, ours or one heard, is on
+// record (mu held).
+func (s *rsession) askedBefore(b uint32) bool {
+	_, ours := s.asked[b]
+	_, heard := s.suppress[b]
+	return ours || heard
+}
+
+// answeredLocked reports whether the repair our last NACK of block b
+// asked for came and went without completing it (mu held): shards above
+// the index we held then arrived, and none for repairSettle since. The
+// sender sends a block's repair as one run, so asking again now (rather
+// than after the hold, or after everyone's repair went quiet) costs
+// nothing twice: the sender counts what it sent after our highest index
+// as on its way.
+func (s *rsession) answeredLocked(b uint32, m repairMark, now time.Time) bool {
+	a, ok := s.asked[b]
+	return ok && m.maxIdx > a.maxIdx && !m.moved.IsZero() && m.moved.After(a.at) && now.Sub(m.moved) >= repairSettle
 }
 
 // heldLocked reports whether a NACK n for block b went out recently
@@ -507,8 +540,15 @@ func (s *rsession) heldLocked(b uint32, n protocol.Nack, now time.Time) bool {
 	if sup, ok := s.suppress[b]; ok && sup.have <= n.Have && held(sup.at) {
 		return true
 	}
-	at, ok := s.asked[b]
-	return ok && held(at)
+	a, ok := s.asked[b]
+	return ok && held(a.at)
+}
+
+// suppressedLocked reports whether another receiver's NACK of block b,
+// asking at least as much as n, went out within the hold (mu held).
+func (s *rsession) suppressedLocked(b uint32, n protocol.Nack, now time.Time) bool {
+	sup, ok := s.suppress[b]
+	return ok && sup.have <= n.Have && now.Sub(sup.at) < nackHold+nackBackoff(s.group)
 }
 
 // nackDueLocked reports whether a status would carry a NACK now (mu
@@ -536,22 +576,22 @@ func (s *rsession) nackDueLocked(now time.Time) bool {
 
 // chunkDue reports whether missing manifest chunk i may be asked for.
 func (s *rsession) chunkDue(i int, now time.Time) bool {
-	at, ok := s.asked[manifestNack|uint32(i)]
-	return !ok || now.Sub(at) >= nackHold+nackBackoff(s.group)
+	a, ok := s.asked[manifestNack|uint32(i)]
+	return !ok || now.Sub(a.at) >= nackHold+nackBackoff(s.group)
 }
 
 // noteAsked records the NACKs of a status that went out (mu held).
 func (s *rsession) noteAsked(nacks []protocol.Nack, now time.Time) {
 	if len(s.asked)+len(nacks) > maxNackState {
-		for b, at := range s.asked {
-			if now.Sub(at) >= s.nackHoldLimit() {
+		for b, a := range s.asked {
+			if now.Sub(a.at) >= s.nackHoldLimit() {
 				delete(s.asked, b)
 			}
 		}
 	}
 	for _, n := range nacks {
 		if _, ok := s.asked[n.Block]; ok || len(s.asked) < maxNackState {
-			s.asked[n.Block] = now
+			s.asked[n.Block] = askMark{at: now, maxIdx: n.MaxIndex}
 		}
 	}
 }

@@ -26,9 +26,14 @@ const (
 	batchLen        = 32
 	maxReceivers    = 1024
 	repairGuard     = 60 * time.Millisecond
-	manifestWait    = 3 * time.Second
-	endCopies       = 3
-	endSpacing      = 10 * time.Millisecond
+	// firstPassDoneCopies: the announce that says the first pass is over
+	// goes this many times (the first with the grants). A receiver that
+	// loses it would wait announceEvery before asking for the repair of
+	// its last window.
+	firstPassDoneCopies = 3
+	manifestWait        = 3 * time.Second
+	endCopies           = 3
+	endSpacing          = 10 * time.Millisecond
 	// During the first pass repair may take at most this share of the
 	// shards sent, so receivers behind a bad path do not hold back the
 	// rest; what it leaves waits until the first pass is over (§6.7).
@@ -181,6 +186,9 @@ type sender struct {
 	sentBytes int64 // content bytes sent in the first pass
 	repairN   int64
 	parity    int // proactive parity per block now
+	// listCopies is how many times each shard hash list goes now
+	// (shardauth_wire.go).
+	listCopies int
 }
 
 func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
@@ -339,15 +347,24 @@ func (s *sender) sendAnnounce() error {
 	// statuses are spread already).
 	s.announce = s.announce.WithGroupSize(max(s.table.joined(), s.expected()))
 	s.table.group = s.announce.GroupSize() // what receivers read: a power of two
-	b, _ := s.n.Signer.Append(nil, s.announce)
-	pkts := append([][]byte{b}, s.grantPackets()...)
-	for _, p := range pkts {
+	if err := s.sendAnnounceAlone(); err != nil {
+		return err
+	}
+	for _, p := range s.grantPackets() {
 		if err := s.n.Send(p); err != nil {
 			return err
 		}
 		s.out.wire += int64(len(p))
 	}
 	return nil
+}
+
+// sendAnnounceAlone signs the announce afresh (a copy must pass the
+// replay check) and sends it without the grants.
+func (s *sender) sendAnnounceAlone() error {
+	b, _ := s.n.Signer.Append(nil, s.announce)
+	s.out.wire += int64(len(b))
+	return s.n.Send(b)
 }
 
 // grantPackets signs the grants afresh: nonces come from the envelope.

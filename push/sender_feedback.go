@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -199,8 +200,26 @@ func (s *sender) handleNack(n protocol.Nack, pathLoss float64) {
 	if need <= 0 {
 		return
 	}
-	need += int(float64(need)*min(pathLoss, 0.5) + 0.999)
-	s.repairs.want(b, need)
+	s.repairs.want(b, padRepair(need, pathLoss))
+}
+
+// repairMargin is how many binomial deviations of the asking receiver's
+// path loss a repair is padded by: at 20 % loss a block that lacks 13
+// shards gets 20, so about 1 block in 15 needs another round, where
+// padding by the mean alone left half of them short (each round costs a
+// NACK's backoff and settle, ~0.1 s).
+const repairMargin = 1.5
+
+// padRepair is the smallest count of fresh shards of which, at path loss
+// p (at most 0.5), need arrive with repairMargin deviations to spare:
+// n(1−p) − repairMargin·sqrt(n·p(1−p)) ≥ need.
+func padRepair(need int, p float64) int {
+	p = min(max(p, 0), 0.5)
+	n := need
+	for float64(n)*(1-p)-repairMargin*math.Sqrt(float64(n)*p*(1-p)) < float64(need) && n < 3*need+8 {
+		n++
+	}
+	return n
 }
 
 // adapt feeds the rate controller once per rateTick and sets proactive
@@ -217,10 +236,12 @@ func (s *sender) adapt() {
 		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
+	s.lossBufs = s.table.pathLosses(s.rc, s.lossBufs)
+	s.listCopies = listCopiesFor(s.lossBufs)
 	if !s.cfg.FixedParity {
 		// Enough parity to cover the median receiver's path loss plus a
 		// margin; repair serves those above it.
-		loss := int(1000 * s.table.parityLoss(s.rc, s.lossBufs))
+		loss := int(1000 * parityLoss(s.lossBufs))
 		k := s.layout.full.K()
 		s.parity = 0
 		if loss > 0 {

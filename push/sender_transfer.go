@@ -55,6 +55,9 @@ func (s *sender) transfer(ctx context.Context) error {
 	s.debug("first pass sent", "shards", firstPassShards, "parity", s.parity, "rate", s.rc.rate())
 	s.announce.Sent = uint32(s.layout.blocks)
 	s.sendAnnounce() // tells receivers to ask for everything they lack now
+	for range firstPassDoneCopies - 1 {
+		s.sendAnnounceAlone()
+	}
 	return s.finish(ctx)
 }
 
@@ -180,32 +183,90 @@ func (s *sender) serviceRepairs(ctx context.Context, budget int) (int, error) {
 	}
 	sent := 0
 	for sent < budget {
+		group := s.popRepairGroup(budget - sent)
+		if len(group) == 0 {
+			break
+		}
+		n, err := s.sendRepairGroup(ctx, group)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, s.flush(ctx)
+}
+
+// repairRun is the fresh shards one block gets in a repair group.
+type repairRun struct {
+	block, first, count int
+	data                [][]byte
+}
+
+// popRepairGroup takes up to interleave blocks' repairs off the queue,
+// lowest first, budget shards in all (a block cut short keeps the rest
+// queued).
+func (s *sender) popRepairGroup(budget int) []repairRun {
+	var group []repairRun
+	for len(group) < interleave && budget > 0 {
 		b, count, ok := s.repairs.pop()
 		if !ok {
 			break
 		}
-		if count > budget-sent {
-			s.repairs.want(b, count-(budget-sent))
-			count = budget - sent
+		if count > budget {
+			s.repairs.want(b, count-budget)
+			count = budget
 		}
-		d, err := s.block(b)
+		budget -= count
+		group = append(group, repairRun{block: b, count: count})
+	}
+	return group
+}
+
+// sendRepairGroup sends a group's fresh shards as the first pass sends a
+// window: every block's hash lists first (shardauth_wire.go), then the
+// shards index-major, one fresh shard of each block in turn. A block's
+// repair sent as one run is lost whole to a single lost train or burst
+// (the lab's loss rule drops GRO-merged runs together); interleaved, a
+// burst costs each block a shard or two, which the padding covers.
+func (s *sender) sendRepairGroup(ctx context.Context, group []repairRun) (int, error) {
+	var lists [][]byte
+	most := 0
+	now := s.n.Now().UnixNano()
+	for i := range group {
+		r := &group[i]
+		d, err := s.block(r.block) // the cache holds 4 windows: a group's blocks stay in it
 		if err != nil {
-			return sent, err
+			return 0, err
 		}
-		if err := s.sendShardLists(ctx, b, int(s.out.nextIdx[b]), count, d); err != nil { // shardauth_wire.go
-			return sent, err
+		r.data, r.first = d, int(s.out.nextIdx[r.block])
+		l, err := s.lister.lists(s.layout.code(r.block), uint32(r.block), r.first, r.count, d)
+		if err != nil {
+			return 0, err
 		}
-		for range count {
-			idx := int(s.out.nextIdx[b])
-			if err := s.queueShard(ctx, b, idx, d); err != nil {
+		lists = append(lists, l...)
+		// In flight from now on (handleNack): statuses handled while the
+		// group goes out must not ask for it again.
+		s.out.nextIdx[r.block] = uint16((r.first + r.count) % (protocol.MaxK * 2))
+		s.out.lastSent[r.block] = now
+		most = max(most, r.count)
+	}
+	if err := s.sendListCopies(ctx, lists); err != nil {
+		return 0, err
+	}
+	sent := 0
+	for i := range most {
+		for _, r := range group {
+			if i >= r.count {
+				continue
+			}
+			if err := s.queueShard(ctx, r.block, r.first+i, r.data); err != nil {
 				return sent, err
 			}
-			s.out.nextIdx[b] = uint16((idx + 1) % (protocol.MaxK * 2))
 			s.repairN++
 			sent++
 		}
 	}
-	return sent, s.flush(ctx)
+	return sent, nil
 }
 
 // finish repairs until every receiver is complete, refused, silent or

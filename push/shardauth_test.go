@@ -389,3 +389,16 @@ func mustBody(t *testing.T, pkt []byte) []byte {
 	}
 	return p.Body
 }
+
+// Lists go twice, and three times while any receiver's path loses 10 %
+// or more (a lost list costs that receiver a whole block).
+func TestListCopiesFollowTheWorstPath(t *testing.T) {
+	for _, c := range []struct {
+		losses []float64
+		want   int
+	}{{nil, 2}, {[]float64{0, 0.05, 0.099}, 2}, {[]float64{0, 0, 0.2}, 3}, {[]float64{0.1}, 3}} {
+		if got := listCopiesFor(c.losses); got != c.want {
+			t.Errorf("listCopiesFor(%v) = %d, want %d", c.losses, got, c.want)
+		}
+	}
+}

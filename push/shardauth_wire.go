@@ -10,10 +10,30 @@ import (
 // the receiving session, kept apart from both so their own files change
 // by a line or two.
 
+// Hash lists go twice (listCopiesMin), or three times while some
+// receiver's path loses listCopiesLossy or more: a list lost with all
+// its copies costs that receiver every shard of the block it covers
+// (dropped unchecked, repaired whole), 4 % of blocks at 20 % loss with
+// two copies, 0.8 % with three, for 1.3 % more wire.
+const (
+	listCopiesMin   = 2
+	listCopiesMax   = 3
+	listCopiesLossy = 0.10
+)
+
+// listCopiesFor is how many copies of each list to send, given the
+// receivers' path losses, sorted.
+func listCopiesFor(sortedLosses []float64) int {
+	if n := len(sortedLosses); n > 0 && sortedLosses[n-1] >= listCopiesLossy {
+		return listCopiesMax
+	}
+	return listCopiesMin
+}
+
 // sendShardLists signs the hash lists of count indexes of block b from
-// first and sends them, twice, on the data group ahead of the shards they
-// cover. Shards still queued belong to other blocks, so they need not go
-// first.
+// first and sends them, in copies, on the data group ahead of the shards
+// they cover. Shards still queued belong to other blocks, so they need
+// not go first.
 func (s *sender) sendShardLists(ctx context.Context, b, first, count int, data [][]byte) error {
 	if count <= 0 {
 		return nil
@@ -22,7 +42,7 @@ func (s *sender) sendShardLists(ctx context.Context, b, first, count int, data [
 	if err != nil {
 		return err
 	}
-	return s.sendListsTwice(ctx, lists)
+	return s.sendListCopies(ctx, lists)
 }
 
 // windowShardLists signs and sends the hash lists of the first pass of
@@ -41,18 +61,19 @@ func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, sha
 	if err != nil {
 		return err
 	}
-	return s.sendListsTwice(ctx, append(seals, lists...))
+	return s.sendListCopies(ctx, append(seals, lists...))
 }
 
-// sendListsTwice sends lists, then the same lists again in a separate
-// write: two writes are two GSO trains, so one lost train (or datagram)
-// does not take both copies, and both precede the shards they cover.
-func (s *sender) sendListsTwice(ctx context.Context, lists [][]byte) error {
+// sendListCopies sends lists, then the same lists again in separate
+// writes (listCopies in all): separate writes are separate GSO trains, so
+// one lost train (or datagram) does not take every copy, and all precede
+// the shards they cover.
+func (s *sender) sendListCopies(ctx context.Context, lists [][]byte) error {
 	n := 0
 	for _, l := range lists {
 		n += len(l)
 	}
-	for range 2 {
+	for range max(s.listCopies, listCopiesMin) {
 		if err := s.pacer.Wait(ctx, n); err != nil {
 			return err
 		}
