@@ -19,7 +19,8 @@ import (
 // Receiver limits (SPEC.md §6.8).
 const (
 	defaultMaxSessions = 4
-	defaultMaxPending  = 256 // blocks in assembly per session
+	defaultMaxPending  = 1024 // blocks in assembly per session, at most...
+	maxPendingBytes    = 96 << 20 // ... this much assembly memory (K·S + K² a block)
 	defaultMaxManifest = 16 << 20
 	maxOffers          = 256 // announces remembered (refused or pending)
 	maxOffersPerSender = 8   // one key cannot fill the offer table

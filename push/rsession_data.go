@@ -186,7 +186,7 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 	s.lastData = s.r.n.Now()
 	s.highest = max(s.highest, blk)
 	if ba == nil {
-		if len(s.asm) >= s.r.cfg.MaxPending {
+		if len(s.asm) >= s.maxAssemblies() {
 			s.dropped++ // asked for again by NACK once memory frees
 			return
 		}
@@ -212,6 +212,13 @@ func (s *rsession) onShard(b []byte, src netip.AddrPort) {
 		return
 	}
 	s.completeBlock(blk, ba)
+}
+
+// maxAssemblies is how many blocks the session assembles at once: the
+// configured count, within maxPendingBytes at this push's block size.
+func (s *rsession) maxAssemblies() int {
+	k, size := s.layout.full.K(), s.layout.blockSize()
+	return max(1, min(s.r.cfg.MaxPending, maxPendingBytes/(size+k*k)))
 }
 
 // maxFreeAsm bounds the assemblers a session keeps for reuse: a window's

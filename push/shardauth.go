@@ -15,7 +15,7 @@ import (
 // spoiling the block they land in.
 
 // maxHashedBlocks bounds the blocks a session keeps shard hashes for.
-const maxHashedBlocks = 512
+const maxHashedBlocks = 1024
 
 type shardHash = [protocol.ShardHashLen]byte
 

@@ -127,12 +127,12 @@ func TestShardBookBounded(t *testing.T) {
 	if book.onList(pkts[0], pub, sid, 1<<20, done) != listStored || book.check(1<<19, 0, data[0]) != shardSigned || len(book.blocks) > maxHashedBlocks {
 		t.Fatal("forgetting verified blocks must make room")
 	}
-	for b := uint32(600); len(book.blocks) < maxHashedBlocks; b++ {
+	for b := uint32(maxHashedBlocks + 88); len(book.blocks) < maxHashedBlocks; b++ {
 		more, _ := l.lists(code, b, 0, 4, data)
 		book.onList(more[0], pub, sid, 1<<20, never)
 	}
 	book.forget(20)
-	fill, _ := l.lists(code, 599, 0, 4, data)
+	fill, _ := l.lists(code, maxHashedBlocks+87, 0, 4, data)
 	book.onList(fill[0], pub, sid, 1<<20, never) // full again
 	mid, _ := l.lists(code, 20, 0, 4, data)
 	if book.onList(mid[0], pub, sid, 1<<20, never) != listStored || book.check(20, 0, data[0]) != shardSigned ||
