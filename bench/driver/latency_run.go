@@ -114,21 +114,29 @@ type latencySession struct {
 	renv      runEnv
 	listeners []*proc
 	senderDir string
+	joinCode  string // of the channel the sender made
 }
 
 // home is a host's HOME for one role: listeners and push receivers on the
 // same host are separate herald nodes, as two users' programs would be.
 func (s *latencySession) home(role string) string { return filepath.Join(s.work, role) }
 
-// joinAs creates the identity of a herald node in home under name, then
-// joins it to the bench channel. Names must differ: listeners refuse a
-// known name presented with another key.
-func (s *latencySession) joinAs(home, name string) error {
-	heraldHome := filepath.Join(home, ".config", "herald")
-	if out, err := exec.Command(s.env.herald, "--home", heraldHome, "--name", name, "id").CombinedOutput(); err != nil {
+// nameAs creates the identity of a herald node in home under name. Names
+// must differ: listeners refuse a known name presented with another key.
+func (s *latencySession) nameAs(home, name string) error {
+	if out, err := exec.Command(s.env.herald, "--home", heraldHome(home), "--name", name, "id").CombinedOutput(); err != nil {
 		return fmt.Errorf("herald id: %v: %s", err, firstLine(string(out)))
 	}
-	return heraldJoin(s.renv, home)
+	return nil
+}
+
+// joinAs creates the identity of a herald node in home under name, then
+// joins it to the channel the sender made.
+func (s *latencySession) joinAs(home, name string) error {
+	if err := s.nameAs(home, name); err != nil {
+		return err
+	}
+	return heraldChannelJoin(s.env.herald, home, s.joinCode)
 }
 
 // start joins every host to the channel, starts the listeners and waits
@@ -140,9 +148,14 @@ func (s *latencySession) start(ctx context.Context) error {
 	s.renv = runEnv{sc: scenario{Receivers: latencyListeners, RateMbit: latencyRateMbit, FileMB: latencyPushFileMB},
 		lab: s.lab, toolPaths: s.env.toolPaths}
 	s.senderDir = s.home("sender")
-	if err := s.joinAs(s.senderDir, "sender"); err != nil {
+	if err := s.nameAs(s.senderDir, "sender"); err != nil {
 		return err
 	}
+	code, err := heraldChannelNew(s.env.herald, s.senderDir, latencyChannel)
+	if err != nil {
+		return err
+	}
+	s.joinCode = code
 	for i, h := range s.lab.Receivers {
 		role := fmt.Sprintf("listen%d", i+1)
 		if err := s.joinAs(s.home(role), role); err != nil {

@@ -122,7 +122,7 @@ func run() error {
 	}
 	heraldBin, heraldSkip := findHerald(ctx, o.herald, binDir)
 
-	paths := toolPaths{blast: blastBin, herald: heraldBin, heraldSkip: heraldSkip, channel: &benchChannel{}}
+	paths := toolPaths{blast: blastBin, herald: heraldBin, heraldSkip: heraldSkip}
 	tools, notes, err := selectTools(o.toolList, heraldSkip)
 	if err != nil {
 		return err

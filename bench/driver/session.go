@@ -80,6 +80,17 @@ func runOnce(ctx context.Context, env runEnv, tool toolSpec, work, logDir string
 		return fail(err)
 	}
 
+	// The sender's home is readied first: receivers may need something from
+	// it (herald's receivers join the channel the sender made).
+	senderHome := filepath.Join(work, "sender-home")
+	defer os.RemoveAll(senderHome)
+	fromSender := ""
+	if tool.prepareSender != nil {
+		if fromSender, err = tool.prepareSender(env, senderHome); err != nil {
+			return fail(err)
+		}
+	}
+
 	dirs := make([]string, env.sc.Receivers)
 	receivers := make([]*proc, 0, env.sc.Receivers)
 	defer func() {
@@ -102,8 +113,8 @@ func runOnce(ctx context.Context, env runEnv, tool toolSpec, work, logDir string
 			}
 		}
 		home := filepath.Join(base, "home")
-		if tool.prepare != nil {
-			if err := tool.prepare(env, home); err != nil {
+		if tool.prepareReceiver != nil {
+			if err := tool.prepareReceiver(env, home, fromSender); err != nil {
 				return fail(err)
 			}
 		}
@@ -132,15 +143,6 @@ func runOnce(ctx context.Context, env runEnv, tool toolSpec, work, logDir string
 		}
 	}
 	start := time.Now()
-	senderHome := filepath.Join(work, "sender-home")
-	defer os.RemoveAll(senderHome)
-	if tool.prepare != nil {
-		if err := tool.prepare(env, senderHome); err != nil {
-			stopBursts()
-			bursts.Wait()
-			return fail(err)
-		}
-	}
 	sender, err := startProc(ctx, lab, lab.Sender, "sender", logDir, senderHome, tool.sender(env))
 	if err != nil {
 		stopBursts()

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -46,8 +45,13 @@ type toolSpec struct {
 	blast bool
 	// skip, if not empty, is why the tool cannot run here.
 	skip string
-	// prepare, if set, readies a host's home before the run (not timed).
-	prepare func(env runEnv, home string) error
+	// prepareSender, if set, readies the sender's home before any receiver
+	// starts (not timed) and returns what prepareReceiver needs from it
+	// (herald: the join code of the channel the sender made).
+	prepareSender func(env runEnv, home string) (string, error)
+	// prepareReceiver, if set, readies a receiver's home before it starts
+	// (not timed), given what prepareSender returned.
+	prepareReceiver func(env runEnv, home, fromSender string) error
 }
 
 // toolPaths is where the driver's own programs are, found once per driver
@@ -56,8 +60,6 @@ type toolPaths struct {
 	blast      string // bench/cmd/blast
 	herald     string // "" when heraldSkip says why herald cannot run
 	heraldSkip string
-	// channel is the bench channel every herald host joins.
-	channel *benchChannel
 }
 
 // runEnv is what a tool needs to build its command lines.
@@ -105,65 +107,82 @@ func allTools(heraldSkip string) []toolSpec {
 	}
 }
 
-// heraldTool is herald as a user runs it. Encryption on: every host joins
-// the channel "bench" from a shared passphrase, and the push is sealed to
-// it. "herald" is the default push (auto rate, issue 12's targets);
-// "herald-fixed" is given the link rate, as udpcast and uftp are.
+// heraldTool is herald as README's walkthrough runs it: the sender (the
+// teacher) makes the channel "bench" in its own home, which also makes it
+// its default channel; each receiver (a student) joins with the join code,
+// which carries the sender's fingerprint, so receive accepts the sender's
+// pushes with no other step (no --accept-any, no herald trust). Every host
+// keeps the default name (no --name): see heraldHome. The push is sealed to
+// the channel. "herald" is the default push (auto rate, issue 12's
+// targets); "herald-fixed" is given the link rate, as udpcast and uftp are.
+// --once only makes receive exit after the push, so the driver can time it.
 func heraldTool(name, skip string, rateArgs func(scenario) []string) toolSpec {
 	return toolSpec{
-		name:    name,
-		skip:    skip,
-		prepare: heraldJoin,
+		name: name,
+		skip: skip,
+		prepareSender: func(env runEnv, home string) (string, error) {
+			return heraldChannelNew(env.herald, home, benchChannelName)
+		},
+		prepareReceiver: func(env runEnv, home, joinCode string) error {
+			return heraldChannelJoin(env.herald, home, joinCode)
+		},
 		receiver: func(env runEnv, i int, dir, scratch string) []string {
-			return []string{env.herald, "receive", "--once", "--accept-any", "--dir", dir}
+			return []string{env.herald, "receive", "--once", "--dir", dir}
 		},
 		sender: func(env runEnv) []string {
-			args := append([]string{env.herald, "push", "--channel", "bench"}, rateArgs(env.sc)...)
+			args := append([]string{env.herald, "push"}, rateArgs(env.sc)...)
 			return append(args, "--min-receivers", fmt.Sprint(env.sc.Receivers), env.src)
 		},
 	}
 }
 
-// benchChannel is the bench channel every herald host joins, so pushes run
-// encrypted as users run them. Its join code is made by the first join of a
-// driver run; joins run one at a time.
-type benchChannel struct {
-	joinCode string
+// benchChannelName is the channel the bench's herald sender makes.
+const benchChannelName = "bench"
+
+// heraldHome is herald's default home for a host whose HOME is home, as
+// startProc sets it (XDG_CONFIG_HOME=home/.config).
+//
+// The channel commands run on the driver's host, outside the lab, so the
+// identity they create carries herald's default name, user@hostname, with
+// the machine's one hostname: every lab host gets the same name, as cloned
+// lab images do. The name is stored with the identity, so the per-host
+// hostname that Lab.Command sets later does not change it.
+func heraldHome(home string) string { return filepath.Join(home, ".config", "herald") }
+
+// heraldChannelNew runs `herald channel new NAME` in home, as the teacher
+// of README's walkthrough does, and returns the join code it prints.
+func heraldChannelNew(herald, home, name string) (string, error) {
+	cmd := exec.Command(herald, "--home", heraldHome(home), "channel", "new", name)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("herald channel new %s: %v: %s", name, err, stderr.String())
+	}
+	code, ok := joinCodeIn(string(out))
+	if !ok {
+		return "", fmt.Errorf("herald channel new %s: no join code in %q", name, out)
+	}
+	return code, nil
 }
 
-// heraldJoin joins the bench channel in home (HOME of a host; herald's
-// home is its config dir) before the timed run.
-func heraldJoin(env runEnv, home string) error {
-	heraldHome := filepath.Join(home, ".config", "herald")
-	bench := env.channel
-	if bench.joinCode == "" {
-		tmp, err := os.MkdirTemp("", "herald-bench-channel-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		out, err := exec.Command(env.herald, "--home", tmp, "channel", "new", "bench").Output()
-		if err != nil {
-			return fmt.Errorf("herald channel new: %w", err)
-		}
-		for _, f := range strings.Fields(string(out)) {
-			if strings.HasPrefix(f, "bench-") {
-				bench.joinCode = f
+// joinCodeIn finds the code on the "join code: CODE" line that `herald
+// channel new` prints.
+func joinCodeIn(out string) (string, bool) {
+	for line := range strings.Lines(out) {
+		if code, ok := strings.CutPrefix(strings.TrimSpace(line), "join code:"); ok {
+			if code = strings.TrimSpace(code); code != "" {
+				return code, true
 			}
 		}
-		if bench.joinCode == "" {
-			return fmt.Errorf("no join code in %q", out)
-		}
 	}
-	// Each host gets its own name (r1, r2, ... from .../rN/home; the
-	// sender's from its home), or every identity would be user@hostname,
-	// the second one seen would show as a changed key, and the report
-	// could not tell the receivers apart.
-	name := filepath.Base(home)
-	if name == "home" {
-		name = filepath.Base(filepath.Dir(home))
-	}
-	if out, err := exec.Command(env.herald, "--home", heraldHome, "--name", name, "channel", "join", bench.joinCode).CombinedOutput(); err != nil {
+	return "", false
+}
+
+// heraldChannelJoin runs `herald channel join CODE` in home, as each
+// student of README's walkthrough does.
+func heraldChannelJoin(herald, home, joinCode string) error {
+	if out, err := exec.Command(herald, "--home", heraldHome(home), "channel", "join", joinCode).CombinedOutput(); err != nil {
 		return fmt.Errorf("herald channel join: %v: %s", err, out)
 	}
 	return nil
