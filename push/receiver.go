@@ -19,7 +19,7 @@ import (
 // Receiver limits (SPEC.md §6.8).
 const (
 	defaultMaxSessions = 4
-	defaultMaxPending  = 1024 // blocks in assembly per session, at most...
+	defaultMaxPending  = 1024     // blocks in assembly per session, at most...
 	maxPendingBytes    = 96 << 20 // ... this much assembly memory (K·S + K² a block)
 	defaultMaxManifest = 16 << 20
 	maxOffers          = 256 // announces remembered (refused or pending)
