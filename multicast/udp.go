@@ -202,6 +202,28 @@ func (c *UDPConn) ReadBatch(ms []Message) (int, error) {
 	return n, nil
 }
 
+// WriteUnicastBatch sends each payload as one datagram to dst, a unicast
+// address of the socket's family, the way WriteBatch sends to its group
+// (GSO trains where the kernel takes them, else sendmmsg), from the same
+// socket and so the same source address. A push's unicast fallback
+// (SPEC.md §6.11) copies every data batch to a receiver this way: one
+// system call a datagram, as a plain socket needs, made the copies cost
+// the sender more than the multicast stream itself.
+func (c *UDPConn) WriteUnicastBatch(payloads [][]byte, dst netip.AddrPort) (int, error) {
+	addr := dst.Addr().Unmap()
+	if !addr.IsValid() || addr.IsMulticast() || addr.IsUnspecified() || dst.Port() == 0 || addr.Is6() != c.group.Addr().Is6() {
+		return 0, fmt.Errorf("multicast: unicast send to %v from a socket of group %v: not a unicast address of its family", dst, c.group)
+	}
+	if len(payloads) == 0 {
+		return 0, nil
+	}
+	n, err := c.writeBatch(payloads, udpAddrOf(netip.AddrPortFrom(addr, dst.Port())))
+	if err != nil && (c.closed.Load() || errors.Is(err, net.ErrClosed)) {
+		return n, fmt.Errorf("multicast: send to %v: %w", dst, net.ErrClosed)
+	}
+	return n, err
+}
+
 // WriteBatch implements Conn. dst must be a group of the same IP family.
 func (c *UDPConn) WriteBatch(payloads [][]byte, dst netip.AddrPort) (int, error) {
 	dst, err := validGroup(dst)

@@ -415,7 +415,7 @@ func (s *sender) report() *Report {
 		r.Waited = now.Sub(s.start)
 	}
 	r.Receivers, r.Completed = s.table.receiverReports(now, s.dataStartOr(now))
-	annotatePaths(s.out.conn, r.Receivers)
+	r.WireBytes -= annotatePaths(s.out.conn, r.Receivers)
 	return r
 }
 

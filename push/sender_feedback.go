@@ -185,6 +185,9 @@ func (s *sender) handleNack(n protocol.Nack, pathLoss float64) {
 	if b >= s.layout.blocks || b >= int(s.announce.Sent) {
 		return // the first pass has not finished it: nothing is lost yet
 	}
+	if s.unicastPassWaits(b) {
+		return // unicast_share.go: the unicast pass sends its whole window
+	}
 	missing := s.layout.blockK(b) - int(n.Have)
 	if missing <= 0 {
 		return
@@ -230,6 +233,7 @@ func (s *sender) adapt() {
 		return
 	}
 	s.lastTick = now
+	s.unicastProgress(false) // unicast_share.go: who is on unicast, and whether the group still needs data
 	s.samples = s.table.samples(now, s.samples)
 	sent := s.out.takeSendSample(now)
 	if r := s.rc.update(now, sent, s.samples, s.table.room()); r != s.pacer.Rate() {

@@ -36,7 +36,9 @@ func (s *sender) transfer(ctx context.Context) error {
 		}
 		repairBudget -= float64(sent)
 		end := min(w+interleave, s.layout.blocks)
-		n, err := s.sendWindow(ctx, w, end)
+		s.unicastWindow(w, end, true) // unicast_share.go: does this window go to unicast receivers now?
+		n, err := s.sendWindow(ctx, w, end, false)
+		s.unicastWindow(w, end, false)
 		if err != nil {
 			return err
 		}
@@ -52,6 +54,7 @@ func (s *sender) transfer(ctx context.Context) error {
 		}
 	}
 	s.table.firstPassEnd = s.n.Now()
+	s.unicastProgress(true) // unicast_share.go: unicast receivers get their repair whole from now on
 	s.debug("first pass sent", "shards", firstPassShards, "parity", s.parity, "rate", s.rc.rate())
 	s.announce.Sent = uint32(s.layout.blocks)
 	s.sendAnnounce() // tells receivers to ask for everything they lack now
@@ -140,8 +143,10 @@ func (s *sender) sendManifest(ctx context.Context, only []uint32) error {
 
 // sendWindow sends blocks [from, to) with their proactive parity,
 // shard-major so a loss burst hits many blocks once each rather than
-// one block many times. It returns the shards sent.
-func (s *sender) sendWindow(ctx context.Context, from, to int) (int, error) {
+// one block many times. It returns the shards sent. again is the unicast
+// pass (unicast_share.go) sending a window a second time: its fresh
+// indexes and progress stay as they are.
+func (s *sender) sendWindow(ctx context.Context, from, to int, again bool) (int, error) {
 	var shards [interleave][][]byte
 	for b := from; b < to; b++ {
 		d, err := s.block(b)
@@ -168,6 +173,10 @@ func (s *sender) sendWindow(ctx context.Context, from, to int) (int, error) {
 		}
 	}
 	for b := from; b < to; b++ {
+		if again {
+			s.out.nextIdx[b] = max(s.out.nextIdx[b], uint16(s.layout.blockK(b)+parity))
+			continue
+		}
 		s.out.nextIdx[b] = uint16(s.layout.blockK(b) + parity)
 		s.sentBytes += int64(s.layout.blockLen(b))
 	}
@@ -320,6 +329,14 @@ func (s *sender) finish(ctx context.Context) error {
 			continue
 		}
 		if s.repairs.empty() {
+			// Repair first (the multicast receivers wait for it); then
+			// the windows unicast receivers did not get in the first pass.
+			if sent, err := s.unicastPass(ctx); sent || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := s.waitStatus(ctx); err != nil {
 				return err
 			}
