@@ -2,9 +2,11 @@ package push
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/herald-lan/herald/identity"
@@ -102,6 +104,7 @@ type receiverTable struct {
 	recipients []identity.Peer
 	policy     keyPolicy
 	trust      *identity.TrustStore
+	nameOf     func(ed25519.PublicKey) string // SendConfig.NameOf
 	blocks     int
 	giveUp     time.Duration
 	group      int       // the group size the latest Announce told receivers (their timers scale by it)
@@ -112,7 +115,38 @@ type receiverTable struct {
 
 func newReceiverTable(cfg SendConfig, pol keyPolicy, blocks int) *receiverTable {
 	return &receiverTable{peers: map[[32]byte]*peerState{}, recipients: cfg.Recipients, policy: pol,
-		trust: cfg.Node.Trust, blocks: blocks, giveUp: cfg.GiveUp, alive: newLiveness()}
+		trust: cfg.Node.Trust, nameOf: cfg.NameOf, blocks: blocks, giveUp: cfg.GiveUp, alive: newLiveness()}
+}
+
+// label is how a receiver is shown: the name it claims (a --to
+// recipient's, else its presence beacon's through NameOf), as the trust
+// store labels it (identity.Label); its fingerprint when it claims none.
+func (t *receiverTable) label(key [32]byte) string {
+	name, _ := t.recipient(key)
+	if name == "" && t.nameOf != nil {
+		name = t.nameOf(key[:])
+	}
+	return t.trust.Label(key[:], name)
+}
+
+// reportLabels labels every receiver afresh (a beacon may have come
+// since it joined), with a short fingerprint wherever two receivers of
+// this push would otherwise read alike (cloned lab machines share one
+// default name).
+func (t *receiverTable) reportLabels() map[[32]byte]string {
+	labels := make(map[[32]byte]string, len(t.order))
+	seen := map[string]int{}
+	for _, p := range t.order {
+		l := t.label(p.key)
+		labels[p.key] = l
+		seen[strings.ToLower(l)]++
+	}
+	for _, p := range t.order {
+		if l := labels[p.key]; seen[strings.ToLower(l)] > 1 {
+			labels[p.key] = identity.Label(l, identity.Fingerprint(p.key[:]), true)
+		}
+	}
+	return labels
 }
 
 // recipient reports whether key is a --to recipient, and its name.
@@ -155,8 +189,7 @@ func (t *receiverTable) apply(now time.Time, m statusMsg) (p *peerState, isNew, 
 		p = &peerState{id: len(t.order), key: m.from, joined: now, progressed: now}
 		// Trust hook (identity helper): every printer shows a key by
 		// identity.Label, disambiguated when several keys share a name.
-		name, _ := t.recipient(m.from)
-		p.name = t.trust.Label(m.from[:], name)
+		p.name = t.label(m.from)
 		t.peers[m.from] = p
 		t.order = append(t.order, p)
 		isNew = true
@@ -387,9 +420,10 @@ func (t *receiverTable) manifestPending() bool {
 // network loss the receiver saw in the first pass (its own socket's drops
 // apart); an overloaded receiver says so in Reason.
 func (t *receiverTable) receiverReports(now, start time.Time) (rs []ReceiverReport, completed int) {
+	labels := t.reportLabels()
 	for _, p := range t.order {
 		network, overflow := p.firstPass.shares()
-		rr := ReceiverReport{Name: p.name, Fingerprint: identity.Fingerprint(p.key[:]), Loss: network, Overflow: overflow}
+		rr := ReceiverReport{Name: labels[p.key], Fingerprint: identity.Fingerprint(p.key[:]), Loss: network, Overflow: overflow}
 		if t.blocks > 0 {
 			rr.Percent = 100 * float64(p.complete) / float64(t.blocks)
 		}

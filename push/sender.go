@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -77,6 +78,10 @@ type SendConfig struct {
 	GiveUp time.Duration
 
 	OnEvent func(Event)
+	// NameOf is the name a receiver's key claims in its presence beacon
+	// ("" when none was heard), for the events and the report; nil shows
+	// only --to recipients' names, others by fingerprint.
+	NameOf func(ed25519.PublicKey) string
 }
 
 // withDefaults returns c with its zero fields filled in; validate checks

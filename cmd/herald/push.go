@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -147,6 +148,10 @@ func runPush(c *cli.Context) error {
 	var report *push.Report
 	err = n.RunWith(c.Context, func(ctx context.Context) error {
 		pres := presence.New(n, protocol.OfferPush)
+		cfg.NameOf = func(pub ed25519.PublicKey) string { // the report names receivers as presence heard them
+			info, _ := pres.Lookup(pub)
+			return info.Name
+		}
 		return group.Run(ctx, pres.Run, func(ctx context.Context) error {
 			if len(o.To) > 0 {
 				if cfg.Recipients, err = resolvePeers(ctx, n, o.To, o.Wait); err != nil {
