@@ -27,6 +27,10 @@ const (
 	batchLen        = 32
 	maxReceivers    = 1024
 	repairGuard     = 60 * time.Millisecond
+	// registerAnnounceFirst is the gap after the first announce of a
+	// push; it doubles up to announceEvery. A receiver that lost the first
+	// (or was not listening yet) registers ~50 ms later, not 250.
+	registerAnnounceFirst = 50 * time.Millisecond
 	// firstPassDoneCopies: the announce that says the first pass is over
 	// goes this many times (the first with the grants). A receiver that
 	// loses it would wait announceEvery before asking for the repair of
@@ -299,12 +303,14 @@ func (s *sender) register(ctx context.Context) error {
 	now := s.n.Now()
 	deadline := now.Add(s.cfg.Wait)
 	lastJoin, nextAnnounce, nextWaiting := time.Time{}, now, now.Add(waitingEvery)
+	gap := registerAnnounceFirst
 	for {
 		if now = s.n.Now(); !now.Before(nextAnnounce) {
 			if err := s.sendAnnounce(); err != nil {
 				return err
 			}
-			nextAnnounce = now.Add(announceEvery)
+			nextAnnounce = now.Add(gap)
+			gap = min(2*gap, announceEvery)
 		}
 		t := time.NewTimer(nextAnnounce.Sub(now))
 		select {
