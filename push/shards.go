@@ -89,7 +89,7 @@ func (s *sender) flush(ctx context.Context) error {
 	if o.batch.len() == 0 {
 		return nil
 	}
-	if err := s.pacer.Wait(ctx, o.batch.bytes()); err != nil {
+	if err := s.pacer.Wait(ctx, pacedBytes(o.conn, o.batch.bytes())); err != nil {
 		return err
 	}
 	s.drainStatuses()
