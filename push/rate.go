@@ -331,7 +331,15 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		// sender overshoots a slow link.
 	default:
 		a.pending = false
-		a.clean = max(a.clean, a.bps)
+		// Clean is what got through, not what was sent: a startup tick
+		// sent at twice a 100 Mbit/s link showed no signal yet, and as
+		// "clean" it set the floor above the link, where a queue could
+		// not cut the rate (it sat at 125 Mbit/s with 100 ms of queue).
+		through := a.bps
+		if delivered > 0 {
+			through = min(through, delivered)
+		}
+		a.clean = max(a.clean, through)
 		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued

@@ -231,3 +231,24 @@ func TestRateStartupOutlivesOneLowReading(t *testing.T) {
 		t.Errorf("one low reading, then receivers keep up: rate %.0f Mbit/s, want startup to go on (>= %.0f)", got/1e6, 4*rateStart/1e6)
 	}
 }
+
+// A startup tick sent above what got through (the receivers behind a
+// 100 Mbit/s link took in 90 while the rate doubled) is clean only up to
+// what got through: as the rate sent, it raised the floor above the link,
+// where a queue could no longer cut the rate.
+func TestRateFloorFollowsWhatGotThrough(t *testing.T) {
+	rc := newRateController(0, 1e9).(*autoRate)
+	now := time.Unix(0, 0)
+	for range 6 {
+		now = now.Add(rateTick)
+		perSecond := rc.rate() / 8 / 1300
+		var samples []rateSample
+		for i := range 3 {
+			samples = append(samples, rateSample{peer: i, received: 1000, arrivalRate: 90e6 / 8 / 1300})
+		}
+		rc.update(now, sendSample{bytes: int64(rc.rate() / 80), rate: perSecond, perDatagram: 1300}, samples, 3)
+	}
+	if f := rc.floor(); f > rateFloorPart*rateStart {
+		t.Errorf("receivers took in 90 Mbit/s: floor %.0f Mbit/s, want at most %.0f", f/1e6, rateFloorPart*rateStart/1e6)
+	}
+}
