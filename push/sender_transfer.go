@@ -328,15 +328,15 @@ func (s *sender) finish(ctx context.Context) error {
 			}
 			continue
 		}
-		if s.repairs.empty() {
-			// Repair first (the multicast receivers wait for it); then
-			// the windows unicast receivers did not get in the first pass.
-			if sent, err := s.unicastPass(ctx); sent || err != nil {
-				if err != nil {
-					return err
-				}
-				continue
-			}
+		// One window unicast receivers did not get in the first pass per
+		// round of repair (unicast_share.go): beside the repair, not after
+		// it, since a unicast receiver's own NACKs keep the queue busy and
+		// its missing windows would never come.
+		window, err := s.unicastPass(ctx)
+		if err != nil {
+			return err
+		}
+		if s.repairs.empty() && !window {
 			if err := s.waitStatus(ctx); err != nil {
 				return err
 			}

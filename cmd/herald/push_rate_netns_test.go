@@ -21,6 +21,7 @@ type receiverLine struct {
 	Seconds     float64 `json:"seconds"`
 	Loss        float64 `json:"loss"`
 	Reason      string  `json:"reason"`
+	Path        string  `json:"path"`
 }
 
 // The room from issue 12: five receivers on the 1 Gbit/s lab, one of them
@@ -99,7 +100,7 @@ func TestPushNetnsOneLossyReceiverDefaultRate(t *testing.T) {
 		if r.Loss < lo || r.Loss > hi {
 			t.Errorf("%s: report says loss %.1f %%, want %.0f-%.0f %%", r.Name, 100*r.Loss, 100*lo, 100*hi)
 		}
-		t.Logf("%s %s in %.2fs, loss %.1f %% %s", r.Name, r.Status, r.Seconds, 100*r.Loss, r.Reason)
+		t.Logf("%s %s by %s in %.2fs, loss %.1f %% %s", r.Name, r.Status, r.Path, r.Seconds, 100*r.Loss, r.Reason)
 	}
 	for i, c := range rcv {
 		if err := c.Wait(); err != nil {
