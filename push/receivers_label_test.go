@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/identity"
-	"github.com/herald-lan/herald/multicast"
-	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -17,12 +15,7 @@ import (
 // (name and short fingerprint); a receiver never heard shows by its
 // fingerprint.
 func TestReportLabelsTellClonesApart(t *testing.T) {
-	host := multicast.NewMemNet(1).Host(multicast.Link{})
-	n, err := node.Open(node.Config{Home: t.TempDir(), Name: "teacher", Network: host, Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n, _ := teacherNode(t, time.Now)
 	s := newBareSender(t, n, 4, 4)
 	keys := [][32]byte{{1}, {2}, {3}, {4}}
 	names := map[[32]byte]string{keys[0]: "root@vm", keys[1]: "root@vm", keys[2]: "lab-7"}

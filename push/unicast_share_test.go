@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/herald-lan/herald/multicast"
-	"github.com/herald-lan/herald/node"
 	"github.com/herald-lan/herald/protocol"
 )
 
@@ -27,12 +26,7 @@ func (c *countingConn) WriteUnicastBatch(payloads [][]byte, _ netip.AddrPort) (i
 // their NACKs waiting for it), batches outside windows always go, and
 // after the first pass everything does.
 func TestUnicastShareOfTheFirstPass(t *testing.T) {
-	host := multicast.NewMemNet(1).Host(multicast.Link{})
-	n, err := node.Open(node.Config{Home: t.TempDir(), Name: "teacher", Network: host, Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n, host := teacherNode(t, time.Now)
 	data := netip.MustParseAddrPort("239.255.73.9:4772")
 	group, err := host.Listen(netip.MustParseAddrPort("239.255.74.9:4772"))
 	if err != nil {

@@ -171,12 +171,7 @@ func TestUnicastByStatuses(t *testing.T) {
 // shards, stays on multicast.
 func TestDeafRule(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	host := multicast.NewMemNet(1).Host(multicast.Link{})
-	n, err := node.Open(node.Config{Home: t.TempDir(), Name: "teacher", Network: host, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n, host := teacherNode(t, func() time.Time { return clock })
 	data := netip.MustParseAddrPort("239.255.73.9:4772")
 	conn, err := host.Listen(netip.MustParseAddrPort("239.255.74.9:4772"))
 	if err != nil {
