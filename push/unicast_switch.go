@@ -45,6 +45,12 @@ type deafWatch struct {
 	midGroup, midShards int64 // and at the middle
 	counts              shardCounts
 	strikes             int // earlier watches in a row that found it deaf while receiving
+	// askedWholeManifest: without the manifest, a status well inside the
+	// second half asked for every chunk. The status that ends the watch
+	// may not: a receiver holds a chunk's NACK for nackHold after asking,
+	// and that status falling in the hold restarted the watch (0.5-1.4 s
+	// to find a deaf receiver, all of it spent holding the manifest phase).
+	askedWholeManifest bool
 }
 
 // watchDeaf judges a receiver from a status it sent, and moves it to
@@ -85,13 +91,18 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 		}
 		return
 	case now.Sub(w.mid) < half:
+		// Well inside the second half (half of it past the middle): the
+		// status came long after the manifest went out.
+		if p.state == protocol.StateJoined && now.Sub(w.mid) >= half/2 && s.asksWholeManifest(m) {
+			w.askedWholeManifest = true
+		}
 		return
 	}
 	deaf := false
 	if s.judgeable(p.state, w.midGroup-w.group, w.midShards-w.shards) {
 		switch p.state {
 		case protocol.StateJoined:
-			deaf = manifestNacks(m.nacks) >= min(int64(s.announce.ManifestParts), protocol.MaxNacks)
+			deaf = w.askedWholeManifest || s.asksWholeManifest(m)
 		case protocol.StateReceiving:
 			d, heard := m.counts.since(w.counts), deafHeardShare*float64(w.midShards-w.shards)
 			deaf = float64(d.received) < heard && float64(d.overflow) < heard
@@ -137,6 +148,12 @@ func (s *sender) judgeable(state byte, group, shards int64) bool {
 		return shards >= deafMinShards
 	}
 	return false
+}
+
+// asksWholeManifest reports whether status m asks for every manifest
+// chunk (or MaxNacks of them).
+func (s *sender) asksWholeManifest(m statusMsg) bool {
+	return manifestNacks(m.nacks) >= min(int64(s.announce.ManifestParts), protocol.MaxNacks)
 }
 
 // manifestNacks counts the NACKs that ask for a manifest chunk.

@@ -187,15 +187,20 @@ func TestDeafRule(t *testing.T) {
 		received uint32 // shards it received per 100 ms
 		overflow uint32 // and its socket dropped
 		want     bool
+		// nackEvery: the manifest NACKs ride only every nackEvery-th
+		// status (a receiver holds a chunk's NACK after asking); 0: all.
+		nackEvery int
+		within    time.Duration // switched this soon at the latest; 0: unbounded
 	}{
-		{"hears the data group", protocol.StateReceiving, 0, 100, 100, 0, false},
-		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false},
-		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true},
-		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false},
-		{"too little written to judge", protocol.StateReceiving, 0, 5, 0, 0, false},
-		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true},
-		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true},
-		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false},
+		{"hears the data group", protocol.StateReceiving, 0, 100, 100, 0, false, 0, 0},
+		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false, 0, 0},
+		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true, 0, 0},
+		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false, 0, 0},
+		{"too little written to judge", protocol.StateReceiving, 0, 5, 0, 0, false, 0, 0},
+		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true, 0, 0},
+		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true, 0, 0},
+		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false, 0, 0},
+		{"asks for the manifest every third status", protocol.StateJoined, 2, 1, 0, 0, true, 3, 500 * time.Millisecond},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -217,7 +222,9 @@ func TestDeafRule(t *testing.T) {
 				counts.overflow += c.overflow
 				m := statusMsg{from: key, state: c.state, counts: counts}
 				for i := range c.nacks {
-					m.nacks = append(m.nacks, protocol.Nack{Block: manifestNack | uint32(i)})
+					if c.nackEvery <= 1 || step%c.nackEvery == 0 {
+						m.nacks = append(m.nacks, protocol.Nack{Block: manifestNack | uint32(i)})
+					}
 				}
 				s.handleStatus(m)
 				if p := s.table.peers[key]; p.unicast && switched < 0 {
@@ -238,6 +245,9 @@ func TestDeafRule(t *testing.T) {
 			}
 			if c.want && switched < watches*2*half {
 				t.Errorf("switched after %v, before %d whole watches (%v)", switched, watches, watches*2*half)
+			}
+			if c.within > 0 && switched > c.within {
+				t.Errorf("switched after %v, want within %v", switched, c.within)
 			}
 		})
 	}
