@@ -198,6 +198,7 @@ func (s *sender) serviceRepairs(ctx context.Context, budget int) (int, error) {
 		}
 		n, err := s.sendRepairGroup(ctx, group)
 		sent += n
+		s.repairN += int64(n)
 		if err != nil {
 			return sent, err
 		}
@@ -231,9 +232,10 @@ func (s *sender) popRepairGroup(budget int) []repairRun {
 	return group
 }
 
-// sendRepairGroup sends a group's fresh shards as the first pass sends a
-// window: every block's hash lists first (shardauth_wire.go), then the
-// shards index-major, one fresh shard of each block in turn. A block's
+// sendRepairGroup sends a group's fresh shards (a repair round's, or a
+// carousel round's) as the first pass sends a window: every block's hash
+// lists first (shardauth_wire.go), then the shards index-major, one
+// fresh shard of each block in turn. A block's
 // repair sent as one run is lost whole to a single lost train or burst
 // (the lab's loss rule drops GRO-merged runs together); interleaved, a
 // burst costs each block a shard or two, which the padding covers.
@@ -271,7 +273,6 @@ func (s *sender) sendRepairGroup(ctx context.Context, group []repairRun) (int, e
 			if err := s.queueShard(ctx, r.block, r.first+i, r.data); err != nil {
 				return sent, err
 			}
-			s.repairN++
 			sent++
 		}
 	}
@@ -308,20 +309,13 @@ func (s *sender) finish(ctx context.Context) error {
 		}
 		if carousel && s.layout.blocks > 0 {
 			// One fresh shard for a few blocks at a time, round robin.
+			group := make([]repairRun, 0, interleave)
 			for range interleave {
-				b := cursor % s.layout.blocks
+				group = append(group, repairRun{block: cursor % s.layout.blocks, count: 1})
 				cursor++
-				d, err := s.block(b)
-				if err != nil {
-					return err
-				}
-				if err := s.sendShardLists(ctx, b, int(s.out.nextIdx[b]), 1, d); err != nil { // shardauth_wire.go
-					return err
-				}
-				if err := s.queueShard(ctx, b, int(s.out.nextIdx[b]), d); err != nil {
-					return err
-				}
-				s.out.nextIdx[b] = uint16((int(s.out.nextIdx[b]) + 1) % (protocol.MaxK * 2))
+			}
+			if _, err := s.sendRepairGroup(ctx, group); err != nil {
+				return err
 			}
 			if err := s.flush(ctx); err != nil {
 				return err

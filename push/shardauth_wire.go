@@ -30,21 +30,6 @@ func listCopiesFor(sortedLosses []float64) int {
 	return listCopiesMin
 }
 
-// sendShardLists signs the hash lists of count indexes of block b from
-// first and sends them, in copies, on the data group ahead of the shards
-// they cover. Shards still queued belong to other blocks, so they need
-// not go first.
-func (s *sender) sendShardLists(ctx context.Context, b, first, count int, data [][]byte) error {
-	if count <= 0 {
-		return nil
-	}
-	lists, err := s.lister.lists(s.layout.code(b), uint32(b), first, count, data)
-	if err != nil {
-		return err
-	}
-	return s.sendListCopies(ctx, lists)
-}
-
 // windowShardLists signs and sends the hash lists of the first pass of
 // blocks [from, to) with parity proactive parity shards, after the seal
 // over them, in one batch and then its copy.
