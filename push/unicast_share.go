@@ -53,12 +53,13 @@ func (m *unicastMirror) endWindow() {
 // shareBatch reports whether a data-group batch is copied now (mu held).
 func (m *unicastMirror) shareBatch() bool { return !m.inWindow || m.copyWindow }
 
-// passPending reports whether the window starting at w still awaits the
-// unicast pass: a NACK for its blocks waits for it.
-func (m *unicastMirror) passPending(w int) bool {
+// passPending reports whether block b's window still awaits the unicast
+// pass: a NACK for its blocks waits for it. (Windows start at the
+// resumed prefix, not at multiples of interleave.)
+func (m *unicastMirror) passPending(b int) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Contains(m.passDue, w)
+	return slices.ContainsFunc(m.passDue, func(w int) bool { return w <= b && b < w+interleave })
 }
 
 // nextPassWindow returns the next window the unicast pass owes, and
@@ -167,7 +168,7 @@ func (s *sender) unicastWindow(from, to int, start bool) {
 // pass (its NACKs are not served: the pass brings the whole window).
 func (s *sender) unicastPassWaits(b int) bool {
 	m, ok := s.out.conn.(*unicastMirror)
-	return ok && m.passPending(b/interleave*interleave)
+	return ok && m.passPending(b)
 }
 
 // unicastPass sends the next window the unicast receivers did not get in

@@ -36,6 +36,7 @@ func TestUnicastShareOfTheFirstPass(t *testing.T) {
 	m := newUnicastMirror(conn, n, data)
 	shard := append(protocol.AppendDataHeader(nil, protocol.SessionID{1}, 0, 0), make([]byte, 64)...)
 	const windows = 40
+	const resumed = 5 // windows start after a resumed prefix, not at multiples of interleave
 
 	// No unicast receiver yet: nothing is noted.
 	m.startWindow(0, 1000)
@@ -46,7 +47,7 @@ func TestUnicastShareOfTheFirstPass(t *testing.T) {
 
 	m.serve("FP", netip.MustParseAddrPort("198.18.0.9:4772"))
 	for w := range windows {
-		m.startWindow(w*interleave, 1000)
+		m.startWindow(resumed+w*interleave, 1000)
 		m.WriteBatch([][]byte{shard}, data)
 		m.endWindow()
 	}
@@ -60,9 +61,16 @@ func TestUnicastShareOfTheFirstPass(t *testing.T) {
 	}
 	pending := 0
 	for w := range windows {
-		if m.passPending(w * interleave) {
+		first, last := resumed+w*interleave, resumed+w*interleave+interleave-1
+		if m.passPending(first) != m.passPending(last) {
+			t.Fatalf("window %d: its first and last blocks disagree on the unicast pass", w)
+		}
+		if m.passPending(last) {
 			pending++
 		}
+	}
+	if m.passPending(resumed - 1) {
+		t.Error("a block of the resumed prefix waits for the unicast pass")
 	}
 	if pending+copied != windows {
 		t.Errorf("%d windows copied and %d noted, want %d in all", copied, pending, windows)
