@@ -96,11 +96,12 @@ func (m *unicastMirror) skippedShare() float64 {
 }
 
 // setGroupIdle says whether every receiver still owed data is served by
-// unicast: then data-group batches go to them alone.
-func (m *unicastMirror) setGroupIdle(idle bool) {
+// unicast: then, once the first pass is over, data-group batches go to
+// them alone.
+func (m *unicastMirror) setGroupIdle(onlyUnicastLeft bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.groupIdle = idle
+	m.groupIdle = onlyUnicastLeft && !m.firstPass
 }
 
 // markUnicast marks every receiver m serves by unicast (its deaf peers
@@ -112,9 +113,9 @@ func (t *receiverTable) markUnicast(m *unicastMirror) (onlyUnicastLeft bool) {
 	targets := m.current()
 	left, multicastLeft := 0, 0
 	for _, p := range t.order {
-		fp := identity.Fingerprint(p.key[:])
-		if slices.ContainsFunc(targets, func(t mirrorTarget) bool { return t.fp == fp }) {
-			p.unicast = true
+		if len(targets) > 0 && !p.unicast { // every rate tick: no fingerprints without a unicast receiver
+			fp := identity.Fingerprint(p.key[:])
+			p.unicast = slices.ContainsFunc(targets, func(t mirrorTarget) bool { return t.fp == fp })
 		}
 		if p.active() {
 			left++
@@ -136,14 +137,7 @@ func (s *sender) unicastProgress(firstPassOver bool) {
 	if firstPassOver {
 		m.endFirstPass()
 	}
-	only := s.table.markUnicast(m)
-	m.setGroupIdle(only && !m.firstPassRunning())
-}
-
-func (m *unicastMirror) firstPassRunning() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.firstPass
+	m.setGroupIdle(s.table.markUnicast(m))
 }
 
 // unicastWindow tells the mirror a first-pass window starts (or, with
@@ -205,5 +199,5 @@ func pacedBytes(c multicast.Conn, n int) int {
 	if m.shareBatch() {
 		cost += n * len(m.targets)
 	}
-	return max(cost, n/8) // never free: the batch still takes the sender's time
+	return max(cost, n) // never free: the batch still takes the sender's time
 }
