@@ -523,7 +523,7 @@ func (s *rsession) askedBefore(b uint32) bool {
 // as on its way.
 func (s *rsession) answeredLocked(b uint32, m repairMark, now time.Time) bool {
 	a, ok := s.asked[b]
-	return ok && m.maxIdx > a.maxIdx && !m.moved.IsZero() && m.moved.After(a.at) && now.Sub(m.moved) >= repairSettle
+	return ok && m.maxIdx > a.maxIdx && m.moved.After(a.at) && now.Sub(m.moved) >= repairSettle
 }
 
 // heldLocked reports whether a NACK n for block b went out recently
