@@ -176,21 +176,10 @@ func TestPushOverLossyNetwork(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l := newMemLab(t, c.receivers, c.link)
-			src := writeTree(t, c.size, uint64(c.receivers))
-			results := l.startReceivers(t, nil)
-			source, err := NewSource([]string{src})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(),
-				Wait: 5 * time.Second, Rate: 200e6, K: 32})
-			if err != nil {
-				t.Fatalf("send: %v", err)
-			}
-			if !rep.OK() || rep.Completed != c.receivers {
+			rep := pushAll(t, l, c.size, fixedRateK32)
+			if rep.Completed != c.receivers {
 				t.Fatalf("report: %+v", rep)
 			}
-			l.checkReceived(t, results, src)
 			t.Logf("%s: %d bytes, wire %.3fx, repair %d shards, %v", c.name, rep.Bytes, float64(rep.WireBytes)/float64(rep.Bytes), rep.Repair, rep.Elapsed)
 		})
 	}

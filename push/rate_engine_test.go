@@ -30,6 +30,9 @@ func pushAll(t *testing.T, l *memLab, size int, mod func(*SendConfig)) *Report {
 	return rep
 }
 
+// fixedRateK32 is the engine tests' push: 200 Mbit/s, blocks of 32.
+func fixedRateK32(c *SendConfig) { c.Rate, c.K = 200e6, 32 }
+
 func reportOf(t *testing.T, rep *Report, name string) ReceiverReport {
 	t.Helper()
 	for _, r := range rep.Receivers {

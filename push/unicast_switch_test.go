@@ -136,18 +136,8 @@ func TestUnicastByStatuses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l := newUnicastMemLab(t, []func(multicast.Network) multicast.Network{plain, c.odd, plain}, multicast.Link{Loss: 0.03})
-			src := writeTree(t, 2<<20, 5)
-			results := l.startReceivers(t, nil)
-			source, err := NewSource([]string{src})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(),
-				Wait: 5 * time.Second, Rate: 200e6, K: 32})
-			if err != nil {
-				t.Fatalf("send: %v", err)
-			}
-			if !rep.OK() || rep.Completed != 3 {
+			rep := pushAll(t, l, 2<<20, fixedRateK32)
+			if rep.Completed != 3 {
 				t.Fatalf("report: %+v", rep)
 			}
 			odd := identity.Fingerprint(l.receivers[1].ID.SignPub)
@@ -160,7 +150,6 @@ func TestUnicastByStatuses(t *testing.T) {
 					t.Errorf("%s on %q with %d unicast bytes, want %s", r.Name, r.Path, r.UnicastBytes, want)
 				}
 			}
-			l.checkReceived(t, results, src)
 		})
 	}
 }
