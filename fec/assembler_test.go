@@ -152,15 +152,7 @@ func TestAssemblerIgnoresDuplicatesAndExtras(t *testing.T) {
 	if missing != 2 || !kept(200) || kept(2) {
 		t.Errorf("missing=%d kept(200)=%v kept(2)=%v, want 2, true, false", missing, kept(200), kept(2))
 	}
-	got, err := a.Reconstruct()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range data {
-		if !bytes.Equal(got[i], data[i]) {
-			t.Fatalf("data shard %d differs", i)
-		}
-	}
+	got := mustRebuild(t, a, data)
 	again, err := a.Reconstruct()
 	if err != nil || &again[0][0] != &got[0][0] || !bytes.Equal(again[3], data[3]) {
 		t.Fatalf("second Reconstruct changed the result (err %v)", err)
@@ -309,8 +301,9 @@ func TestAssemblerSlotKeep(t *testing.T) {
 	}
 }
 
-// mustRebuild fails unless a reconstructs exactly data.
-func mustRebuild(t *testing.T, a *Assembler, data [][]byte) {
+// mustRebuild fails unless a reconstructs exactly data; it returns the
+// shards Reconstruct gave.
+func mustRebuild(t *testing.T, a *Assembler, data [][]byte) [][]byte {
 	t.Helper()
 	got, err := a.Reconstruct()
 	if err != nil {
@@ -321,4 +314,5 @@ func mustRebuild(t *testing.T, a *Assembler, data [][]byte) {
 			t.Fatalf("data shard %d differs", i)
 		}
 	}
+	return got
 }
