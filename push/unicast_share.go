@@ -130,8 +130,8 @@ func (t *receiverTable) markUnicast(m *unicastMirror) (onlyUnicastLeft bool) {
 // unicastProgress is called by the sender every rate tick and at the end
 // of the first pass (a no-op without a mirror).
 func (s *sender) unicastProgress(firstPassOver bool) {
-	m, ok := s.out.conn.(*unicastMirror)
-	if !ok {
+	m := s.uni()
+	if m == nil {
 		return
 	}
 	if firstPassOver {
@@ -143,8 +143,8 @@ func (s *sender) unicastProgress(firstPassOver bool) {
 // unicastWindow tells the mirror a first-pass window starts (or, with
 // start false, ended).
 func (s *sender) unicastWindow(from, to int, start bool) {
-	m, ok := s.out.conn.(*unicastMirror)
-	if !ok {
+	m := s.uni()
+	if m == nil {
 		return
 	}
 	if !start {
@@ -161,15 +161,15 @@ func (s *sender) unicastWindow(from, to int, start bool) {
 // unicastPassWaits reports whether block b's window awaits the unicast
 // pass (its NACKs are not served: the pass brings the whole window).
 func (s *sender) unicastPassWaits(b int) bool {
-	m, ok := s.out.conn.(*unicastMirror)
-	return ok && m.passPending(b)
+	m := s.uni()
+	return m != nil && m.passPending(b)
 }
 
 // unicastPass sends the next window the unicast receivers did not get in
 // the first pass, as the first pass sent it; false when none is left.
 func (s *sender) unicastPass(ctx context.Context) (bool, error) {
-	m, ok := s.out.conn.(*unicastMirror)
-	if !ok {
+	m := s.uni()
+	if m == nil {
 		return false, nil
 	}
 	w, ok := m.nextPassWindow()
