@@ -16,7 +16,7 @@ const (
 const (
 	NackLen     = 4 + 1 + 1
 	statusFixed = 8 + 1 + 1 + 4 + 4 + 2 + 4 + 4 + 4 + 1
-	MaxNacks    = 64
+	MaxNacks    = 192
 )
 
 // Nack says block Block still lacks shards: the receiver holds Have

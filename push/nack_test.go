@@ -169,3 +169,38 @@ func TestPadRepair(t *testing.T) {
 		}
 	}
 }
+
+// A block whose repair was lost whole is asked for again as soon as the
+// repair of the same status arrived for another block and the data went
+// quiet (repairSettle), not after the hold: the sender drained its queue,
+// so nothing more of it is on the way.
+func TestNackAgainWhenItsRepairWasLost(t *testing.T) {
+	s, p, lab := sessionWithManifest(t)
+	s.sentThrough = p.announce.Blocks
+	now := s.r.n.Now()
+	due := func(b uint32, at time.Time) bool { _, ok := s.dueNack(b, at); return ok }
+	if !due(0, now) || !due(1, now) {
+		t.Fatal("incomplete blocks after the first pass are not due")
+	}
+	asked := now
+	s.noteAsked([]protocol.Nack{{Block: 0}, {Block: 1}}, asked)
+	quietAfter := asked.Add(repairSettle)
+	s.lastData = asked.Add(-time.Minute)
+	if due(1, quietAfter) {
+		t.Fatal("asked again with no sign that the sender served the status")
+	}
+	for _, d := range p.shards[:testPushK] { // block 0's repair arrives whole: the status was served
+		s.onData(d, lab.src)
+	}
+	s.lastData = asked.Add(time.Millisecond)
+	if due(1, asked.Add(repairSettle/2)) {
+		t.Fatal("asked again before the data went quiet")
+	}
+	if !due(1, s.lastData.Add(repairSettle)) {
+		t.Fatal("a block whose repair was lost waits out the hold after its status was served")
+	}
+	s.noteAsked([]protocol.Nack{{Block: 1}}, s.lastData.Add(repairSettle))
+	if due(1, s.lastData.Add(3*repairSettle)) {
+		t.Fatal("the new NACK is held like any other until its own status is served")
+	}
+}

@@ -86,6 +86,8 @@ type rateController interface {
 	rate() float64
 	// baseline is a receiver's steady (path) loss, 0..1, and whether it has one.
 	baseline(peer int) (float64, bool)
+	// why names the rule behind the last change, for the debug log.
+	why() string
 	// observeQueue takes, at each status, the datagrams written so far
 	// and those the receiver counted (received or lost); true means its
 	// queue is deep enough to call update before the tick ends.
@@ -108,6 +110,7 @@ func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ 
 }
 
 func (f *fixedRate) rate() float64                                    { return f.bps }
+func (f *fixedRate) why() string                                      { return "fixed" }
 func (f *fixedRate) observeQueue(int, time.Time, uint64, uint64) bool { return false }
 func (f *fixedRate) baseline(peer int) (float64, bool)                { return f.paths.get(peer) }
 
@@ -180,6 +183,7 @@ type autoRate struct {
 	paths     pathLoss
 	queue     queueMeter
 	excesses  []float64 // scratch
+	reason    string    // the rule behind the last change (why)
 }
 
 func newRateController(fixed, ceiling float64) rateController {
@@ -190,6 +194,7 @@ func newRateController(fixed, ceiling float64) rateController {
 }
 
 func (a *autoRate) rate() float64                     { return a.bps }
+func (a *autoRate) why() string                       { return a.reason }
 func (a *autoRate) baseline(peer int) (float64, bool) { return a.paths.get(peer) }
 
 // floor is the lowest rate a minority of receivers can bring about: a
@@ -302,27 +307,33 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		if delivered > 0 { // after an overshoot: what arrived, not a blind cut
 			through = min(through, delivered)
 		}
+		a.reason = "congestion"
 		a.cutTo(now, max(min(a.bps*rateCut, through), rateMin), delivered)
 		a.pending = false
 	case voters > 0 && rising >= need:
 		a.pending = true // one noisy interval is not congestion
 		return a.bps
 	case overloaded >= need:
+		a.reason = "overloaded majority"
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), rateMin), delivered)
 	case overloaded > 0:
+		a.reason = "overloaded minority"
 		a.cutTo(now, max(min(a.bps*rateCut, a.bps*(1-worstOverflow)), min(a.floor(), a.bps)), delivered)
 	case deep && delivered > 0:
 		// Drain what is queued over about queueDrainTime. A depth alone
 		// never takes the rate below the floor: a receiver slow to start,
 		// or shards it did not count, can look like a queue; a real
 		// bottleneck below the floor overflows into loss (rule 1).
+		a.reason = "queue depth " + depthDelay.Round(time.Millisecond).String()
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
 	case queued && a.queued: // twice in a row: one late status is not a queue
+		a.reason = "arrivals behind writes"
 		a.cutTo(now, max(queueDrain*delivered, lowest), delivered)
 	case interval >= rateTick/2 && sent.blocked > time.Duration(queueBlockedMax*float64(interval)):
 		// (Not on a tick a status brought forward: one blocked write in
 		// a few milliseconds is not a full link.)
+		a.reason = "writes blocked"
 		through := float64(sent.bytes) * 8 / interval.Seconds()
 		a.cutTo(now, max(min(a.bps, through), rateMin), through)
 	case voters == 0:
@@ -340,6 +351,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			through = min(through, delivered)
 		}
 		a.clean = max(a.clean, through)
+		a.reason = "clean"
 		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued

@@ -26,11 +26,21 @@ const (
 	interleave      = 32          // blocks whose shards are interleaved
 	batchLen        = 32
 	maxReceivers    = 1024
-	repairGuard     = 60 * time.Millisecond
-	// registerAnnounceFirst is the gap after the first announce of a
-	// push; it doubles up to announceEvery. A receiver that lost the first
-	// (or was not listening yet) registers ~50 ms later, not 250.
+	// repairGuard: a NACK for a block whose shards left less than this
+	// ago may predate them (its repair counts as in flight). Short: a
+	// receiver re-asks only after its data went quiet for repairSettle
+	// (20 ms), so a NACK later than this is news, and at 60 ms the re-ask
+	// for a repair lost whole was ignored and waited out the 250 ms hold.
+	repairGuard = 25 * time.Millisecond
+	// registerAnnounceFirst is the gap between a push's announces (with
+	// their grants) for its first registerFastFor, times the grant packets
+	// each carries (a large room's grants cost the sender a box each);
+	// then it doubles up to announceEvery. A receiver needs both the
+	// announce and its grant: behind a 20 % path that pair gets through
+	// only two times in three, and a doubling gap from the start left
+	// such a receiver registering 0.2-0.6 s after the rest.
 	registerAnnounceFirst = 50 * time.Millisecond
+	registerFastFor       = time.Second
 	// firstPassDoneCopies: the announce that says the first pass is over
 	// goes this many times (the first with the grants). A receiver that
 	// loses it would wait announceEvery before asking for the repair of
@@ -303,14 +313,17 @@ func (s *sender) register(ctx context.Context) error {
 	now := s.n.Now()
 	deadline := now.Add(s.cfg.Wait)
 	lastJoin, nextAnnounce, nextWaiting := time.Time{}, now, now.Add(waitingEvery)
-	gap := registerAnnounceFirst
+	fastUntil := now.Add(registerFastFor)
+	gap := min(registerAnnounceFirst*time.Duration(max(1, s.grantPacketCount())), announceEvery)
 	for {
 		if now = s.n.Now(); !now.Before(nextAnnounce) {
 			if err := s.sendAnnounce(); err != nil {
 				return err
 			}
 			nextAnnounce = now.Add(gap)
-			gap = min(2*gap, announceEvery)
+			if !now.Before(fastUntil) {
+				gap = min(2*gap, announceEvery)
+			}
 		}
 		t := time.NewTimer(nextAnnounce.Sub(now))
 		select {
@@ -378,11 +391,16 @@ func (s *sender) sendAnnounceAlone() error {
 	return s.n.Send(b)
 }
 
+// grantPacketCount is how many grant packets each announce carries.
+func (s *sender) grantPacketCount() int {
+	return (s.policy.grantEntries() + protocol.MaxGrantEntries - 1) / protocol.MaxGrantEntries
+}
+
 // grantPackets signs the grants afresh: nonces come from the envelope.
 func (s *sender) grantPackets() [][]byte {
 	var pkts [][]byte
 	total := s.policy.grantEntries()
-	for g := 0; g*protocol.MaxGrantEntries < total; g++ {
+	for g := range s.grantPacketCount() {
 		env := s.n.Signer.Next()
 		body := protocol.Grant{Session: s.sid, BoxKey: s.n.ID.BoxPub, Index: uint16(g)}
 		for i := g * protocol.MaxGrantEntries; i < min(total, (g+1)*protocol.MaxGrantEntries); i++ {

@@ -246,7 +246,7 @@ func (s *sender) adapt() {
 	s.samples = s.table.samples(now, s.samples)
 	sent := s.out.takeSendSample(now)
 	if r := s.rc.update(now, sent, s.samples, s.table.room()); r != s.pacer.Rate() {
-		s.debug("rate", "mbit", int(r/1e6), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
+		s.debug("rate", "mbit", int(r/1e6), "why", s.rc.why(), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
 	s.lossBufs = s.table.pathLosses(s.rc, s.lossBufs)
