@@ -46,6 +46,12 @@ const (
 	// (A block's repair goes as one run of datagrams, at least one per
 	// 1.1 ms at the 10 Mbit/s floor.)
 	repairSettle = 20 * time.Millisecond
+	// repairLostQuiet: after the first pass, no data came for this long,
+	// and the sender served a status of ours sent with or after our last
+	// NACK of a block that got nothing: that block's repair was lost
+	// whole, and it is asked for again. Past the sender's repairGuard
+	// (60 ms), or the re-ask would count the lost shards as in flight.
+	repairLostQuiet = 65 * time.Millisecond
 	// nackCheckEvery is how often a receiver looks for a new need between
 	// periodic statuses.
 	nackCheckEvery = 25 * time.Millisecond

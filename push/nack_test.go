@@ -40,6 +40,28 @@ func TestNacksOnlyWhatTheFirstPassSent(t *testing.T) {
 	}
 }
 
+// A receiver behind in its reading has the announce that says the first
+// pass is over before the shards queued in its data socket: it does not
+// ask for blocks past the 64 below its highest until it caught up with
+// Sent's last window or its data went quiet.
+func TestNackLimitWaitsForTheBacklog(t *testing.T) {
+	s, _, _ := sessionWithManifest(t)
+	s.highest, s.sentThrough = 100, 400
+	s.lastData = s.r.n.Now()
+	if got := s.nackLimit(); got != 100-2*interleave {
+		t.Fatalf("reading block 100 of a first pass that sent 400: limit %d, want %d", got, 100-2*interleave)
+	}
+	s.highest = 400 - interleave
+	if got := s.nackLimit(); got != 400 {
+		t.Fatalf("caught up with Sent's last window: limit %d, want 400", got)
+	}
+	s.highest = 100
+	s.lastData = s.r.n.Now().Add(-repairQuiet)
+	if got := s.nackLimit(); got != 400 {
+		t.Fatalf("data quiet (an outage): limit %d, want 400", got)
+	}
+}
+
 // The sender ignores a NACK for a block its first pass has not finished,
 // and one with nothing received for a block it sent moments ago.
 func TestSenderIgnoresPrematureNacks(t *testing.T) {
@@ -172,7 +194,7 @@ func TestPadRepair(t *testing.T) {
 
 // A block whose repair was lost whole is asked for again as soon as the
 // repair of the same status arrived for another block and the data went
-// quiet (repairSettle), not after the hold: the sender drained its queue,
+// quiet (repairLostQuiet), not after the hold: the sender drained its queue,
 // so nothing more of it is on the way.
 func TestNackAgainWhenItsRepairWasLost(t *testing.T) {
 	s, p, lab := sessionWithManifest(t)
@@ -184,7 +206,7 @@ func TestNackAgainWhenItsRepairWasLost(t *testing.T) {
 	}
 	asked := now
 	s.noteAsked([]protocol.Nack{{Block: 0}, {Block: 1}}, asked)
-	quietAfter := asked.Add(repairSettle)
+	quietAfter := asked.Add(repairLostQuiet)
 	s.lastData = asked.Add(-time.Minute)
 	if due(1, quietAfter) {
 		t.Fatal("asked again with no sign that the sender served the status")
@@ -193,14 +215,14 @@ func TestNackAgainWhenItsRepairWasLost(t *testing.T) {
 		s.onData(d, lab.src)
 	}
 	s.lastData = asked.Add(time.Millisecond)
-	if due(1, asked.Add(repairSettle/2)) {
+	if due(1, s.lastData.Add(repairLostQuiet/2)) {
 		t.Fatal("asked again before the data went quiet")
 	}
-	if !due(1, s.lastData.Add(repairSettle)) {
+	if !due(1, s.lastData.Add(repairLostQuiet)) {
 		t.Fatal("a block whose repair was lost waits out the hold after its status was served")
 	}
-	s.noteAsked([]protocol.Nack{{Block: 1}}, s.lastData.Add(repairSettle))
-	if due(1, s.lastData.Add(3*repairSettle)) {
+	s.noteAsked([]protocol.Nack{{Block: 1}}, s.lastData.Add(repairLostQuiet))
+	if due(1, s.lastData.Add(3*repairLostQuiet)) {
 		t.Fatal("the new NACK is held like any other until its own status is served")
 	}
 }

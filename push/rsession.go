@@ -463,8 +463,21 @@ func (s *rsession) nacksLocked(st *protocol.Status) {
 // nackHoldLimit is how long a NACK is held at most while repair flows.
 func (s *rsession) nackHoldLimit() time.Duration { return nackHoldLimit(s.r.cfg.StatusEvery, s.group) }
 
-// nackLimit is the first block the sender has not clearly passed.
-func (s *rsession) nackLimit() int { return max(s.highest-2*interleave, int(s.sentThrough)) }
+// nackLimit is the first block the sender has not clearly passed: 64
+// blocks below the highest seen, or the announces' Sent once this
+// receiver caught up with it (its highest block is in Sent's last
+// window) or its data went quiet (repairQuiet). A receiver behind in its
+// reading gets the announce, on its own socket, long before the shards
+// queued in its data socket: asking for those had them sent twice (the
+// 20 % receiver asked for 9728 shards it was about to read).
+func (s *rsession) nackLimit() int {
+	limit := s.highest - 2*interleave
+	sent := int(s.sentThrough)
+	if sent > limit && (s.highest >= sent-interleave || s.r.n.Now().Sub(s.lastData) >= repairQuiet) {
+		limit = sent
+	}
+	return limit
+}
 
 // dueNack returns block b's NACK if it should be asked for now (mu
 // held): it is incomplete; no NACK of ours for it, nor another
@@ -528,7 +541,7 @@ func (s *rsession) noteServed(at time.Time) {
 // asked for was lost whole (mu held): after the first pass, the sender
 // served a status of ours sent no earlier (repair for another block it
 // asked for arrived), nothing of b came since we asked, and the data has
-// been quiet for repairSettle. The sender queues a status's NACKs
+// been quiet for repairLostQuiet. The sender queues a status's NACKs
 // together and drains its queue without pause, so the quiet means b's
 // repair went by. Without this, a block whose few repair shards (or
 // their hash lists) were all lost waited out the hold (250 ms and more)
@@ -537,7 +550,7 @@ func (s *rsession) noteServed(at time.Time) {
 func (s *rsession) repairLostLocked(b uint32, m repairMark, now time.Time) bool {
 	a, ok := s.asked[b]
 	return ok && s.sentThrough >= s.a.Blocks && !a.at.After(s.servedAt) && !m.moved.After(a.at) &&
-		now.Sub(a.at) >= repairSettle && now.Sub(s.lastData) >= repairSettle
+		now.Sub(a.at) >= repairLostQuiet && now.Sub(s.lastData) >= repairLostQuiet
 }
 
 // askedBefore reports whether a NACK of block b, ours or one heard, is on

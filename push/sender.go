@@ -27,11 +27,13 @@ const (
 	batchLen        = 32
 	maxReceivers    = 1024
 	// repairGuard: a NACK for a block whose shards left less than this
-	// ago may predate them (its repair counts as in flight). Short: a
-	// receiver re-asks only after its data went quiet for repairSettle
-	// (20 ms), so a NACK later than this is news, and at 60 ms the re-ask
-	// for a repair lost whole was ignored and waited out the 250 ms hold.
-	repairGuard = 25 * time.Millisecond
+	// ago may predate them (its repair counts as in flight). A receiver
+	// behind in its reading NACKs blocks whose shards wait in its socket,
+	// and in a room of ten other receivers' NACKs come in for tens of
+	// milliseconds after a repair went (at 25 ms the wire rose from 1.21x
+	// to 1.29x there). A receiver that asks again for a repair lost whole
+	// waits this long after its data went quiet (repairLostQuiet).
+	repairGuard = 60 * time.Millisecond
 	// registerAnnounceFirst is the gap between a push's announces (with
 	// their grants) for its first registerFastFor, times the grant packets
 	// each carries (a large room's grants cost the sender a box each);
