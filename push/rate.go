@@ -9,21 +9,22 @@ import (
 // Rate control constants (SPEC.md §6.7). One block, so the algorithm's
 // knobs are read together.
 const (
-	rateStart      = 100e6 // bit/s before the first report: any wired LAN carries it
-	rateMin        = 1e6   // bit/s; correlated congestion never cuts below this
-	rateFloorMin   = 10e6  // bit/s; the floor is never below this
-	rateFloorPart  = 0.5   // floor: this share of the highest rate that ran clean
-	rateTick       = 100 * time.Millisecond
-	rateWarmup     = 150 * time.Millisecond // first reports describe intervals before data flowed
-	rateHold       = 250 * time.Millisecond // after a change, reports still describe the old rate
-	rateStartup    = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
-	rateReturn     = 1.25                   // after a cut: growth per tick back toward the rate known to get through
-	rateReturnPart = 1.0                    // ... up to this share of it; probing goes on from there
-	rateProbe      = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
-	rateProbeMax   = 1.15                   // ... but never above this multiple of what the receivers took in lately
-	rateCut        = 0.85                   // a cut is at least this deep
-	keptUp         = 0.9                    // receivers taking in this share of what was written show no queue
-	startupKeepUp  = 0.8                    // startup doubles while receivers take in this share of the rate a rateWindow ago
+	rateStart       = 100e6 // bit/s before the first report: any wired LAN carries it
+	rateMin         = 1e6   // bit/s; correlated congestion never cuts below this
+	rateFloorMin    = 10e6  // bit/s; the floor is never below this
+	rateFloorPart   = 0.5   // floor: this share of the highest rate that ran clean
+	rateTick        = 100 * time.Millisecond
+	rateWarmup      = 150 * time.Millisecond // first reports describe intervals before data flowed
+	rateHold        = 250 * time.Millisecond // after a change, reports still describe the old rate
+	rateStartup     = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
+	rateReturn      = 1.25                   // after a cut: growth per tick back toward the rate known to get through
+	rateReturnPart  = 1.0                    // ... up to this share of it; probing goes on from there
+	rateProbe       = 0.03                   // probing: growth per tick is 1 + this × clean ticks in a row (at most rateReturn)
+	rateProbeMax    = 1.15                   // ... but never above this multiple of what the receivers took in lately
+	rateProbeLinear = 0.02                   // soon after a cut for a queue: the rate known to get through × (1 + this × clean ticks)
+	rateCut         = 0.85                   // a cut is at least this deep
+	keptUp          = 0.9                    // receivers taking in this share of what was written show no queue
+	startupKeepUp   = 0.8                    // startup doubles while receivers take in this share of the rate a rateWindow ago
 
 	excessMin       = 0.02 // loss above a receiver's own baseline below this is noise
 	excessSevere    = 0.15 // one interval this far above the baseline is congestion at once
@@ -69,7 +70,8 @@ type sendSample struct {
 	bytes   int64
 	blocked time.Duration
 	// rate is the datagrams per second written over the last rateWindow,
-	// perDatagram their mean size in bytes; 0 when unknown.
+	// perDatagram the bytes written (every kind) per shard datagram;
+	// 0 when unknown.
 	rate        float64
 	perDatagram float64
 }
@@ -184,6 +186,7 @@ type autoRate struct {
 	queue     queueMeter
 	excesses  []float64 // scratch
 	reason    string    // the rule behind the last change (why)
+	queueCut  time.Time // the last cut for a queue's depth (rate_grow.go)
 }
 
 func newRateController(fixed, ceiling float64) rateController {
@@ -327,6 +330,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		a.reason = "queue depth " + depthDelay.Round(time.Millisecond).String()
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
+		a.queueCut = now
 	case queued && a.queued: // twice in a row: one late status is not a queue
 		a.reason = "arrivals behind writes"
 		a.cutTo(now, max(queueDrain*delivered, lowest), delivered)
@@ -352,6 +356,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
+		if depthKnown {
+			a.reason += " depth " + depthDelay.Round(time.Millisecond).String()
+		}
 		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued

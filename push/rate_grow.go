@@ -46,9 +46,20 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		return
 	}
 	a.probes++
+	if !a.queueCut.IsZero() && now.Sub(a.queueCut) < queueCutMemory {
+		// Soon after a cut for a queue the bottleneck is known: probe
+		// linearly above the rate that got through, not compounding, so
+		// the queue builds slowly and the next cut is shallow. (The depth
+		// is measured above its running minimum, which a queue that never
+		// drained has raised: it reads empty while the bottleneck is full.
+		// Compounding probes overran a 100 Mbit/s link by 1.5x every 0.7 s,
+		// each time cut below it, the link idle while its queue drained.)
+		a.bps = min(max(a.bps, a.delivered*min(1+rateProbeLinear*float64(a.probes), rateProbeMax)), a.ceiling)
+		return
+	}
 	step, above := min(1+rateProbe*float64(a.probes), rateProbeMax), rateProbeMax
 	if depthKnown && depth < queueDelayMax/4 {
-		step, above = rateReturn, rateReturn
+		step, above = rateReturn, rateReturn // no queue at all: well below the bottleneck
 	}
 	next := a.bps * step
 	if took := a.took.max(); took > 0 {

@@ -252,3 +252,19 @@ func TestRateFloorFollowsWhatGotThrough(t *testing.T) {
 		t.Errorf("receivers took in 90 Mbit/s: floor %.0f Mbit/s, want at most %.0f", f/1e6, rateFloorPart*rateStart/1e6)
 	}
 }
+
+// Once a queue has been found and cut for, the rate probes above what
+// got through linearly: it stays near the link instead of overrunning
+// it by half every few hundred milliseconds (each overrun cut below the
+// link, which then idled while its queue drained).
+func TestRateProbesGentlyAfterAQueue(t *testing.T) {
+	const link = 100e6
+	l := newLinkSim(t, link, 1.5e6, 3)
+	l.run(2 * time.Second)
+	l.peak = 0
+	got := l.run(4*time.Second) * l.size * 8 / 4
+	t.Logf("after the first queue: peak %.0f Mbit/s, carried %.1f Mbit/s", l.peak/1e6, got/1e6)
+	if l.peak > 1.2*link {
+		t.Errorf("peak %.0f Mbit/s after a queue was found, want within 1.2x the %.0f Mbit/s link", l.peak/1e6, link/1e6)
+	}
+}

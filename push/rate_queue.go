@@ -21,6 +21,7 @@ const (
 	queueDelayMax  = 35 * time.Millisecond  // a median queue this deep (in time at the rate taken in) is a queue
 	queueDrainTime = time.Second            // a queue found drains over about this long: the link stays busy meanwhile
 	queueDrainMax  = 0.85                   // ... but the rate drops at most this far below what arrives
+	queueCutMemory = 2 * queueMinWindow     // after a cut for depth, probing stays gentle this long (rate_grow.go)
 )
 
 // queueTrack is one receiver's depth: the latest sample and a windowed

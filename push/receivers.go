@@ -274,16 +274,21 @@ func (t *receiverTable) samples(now time.Time, dst []rateSample) []rateSample {
 }
 
 // pathLosses returns the active receivers' path losses (0..1) that are
-// known, sorted, in scratch.
-func (t *receiverTable) pathLosses(rc rateController, scratch []float64) []float64 {
+// known, sorted, in scratch, and how many active receivers have none yet.
+func (t *receiverTable) pathLosses(rc rateController, scratch []float64) (losses []float64, unknown int) {
 	scratch = scratch[:0]
 	for _, p := range t.order {
-		if b, ok := rc.baseline(p.id); ok && p.active() {
+		if !p.active() {
+			continue
+		}
+		if b, ok := rc.baseline(p.id); ok {
 			scratch = append(scratch, b)
+		} else {
+			unknown++
 		}
 	}
 	slices.Sort(scratch)
-	return scratch
+	return scratch, unknown
 }
 
 // parityLoss is the loss proactive parity covers: the path loss of the

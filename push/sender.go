@@ -218,7 +218,7 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 		return nil, err
 	}
 	s := &sender{cfg: cfg, n: cfg.Node, src: cfg.Source, policy: pol, secret: randomKey(),
-		statuses: make(chan statusMsg, 1024)}
+		statuses: make(chan statusMsg, 1024), listCopies: listCopiesTwice}
 	s.start = s.n.Now()
 	if _, err := rand.Read(s.sid[:]); err != nil {
 		return nil, err

@@ -249,8 +249,9 @@ func (s *sender) adapt() {
 		s.debug("rate", "mbit", int(r/1e6), "why", s.rc.why(), "samples", s.samples, "written", sent.bytes, "blocked", sent.blocked)
 		s.pacer.SetRate(r)
 	}
-	s.lossBufs = s.table.pathLosses(s.rc, s.lossBufs)
-	s.listCopies = listCopiesFor(s.lossBufs)
+	var unknown int
+	s.lossBufs, unknown = s.table.pathLosses(s.rc, s.lossBufs)
+	s.listCopies = listCopiesFor(s.lossBufs, unknown)
 	if !s.cfg.FixedParity {
 		// Enough parity to cover the median receiver's path loss plus a
 		// margin; repair serves those above it.

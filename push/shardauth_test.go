@@ -390,15 +390,27 @@ func mustBody(t *testing.T, pkt []byte) []byte {
 	return p.Body
 }
 
-// Lists go twice, and three times while any receiver's path loses 10 %
-// or more (a lost list costs that receiver a whole block).
+// Lists go twice, three times while any receiver's path loses 10 % or
+// more (a lost list costs that receiver a whole block), and once while
+// every receiver's path is known to lose almost nothing.
 func TestListCopiesFollowTheWorstPath(t *testing.T) {
 	for _, c := range []struct {
-		losses []float64
-		want   int
-	}{{nil, 2}, {[]float64{0, 0.05, 0.099}, 2}, {[]float64{0, 0, 0.2}, 3}, {[]float64{0.1}, 3}} {
-		if got := listCopiesFor(c.losses); got != c.want {
-			t.Errorf("listCopiesFor(%v) = %d, want %d", c.losses, got, c.want)
+		losses  []float64
+		unknown int
+		want    int
+	}{
+		{nil, 0, 2},
+		{nil, 3, 2},
+		{[]float64{0, 0, 0}, 0, 1},
+		{[]float64{0, 0.001}, 0, 1},
+		{[]float64{0, 0}, 1, 2}, // one receiver's path not known yet
+		{[]float64{0, 0.002}, 0, 2},
+		{[]float64{0, 0.05, 0.099}, 0, 2},
+		{[]float64{0, 0, 0.2}, 0, 3},
+		{[]float64{0.1}, 2, 3},
+	} {
+		if got := listCopiesFor(c.losses, c.unknown); got != c.want {
+			t.Errorf("listCopiesFor(%v, %d unknown) = %d, want %d", c.losses, c.unknown, got, c.want)
 		}
 	}
 }
