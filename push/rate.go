@@ -14,7 +14,7 @@ const (
 	rateFloorMin    = 10e6  // bit/s; the floor is never below this
 	rateFloorPart   = 0.5   // floor: this share of the highest rate that ran clean
 	rateTick        = 100 * time.Millisecond
-	rateWarmup      = 150 * time.Millisecond // first reports describe intervals before data flowed
+	rateWarmup      = 100 * time.Millisecond // first reports describe intervals before data flowed
 	rateHold        = 250 * time.Millisecond // after a change, reports still describe the old rate
 	rateStartup     = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
 	rateReturn      = 1.25                   // after a cut: growth per tick back toward the rate known to get through

@@ -23,9 +23,10 @@ func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, d
 		// rateReturn (doubling blind overshoots).
 		// (Against what was written when that is less: a sender short
 		// of CPU writes less than its rate, not the receivers' fault.)
-		// Twice in a row: the first statuses' rates span time before the
-		// data flowed and read low once.
-		if took := a.took.max(); took > 0 && took < startupKeepUp*a.writtenBefore(now) {
+		// Twice in a row, and only once a whole rateWindow of data lies
+		// behind: the first statuses' rates span time before the data
+		// flowed and read low (meanwhile the queue's depth ends startup).
+		if took := a.took.max(); took > 0 && now.Sub(a.start) >= rateWindow && took < startupKeepUp*a.writtenBefore(now) {
 			if a.short {
 				a.cut, a.probes = true, 0
 				break
