@@ -329,6 +329,13 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		// bottleneck below the floor overflows into loss (rule 1).
 		a.reason = "queue depth " + depthDelay.Round(time.Millisecond).String()
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
+		if !a.cut && a.bps > rateStart {
+			// A startup overshoot: the start rate ran without a queue (or
+			// startup would not have doubled), while the windowed rates
+			// still span time before the data and read low (a 100 Mbit/s
+			// link was cut to 64 Mbit/s and took a second to climb back).
+			delivered = max(delivered, min(rateStart, a.ceiling))
+		}
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
 		a.queueCut = now
 	case queued && a.queued: // twice in a row: one late status is not a queue

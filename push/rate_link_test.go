@@ -277,3 +277,34 @@ func TestRateProbesGentlyAfterAQueue(t *testing.T) {
 		t.Errorf("peak %.0f Mbit/s after a queue was found, want within 1.2x the %.0f Mbit/s link", l.peak/1e6, link/1e6)
 	}
 }
+
+// A startup overshoot found by the queue's depth is cut back to about
+// the start rate, which ran without a queue, not to the windowed
+// delivery rate, which in the first tenths of a second still spans time
+// before the data flowed and reads low.
+func TestRateStartupOvershootCutToTheStartRate(t *testing.T) {
+	rc := newRateController(0, 1e9).(*autoRate)
+	now := time.Unix(0, 0)
+	const readsLow = 60e6 // what the windowed arrival rates say
+	written := uint64(1000)
+	tick := func(inflight uint64) {
+		now = now.Add(rateTick)
+		written += uint64(rc.rate() * rateTick.Seconds() / 8 / 1300)
+		var samples []rateSample
+		for i := range 3 {
+			rc.observeQueue(i, now, written, written-inflight)
+			samples = append(samples, rateSample{peer: i, received: 1000, arrivalRate: readsLow / 8 / 1300})
+		}
+		rc.update(now, sendSample{bytes: int64(rc.rate() / 80), rate: rc.rate() / 8 / 1300, perDatagram: 1300}, samples, 3)
+	}
+	for range 3 {
+		tick(10)
+	}
+	if rc.rate() <= rateStart {
+		t.Fatalf("startup did not double before the queue showed: rate %.0f Mbit/s", rc.rate()/1e6)
+	}
+	tick(3000) // the overshoot fills the bottleneck's buffer
+	if got := rc.rate(); got < queueDrainMax*rateStart || got >= rateStart {
+		t.Errorf("startup overshoot cut to %.0f Mbit/s, want %.0f-%.0f (the start rate, drained)", got/1e6, queueDrainMax*rateStart/1e6, rateStart/1e6)
+	}
+}
