@@ -184,20 +184,29 @@ type autoRate struct {
 	updates   int
 	paths     pathLoss
 	queue     queueMeter
-	excesses  []float64 // scratch
-	reason    string    // the rule behind the last change (why)
-	queueCut  time.Time // the last cut for a queue's depth (rate_grow.go)
+	excesses  []float64     // scratch
+	reason    string        // the rule behind the last change (why)
+	depth     time.Duration // the queue's depth at the last update, -1 when unknown (why)
+	queueCut  time.Time     // the last cut for a queue's depth (rate_grow.go)
 }
 
 func newRateController(fixed, ceiling float64) rateController {
 	if fixed > 0 {
 		return &fixedRate{bps: fixed, paths: pathLoss{}}
 	}
-	return &autoRate{bps: min(rateStart, ceiling), ceiling: ceiling, paths: pathLoss{}}
+	return &autoRate{bps: min(rateStart, ceiling), ceiling: ceiling, paths: pathLoss{}, depth: -1}
 }
 
-func (a *autoRate) rate() float64                     { return a.bps }
-func (a *autoRate) why() string                       { return a.reason }
+func (a *autoRate) rate() float64 { return a.bps }
+
+// why is the rule behind the last change, with the queue's depth then
+// when known. Formatted only when the debug log asks.
+func (a *autoRate) why() string {
+	if a.depth < 0 {
+		return a.reason
+	}
+	return a.reason + " depth " + a.depth.Round(time.Millisecond).String()
+}
 func (a *autoRate) baseline(peer int) (float64, bool) { return a.paths.get(peer) }
 
 // floor is the lowest rate a minority of receivers can bring about: a
@@ -291,6 +300,10 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	depthDelay, depthKnown := a.queue.delay(samples, now, a.drainRate())
 	queued := !depthKnown && delivered > 0 && sent.rate > 0 && delivered < queueRatio*sent.rate*a.perDgram*8
 	deep := depthKnown && depthDelay > queueDelayMax
+	a.depth = -1
+	if depthKnown {
+		a.depth = depthDelay
+	}
 	if now.Before(a.held) {
 		a.queued = false
 		return a.bps
@@ -327,7 +340,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		// never takes the rate below the floor: a receiver slow to start,
 		// or shards it did not count, can look like a queue; a real
 		// bottleneck below the floor overflows into loss (rule 1).
-		a.reason = "queue depth " + depthDelay.Round(time.Millisecond).String()
+		a.reason = "queue"
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
 		if !a.cut && a.bps > rateStart {
 			// A startup overshoot: the start rate ran without a queue (or
@@ -363,9 +376,6 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
-		if depthKnown {
-			a.reason += " depth " + depthDelay.Round(time.Millisecond).String()
-		}
 		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
 	}
 	a.queued = queued

@@ -443,7 +443,7 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 // blocks it already holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
 	now := s.r.n.Now()
-	for b := s.lowest; b < s.nackLimit() && len(st.Nacks) < protocol.MaxNacks; b++ {
+	for b, limit := s.lowest, s.nackLimit(); b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
 		if n, ok := s.dueNack(uint32(b), now); ok && s.mayNackFailed(uint32(b), now) {
 			st.Nacks = append(st.Nacks, n)
 		}
@@ -613,7 +613,7 @@ func (s *rsession) nackDueLocked(now time.Time) bool {
 		}
 		return false
 	}
-	for b := s.lowest; b < s.nackLimit(); b++ {
+	for b, limit := s.lowest, s.nackLimit(); b < limit; b++ {
 		if _, ok := s.dueNack(uint32(b), now); ok {
 			return true
 		}

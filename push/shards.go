@@ -56,7 +56,7 @@ func (o *shardOutput) takeSendSample(now time.Time) sendSample {
 		// counted at receivers are then rates of the whole stream. Counted
 		// by shard bytes alone, what got through read 3.5 % below the
 		// link, and a cut to it left a 100 Mbit/s link idle.
-		s.perDatagram = float64(max(o.wire-o.wireAtSample, o.written)) / float64(o.count)
+		s.perDatagram = float64(o.wire-o.wireAtSample) / float64(o.count)
 	}
 	o.written, o.count, o.blocked, o.wireAtSample = 0, 0, 0, o.wire
 	return s
