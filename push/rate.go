@@ -376,7 +376,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
-		a.grow(now, delivered, depthDelay, depthKnown, voters == len(samples))
+		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > len(samples))
 	}
 	a.queued = queued
 	return a.bps

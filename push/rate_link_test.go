@@ -147,27 +147,30 @@ func TestRateRecoversQuicklyWhenTheBottleneckWidens(t *testing.T) {
 	}
 }
 
-// In startup a tick where one receiver did not report (its status is
-// late: it may be the one drowning) does not double the rate: it grows
-// by rateReturn only. A tick where every receiver reported doubles it.
-func TestRateStartupWaitsForEveryReceiver(t *testing.T) {
+// In startup a tick where most receivers did not report (their statuses
+// are late: they may be drowning) does not double the rate: it grows by
+// rateReturn only. A tick where a majority reported doubles it: one late
+// receiver of five on two busy cores missed almost every tick, and the
+// shared bottleneck a doubling can overrun shows in the others' reports.
+func TestRateStartupWaitsForMostReceivers(t *testing.T) {
 	rc := newRateController(0, 1e9)
 	now := time.Unix(0, 0)
 	full := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 1000}}
-	late := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 3}}
+	oneLate := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 3}}
+	mostLate := []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 2}, {peer: 2, received: 3}}
 	for range 3 { // past the warm-up
 		now = now.Add(rateTick)
 		rc.update(now, sendSample{}, full, 3)
 	}
 	before := rc.rate()
 	now = now.Add(rateTick)
-	if got := rc.update(now, sendSample{}, late, 3); got != before*rateReturn {
-		t.Errorf("startup, one receiver silent this tick: rate %.0f → %.0f Mbit/s, want ×%.2f", before/1e6, got/1e6, rateReturn)
+	if got := rc.update(now, sendSample{}, mostLate, 3); got != before*rateReturn {
+		t.Errorf("startup, two of three receivers silent this tick: rate %.0f → %.0f Mbit/s, want ×%.2f", before/1e6, got/1e6, rateReturn)
 	}
 	before = rc.rate()
 	now = now.Add(rateTick)
-	if got := rc.update(now, sendSample{}, full, 3); got != min(2*before, 1e9) {
-		t.Errorf("startup, every receiver reported: rate %.0f → %.0f Mbit/s, want it doubled", before/1e6, got/1e6)
+	if got := rc.update(now, sendSample{}, oneLate, 3); got != min(2*before, 1e9) {
+		t.Errorf("startup, two of three receivers reported: rate %.0f → %.0f Mbit/s, want it doubled", before/1e6, got/1e6)
 	}
 }
 
