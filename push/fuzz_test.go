@@ -3,7 +3,6 @@ package push
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
 	"net/netip"
@@ -61,18 +60,21 @@ func buildTestPush(t testing.TB, k, shard, size, parity int) *testPush {
 	}
 	bsize := k * shard
 	m := &protocol.Manifest{Files: []protocol.FileEntry{{Kind: protocol.KindFile, Mode: 0o644, Size: uint64(size), Path: p.name}}}
-	blocks := (size + bsize - 1) / bsize
-	for b := range blocks {
-		m.Hashes = append(m.Hashes, sha256.Sum256(p.content[b*bsize:min(size, (b+1)*bsize)]))
+	l, err := newLayout(int64(size), k, shard)
+	if err != nil {
+		panic(err)
+	}
+	for b := range l.blocks {
+		m.Hashes = append(m.Hashes, blockHash(l.code(b), p.content[b*bsize:min(size, (b+1)*bsize)]))
 	}
 	plain := m.AppendBinary(nil)
 	p.chunks = sealManifest(p.signer, p.sid, p.keys, plain)
 	p.announce = protocol.Announce{Session: p.sid, KeyMode: protocol.KeyModePublic, K: byte(k), ShardSize: uint16(shard),
-		Blocks: uint32(blocks), TotalSize: uint64(size), ManifestLen: uint32(len(plain)), ManifestParts: uint32(len(p.chunks)), Grants: 1}
+		Blocks: uint32(l.blocks), TotalSize: uint64(size), ManifestLen: uint32(len(plain)), ManifestParts: uint32(len(p.chunks)), Grants: 1}
 	var allParity [][]byte
 	lister := newShardLister(p.signer, p.sid, shard)
 	buf := make([]byte, bsize)
-	for b := range blocks {
+	for b := range l.blocks {
 		n := min(bsize, size-b*bsize)
 		code, err := fec.New(fec.BlockK(int64(size), k, shard, int64(b)), shard)
 		if err != nil {
@@ -91,7 +93,7 @@ func buildTestPush(t testing.TB, k, shard, size, parity int) *testPush {
 		if err := code.Parity(data, code.K(), extra); err != nil {
 			t.Fatal(err)
 		}
-		lists, err := lister.lists(code, uint32(b), 0, code.K()+len(extra), data)
+		lists, err := lister.lists(code, uint32(b), 0, code.K()+len(extra), shardsOf(data))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,7 +134,7 @@ func (s *rsession) reverify() int {
 			continue
 		}
 		n := s.layout.blockLen(b)
-		if s.sink.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != s.hashes[b] {
+		if s.sink.ReadBlock(b, buf[:n]) != nil || blockHash(s.layout.code(b), buf[:n]) != s.hashes[b] {
 			s.sink.Forget(b)
 		}
 	}
@@ -261,7 +261,7 @@ func (s *rsession) completeBlock(b int, ba *blockAsm) {
 	}
 	rebuilt := ba.a.Rebuilt()
 	data = data[:s.layout.blockLen(b)]
-	if !s.rebuiltSigned(uint32(b), rebuilt, ba.a) && sha256.Sum256(data) != s.hashes[b] {
+	if !s.rebuiltSigned(uint32(b), rebuilt, ba.a) && blockHash(s.layout.code(b), data) != s.hashes[b] {
 		s.badBlocks++
 		s.noteHashFailure(uint32(b), s.r.n.Now())
 		return

@@ -147,7 +147,7 @@ func (s *sender) sendManifest(ctx context.Context, only []uint32) error {
 // pass (unicast_share.go) sending a window a second time: its fresh
 // indexes and progress stay as they are.
 func (s *sender) sendWindow(ctx context.Context, from, to int, again bool) (int, error) {
-	var shards [interleave][][]byte
+	var shards [interleave]blockShards
 	for b := from; b < to; b++ {
 		d, err := s.block(b)
 		if err != nil {
@@ -166,7 +166,7 @@ func (s *sender) sendWindow(ctx context.Context, from, to int, again bool) (int,
 			if idx >= s.layout.blockK(b)+parity {
 				continue
 			}
-			if err := s.queueShard(ctx, b, idx, shards[b-from]); err != nil {
+			if err := s.queueShard(ctx, b, idx, shards[b-from].shards); err != nil {
 				return sent, err
 			}
 			sent++
@@ -249,7 +249,7 @@ func (s *sender) sendRepairGroup(ctx context.Context, group []repairRun) (int, e
 		if err != nil {
 			return 0, err
 		}
-		r.data, r.first = d, int(s.out.nextIdx[r.block])
+		r.data, r.first = d.shards, int(s.out.nextIdx[r.block])
 		l, err := s.lister.lists(s.layout.code(r.block), uint32(r.block), r.first, r.count, d)
 		if err != nil {
 			return 0, err

@@ -44,19 +44,21 @@ func newShardLister(signer *protocol.Signer, sid protocol.SessionID, shardSize i
 // lists returns the signed lists covering count shard indexes of block,
 // starting at first and wrapping from 255 to 0, as SPEC.md §6.5.1 cuts
 // them (at most MaxShardHashes each, never across index 255). data are
-// the block's data shards under code; parity rows are computed to be
-// hashed. Each list is a complete datagram.
-func (l *shardLister) lists(code *fec.Code, block uint32, first, count int, data [][]byte) ([][]byte, error) {
+// the block's data shards under code, with their sums; parity rows are
+// computed to be hashed. Each list is a complete datagram.
+func (l *shardLister) lists(code *fec.Code, block uint32, first, count int, data blockShards) ([][]byte, error) {
 	var pkts [][]byte
 	idx := first % fec.MaxShards
 	for count > 0 {
 		n := min(count, protocol.MaxShardHashes, fec.MaxShards-idx)
 		l.hashes = l.hashes[:0]
 		for i := idx; i < idx+n; i++ {
-			shard := l.scratch[:code.ShardSize()]
 			if i < code.K() {
-				shard = data[i]
-			} else if err := code.Parity(data, i, [][]byte{shard}); err != nil {
+				l.hashes = append(l.hashes, data.sums[i][:protocol.ShardHashLen]...)
+				continue
+			}
+			shard := l.scratch[:code.ShardSize()]
+			if err := code.Parity(data.shards, i, [][]byte{shard}); err != nil {
 				return nil, err
 			}
 			h := hashShard(shard)

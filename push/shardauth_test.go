@@ -38,11 +38,11 @@ func TestShardBookVerdicts(t *testing.T) {
 	l, code, data, pub := testLister(t, 64, 256)
 	sid := protocol.SessionID{1}
 	// 64 data + 40 parity: two lists (78 + 26). Repair 250..259 wraps: two more.
-	pkts, err := l.lists(code, 3, 0, 104, data)
+	pkts, err := l.lists(code, 3, 0, 104, shardsOf(data))
 	if err != nil || len(pkts) != 2 {
 		t.Fatalf("first pass: %d lists, %v", len(pkts), err)
 	}
-	wrap, err := l.lists(code, 3, 250, 10, data)
+	wrap, err := l.lists(code, 3, 250, 10, shardsOf(data))
 	if err != nil || len(wrap) != 2 {
 		t.Fatalf("wrapping repair: %d lists, %v", len(wrap), err)
 	}
@@ -94,7 +94,7 @@ func TestShardBookVerdicts(t *testing.T) {
 	// Another signer, another session, a block out of range.
 	other, _, _, _ := testLister(t, 64, 256)
 	other.signer = protocol.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x43}, 32)))
-	o, _ := other.lists(code, 5, 0, 64, data)
+	o, _ := other.lists(code, 5, 0, 64, shardsOf(data))
 	if book.onList(o[0], pub, sid, 10, never) != listRejected {
 		t.Fatal("a list signed by another key was accepted")
 	}
@@ -113,7 +113,7 @@ func TestShardBookBounded(t *testing.T) {
 	book := newShardBook()
 	sid := protocol.SessionID{1}
 	for b := range uint32(maxHashedBlocks + 100) {
-		pkts, _ := l.lists(code, b, 0, 4, data)
+		pkts, _ := l.lists(code, b, 0, 4, shardsOf(data))
 		book.onList(pkts[0], pub, sid, 1<<20, never)
 		if len(book.blocks) > maxHashedBlocks {
 			t.Fatalf("book holds %d blocks", len(book.blocks))
@@ -122,19 +122,19 @@ func TestShardBookBounded(t *testing.T) {
 	if book.check(0, 0, data[0]) != shardSigned || book.check(maxHashedBlocks+50, 0, data[0]) != shardUnverified {
 		t.Fatal("a full book must keep low blocks and drop lists above them")
 	}
-	pkts, _ := l.lists(code, 1<<19, 0, 4, data)
+	pkts, _ := l.lists(code, 1<<19, 0, 4, shardsOf(data))
 	done := func(b uint32) bool { return b < 10 }
 	if book.onList(pkts[0], pub, sid, 1<<20, done) != listStored || book.check(1<<19, 0, data[0]) != shardSigned || len(book.blocks) > maxHashedBlocks {
 		t.Fatal("forgetting verified blocks must make room")
 	}
 	for b := uint32(maxHashedBlocks + 88); len(book.blocks) < maxHashedBlocks; b++ {
-		more, _ := l.lists(code, b, 0, 4, data)
+		more, _ := l.lists(code, b, 0, 4, shardsOf(data))
 		book.onList(more[0], pub, sid, 1<<20, never)
 	}
 	book.forget(20)
-	fill, _ := l.lists(code, maxHashedBlocks+87, 0, 4, data)
+	fill, _ := l.lists(code, maxHashedBlocks+87, 0, 4, shardsOf(data))
 	book.onList(fill[0], pub, sid, 1<<20, never) // full again
-	mid, _ := l.lists(code, 20, 0, 4, data)
+	mid, _ := l.lists(code, 20, 0, 4, shardsOf(data))
 	if book.onList(mid[0], pub, sid, 1<<20, never) != listStored || book.check(20, 0, data[0]) != shardSigned ||
 		book.check(1<<19, 0, data[0]) != shardUnverified || len(book.blocks) != maxHashedBlocks {
 		t.Fatal("a list below the highest held block must evict the highest")
@@ -146,7 +146,7 @@ func TestShardBookBounded(t *testing.T) {
 func TestShardListOverhead(t *testing.T) {
 	l, code, data, _ := testLister(t, 64, fec.DefaultShardSize)
 	for _, parity := range []int{0, 6} {
-		pkts, err := l.lists(code, 0, 0, 64+parity, data)
+		pkts, err := l.lists(code, 0, 0, 64+parity, shardsOf(data))
 		if err != nil || len(pkts) != 1 {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func TestShardListOverhead(t *testing.T) {
 // nor stores a hash the sender did not sign.
 func FuzzShardList(f *testing.F) {
 	l, code, data, _ := testLister(&testing.T{}, 4, 64)
-	pkts, _ := l.lists(code, 1, 0, 6, data)
+	pkts, _ := l.lists(code, 1, 0, 6, shardsOf(data))
 	f.Add(pkts[0])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x42}, 32))
@@ -225,13 +225,13 @@ func TestRebuiltBlockChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onlyParity, err := newShardLister(p.signer, p.sid, testPushShard).lists(code, block, testPushK, 1, data)
+	onlyParity, err := newShardLister(p.signer, p.sid, testPushShard).lists(code, block, testPushK, 1, shardsOf(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wrongZero := newShardLister(p.signer, p.sid, testPushShard)
 	wrongData := append([][]byte{make([]byte, testPushShard)}, data[1:]...) // signs a wrong hash for shard 0
-	wrongList, err := wrongZero.lists(code, block, 0, 1, wrongData)
+	wrongList, err := wrongZero.lists(code, block, 0, 1, shardsOf(wrongData))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestListSeals(t *testing.T) {
 	sid := protocol.SessionID{1}
 	brokenSig := func(pkt []byte) []byte { b := bytes.Clone(pkt); b[len(b)-1] ^= 1; return b }
 	lists := func(block uint32) [][]byte {
-		p, err := l.lists(code, block, 0, 70, data)
+		p, err := l.lists(code, block, 0, 70, shardsOf(data))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +364,7 @@ func TestListSeals(t *testing.T) {
 	}
 
 	for blk := uint32(0); fresh.nSealed < 2*sealedDigests; blk++ {
-		p, _ := l.lists(code, 100+blk, 0, 4, data)
+		p, _ := l.lists(code, 100+blk, 0, 4, shardsOf(data))
 		fresh.onSeal(sealOf(l, p), pub, sid)
 	}
 	if fresh.isSealed(protocol.ListDigest(mustBody(t, a[0]))) {
@@ -413,4 +413,9 @@ func TestListCopiesFollowTheWorstPath(t *testing.T) {
 			t.Errorf("listCopiesFor(%v, %d unknown) = %d, want %d", c.losses, c.unknown, got, c.want)
 		}
 	}
+}
+
+// shardsOf is data with the sums the sender's block cache keeps.
+func shardsOf(data [][]byte) blockShards {
+	return blockShards{shards: data, sums: appendShardSums(nil, data)}
 }

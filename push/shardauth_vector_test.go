@@ -167,13 +167,17 @@ func TestChainedPushReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l, err := newLayout(int64(a.TotalSize), int(a.K), int(a.ShardSize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for b, as := range asm {
 		blk, err := as.Block()
 		if err != nil {
 			t.Fatalf("block %d: %v", b, err)
 		}
 		n := min(len(blk), int(a.TotalSize)-len(stream))
-		if sha256.Sum256(blk[:n]) != m.Hashes[b] {
+		if blockHash(l.code(b), blk[:n]) != m.Hashes[b] {
 			t.Fatalf("block %d does not match the manifest", b)
 		}
 		stream = append(stream, blk[:n]...)

@@ -43,7 +43,7 @@ func listCopiesFor(sortedLosses []float64, unknown int) int {
 // windowShardLists signs and sends the hash lists of the first pass of
 // blocks [from, to) with parity proactive parity shards, after the seal
 // over them, in one batch and then its copy.
-func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, shards [][][]byte) error {
+func (s *sender) windowShardLists(ctx context.Context, from, to, parity int, shards []blockShards) error {
 	var lists [][]byte
 	for b := from; b < to; b++ {
 		l, err := s.lister.lists(s.layout.code(b), uint32(b), 0, s.layout.blockK(b)+parity, shards[b-from])

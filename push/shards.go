@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -118,9 +117,9 @@ func (s *sender) flush(ctx context.Context) error {
 	return err
 }
 
-// block returns block b's data shards (zero padded), from the cache or
-// the source.
-func (s *sender) block(b int) ([][]byte, error) { return s.out.cache.get(s.src, s.layout, b) }
+// block returns block b's data shards (zero padded) and their sums,
+// from the cache or the source.
+func (s *sender) block(b int) (blockShards, error) { return s.out.cache.get(s.src, s.layout, b) }
 
 // repairQueue holds, per block, how many fresh shards are owed. Bounded
 // by the block count; pops in block order so the oldest holes close first.
@@ -171,10 +170,17 @@ type blockCache struct {
 var ErrContentChanged = errors.New("push: the content changed while pushing; push again once it is no longer being written")
 
 type cacheSlot struct {
-	block  int
-	used   uint64
-	buf    []byte
+	block int
+	used  uint64
+	buf   []byte
+	blockShards
+}
+
+// blockShards are a block's data shards (zero padded) and their SHA-256
+// sums, which the hash lists are cut from (shardauth.go).
+type blockShards struct {
 	shards [][]byte
+	sums   []shardSum
 }
 
 func newBlockCache(n, blockSize int) *blockCache {
@@ -185,14 +191,15 @@ func newBlockCache(n, blockSize int) *blockCache {
 	return c
 }
 
-// get returns block b's data shards (zero padded), reading it if needed.
-func (c *blockCache) get(src *Source, l layout, b int) ([][]byte, error) {
+// get returns block b's data shards (zero padded) and their sums,
+// reading and hashing it if needed.
+func (c *blockCache) get(src *Source, l layout, b int) (blockShards, error) {
 	c.tick++
 	victim := 0
 	for i := range c.slots {
 		if c.slots[i].block == b {
 			c.slots[i].used = c.tick
-			return c.slots[i].shards, nil
+			return c.slots[i].blockShards, nil
 		}
 		if c.slots[i].used < c.slots[victim].used {
 			victim = i
@@ -202,17 +209,18 @@ func (c *blockCache) get(src *Source, l layout, b int) ([][]byte, error) {
 	off, n := l.blockRange(b)
 	sl.block = -1
 	if _, err := src.ReadAt(sl.buf[:n], off); err != nil {
-		return nil, err
-	}
-	if c.manifest != nil && sha256.Sum256(sl.buf[:n]) != c.manifest[b] {
-		return nil, fmt.Errorf("%w (block %d)", ErrContentChanged, b)
+		return blockShards{}, err
 	}
 	shards, err := l.code(b).Split(sl.shards[:0], sl.buf, n)
 	if err != nil {
-		return nil, err
+		return blockShards{}, err
 	}
-	sl.block, sl.used, sl.shards = b, c.tick, shards
-	return shards, nil
+	sl.shards, sl.sums = shards, appendShardSums(sl.sums[:0], shards)
+	if c.manifest != nil && blockHashOfSums(sl.sums) != c.manifest[b] {
+		return blockShards{}, fmt.Errorf("%w (block %d)", ErrContentChanged, b)
+	}
+	sl.block, sl.used = b, c.tick
+	return sl.blockShards, nil
 }
 
 // batch is a reusable set of packet buffers for one WriteBatch.

@@ -1,7 +1,6 @@
 package push
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -417,7 +416,7 @@ func placedMatches(dir string, m *protocol.Manifest, names []string, l layout) b
 	buf := make([]byte, l.blockSize())
 	for b, want := range m.Hashes {
 		n := l.blockLen(b)
-		if s.ReadBlock(b, buf[:n]) != nil || sha256.Sum256(buf[:n]) != want {
+		if s.ReadBlock(b, buf[:n]) != nil || blockHash(l.code(b), buf[:n]) != want {
 			return false
 		}
 	}

@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -178,7 +177,7 @@ func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, er
 					errs <- err
 					return
 				}
-				m.Hashes[i] = sha256.Sum256(buf[:n])
+				m.Hashes[i] = blockHash(l.code(i), buf[:n])
 			}
 			errs <- nil
 		}()

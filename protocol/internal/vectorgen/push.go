@@ -116,7 +116,13 @@ func Push() []byte {
 	block := pushK * pushS
 	blocks := (len(stream) + block - 1) / block
 	for b := range blocks {
-		m.Hashes = append(m.Hashes, sha256.Sum256(stream[b*block:min(len(stream), (b+1)*block)]))
+		// SPEC §6.4.1: SHA-256 over the SHA-256 of each data shard.
+		var sums []byte
+		for _, sh := range dataShards(stream[b*block : min(len(stream), (b+1)*block)]) {
+			sum := sha256.Sum256(sh)
+			sums = append(sums, sum[:]...)
+		}
+		m.Hashes = append(m.Hashes, sha256.Sum256(sums))
 	}
 	plain := m.AppendBinary(nil)
 	contentID := sha256.Sum256(plain)
@@ -208,14 +214,9 @@ func Push() []byte {
 	codes := make([]*fec.Code, blocks)
 	for b := range blocks {
 		part := stream[b*block : min(len(stream), (b+1)*block)]
-		bk := (len(part) + pushS - 1) / pushS
-		codes[b], _ = fec.New(bk, pushS)
-		padded := make([]byte, bk*pushS)
-		copy(padded, part)
-		for i := range bk {
-			shards[b] = append(shards[b], padded[i*pushS:(i+1)*pushS])
-		}
-		o.comment("block %d: %d bytes, BlockK %d", b, len(part), bk)
+		shards[b] = dataShards(part)
+		codes[b], _ = fec.New(len(shards[b]), pushS)
+		o.comment("block %d: %d bytes, BlockK %d", b, len(part), len(shards[b]))
 	}
 	shard := func(b, idx int) []byte {
 		if idx < codes[b].K() {
@@ -282,4 +283,17 @@ func Push() []byte {
 	o.datagram("teacher", "control", "end_complete", teacher.signed(o, protocol.End{Session: s.sid, Reason: protocol.EndComplete}))
 	o.datagram("teacher", "control", "beacon_leaving", teacher.signed(o, protocol.Beacon{BoxKey: teacher.boxPub, Flags: protocol.BeaconLeaving, Name: "teacher"}))
 	return []byte(o.b.String())
+}
+
+// dataShards cuts a block's bytes into BlockK shards of pushS bytes, the
+// last zero padded (SPEC §6.9).
+func dataShards(part []byte) [][]byte {
+	bk := (len(part) + pushS - 1) / pushS
+	padded := make([]byte, bk*pushS)
+	copy(padded, part)
+	var out [][]byte
+	for i := range bk {
+		out = append(out, padded[i*pushS:(i+1)*pushS])
+	}
+	return out
 }
