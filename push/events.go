@@ -100,11 +100,13 @@ func (r *Report) OK() bool {
 }
 
 // FeedbackStats is what receivers' statuses cost the sender: how many it
-// handled, the NACK entries in them, and the time spent verifying and
-// handling them (wall time on its own goroutines, a close bound on CPU).
+// handled, how many of those asked for repair and the NACK entries in
+// them, and the time spent verifying and handling them (wall time on its
+// own goroutines, a close bound on CPU).
 type FeedbackStats struct {
-	Statuses int64
-	Nacks    int64
-	Shed     int64 // statuses dropped unverified when the hand-off was busy (SPEC.md §6.7)
-	Busy     time.Duration
+	Statuses     int64
+	NackStatuses int64 // statuses with at least one NACK: what suppression keeps down
+	Nacks        int64
+	Shed         int64 // statuses dropped unverified when the hand-off was busy (SPEC.md §6.7)
+	Busy         time.Duration
 }

@@ -84,6 +84,17 @@ func jittered(d time.Duration) time.Duration {
 	return d*3/4 + time.Duration(rand.Int64N(int64(d)/2+1))
 }
 
+// statusSpread is the wait for the first periodic status of the data
+// phase: uniform over a whole period, so a group that got the manifest
+// together, and so restarted its periods together, reports evenly
+// (statusBudget a second) from the first data on. Drawn in [0.75, 1.25)
+// of the period like the rest, a group of 1000 sent no periodic status
+// for the first 3 s of data: the sender's rate and parity had nothing to
+// go on for a whole first pass.
+func statusSpread(base time.Duration, group int) time.Duration {
+	return randomIn(statusPeriod(base, group))
+}
+
 // nackHoldLimit is how long a NACK is held at most while repair flows.
 func nackHoldLimit(base time.Duration, group int) time.Duration {
 	return max(nackHoldMax, nackHoldPeriods*statusPeriod(base, group))

@@ -8,6 +8,13 @@ import (
 
 // Rate control constants (SPEC.md §6.7). One block, so the algorithm's
 // knobs are read together.
+// reportsPerTick is how many receivers can report within a rate tick in
+// a large group: periodic statuses are spread to statusBudget a second
+// (feedback_timers.go). Startup takes a majority of the room, or of this
+// many, as informed: of 1000 receivers only about 25 speak in 100 ms, and
+// waiting for 500 kept a push at its start rate for its whole first pass.
+const reportsPerTick = int(statusBudget * rateTick / time.Second)
+
 const (
 	rateStart       = 100e6 // bit/s before the first report: any wired LAN carries it
 	rateMin         = 1e6   // bit/s; correlated congestion never cuts below this
@@ -376,7 +383,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
-		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > len(samples))
+		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > min(len(samples), reportsPerTick))
 	}
 	a.queued = queued
 	return a.bps

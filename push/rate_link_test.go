@@ -174,6 +174,38 @@ func TestRateStartupWaitsForMostReceivers(t *testing.T) {
 	}
 }
 
+// In a large group only about reportsPerTick receivers can report in a
+// tick (statusBudget): a majority of those is informed, a few are not.
+func TestRateStartupInALargeGroup(t *testing.T) {
+	room := func(reported int) []rateSample {
+		out := make([]rateSample, 1000)
+		for i := range out {
+			out[i] = rateSample{peer: i, received: 2}
+			if i < reported {
+				out[i].received = 1000
+			}
+		}
+		return out
+	}
+	rc := newRateController(0, 1e9)
+	now := time.Unix(0, 0)
+	for range 3 { // past the warm-up
+		now = now.Add(rateTick)
+		rc.update(now, sendSample{}, room(reportsPerTick), 1000)
+	}
+	before := rc.rate()
+	now = now.Add(rateTick)
+	if got := rc.update(now, sendSample{}, room(reportsPerTick/4), 1000); got != before*rateReturn {
+		t.Errorf("startup, %d of 1000 reported: rate %.0f → %.0f Mbit/s, want ×%.2f", reportsPerTick/4, before/1e6, got/1e6, rateReturn)
+	}
+	before = rc.rate()
+	now = now.Add(rateTick)
+	if got := rc.update(now, sendSample{}, room(reportsPerTick/2+1), 1000); got != min(2*before, 1e9) {
+		t.Errorf("startup, %d of 1000 reported (of %d that can in a tick): rate %.0f → %.0f Mbit/s, want it doubled",
+			reportsPerTick/2+1, reportsPerTick, before/1e6, got/1e6)
+	}
+}
+
 // In startup, receivers that take in only half of what is sent (busy
 // from the start, or a slow bottleneck whose deep buffer hides its queue
 // from the depth) stop the doubling; once they keep up it goes on.

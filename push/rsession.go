@@ -274,6 +274,9 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 	lastProgress := time.Now()
 	lastSave := time.Now()
 	polling := false // looking for NACKs every nackCheckEvery: only once something can be missing
+	// spread: the next status is the data phase's first; the periodic one
+	// after it is drawn over a whole period (statusSpread).
+	spread := false
 	for {
 		wake := nextStatus
 		if !nackAt.IsZero() && nackAt.Before(wake) {
@@ -311,6 +314,7 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		urgent := kicked && (s.err != nil || s.endReason != 0 || s.phase == phaseDone && completeAt.IsZero())
 		if s.phase != phase {
 			phase = s.phase
+			spread = phase == phaseData
 			nextStatus = minTime(nextStatus, now.Add(randomIn(nackBackoff(group))))
 		}
 		due := urgent || !now.Before(nextStatus)
@@ -337,7 +341,11 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		s.noteAsked(st.Nacks, s.r.n.Now())
 		s.mu.Unlock()
 		nackAt = time.Time{}
-		nextStatus = now.Add(jittered(statusPeriod(base, group)))
+		if spread {
+			nextStatus, spread = now.Add(statusSpread(base, group)), false
+		} else {
+			nextStatus = now.Add(jittered(statusPeriod(base, group)))
+		}
 		switch {
 		case err != nil:
 			s.emit(Event{Kind: EventFailed, Err: err, Rejected: rejected, Injected: injected})

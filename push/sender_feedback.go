@@ -153,6 +153,9 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	defer func() { s.feedback.Busy += time.Since(start) }()
 	s.feedback.Statuses++
 	s.feedback.Nacks += int64(len(m.nacks))
+	if len(m.nacks) > 0 {
+		s.feedback.NackStatuses++
+	}
 	p, isNew, serve := s.table.apply(s.n.Now(), m)
 	if p != nil && s.rc.observeQueue(p.id, s.n.Now(), s.out.total, uint64(m.counts.received)+uint64(m.counts.lost)) {
 		s.lastTick = time.Time{} // a queue: the rate is looked at now (rate_queue.go)
