@@ -415,6 +415,35 @@ func TestListCopiesFollowTheWorstPath(t *testing.T) {
 	}
 }
 
+// A large room needs more copies than its worst path says: what counts
+// is how many receivers lose every copy of a block's list.
+func TestListCopiesForTheRoom(t *testing.T) {
+	room := func(n int, loss float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = loss
+		}
+		return out
+	}
+	for _, c := range []struct {
+		losses []float64
+		want   int
+	}{
+		{room(3, 0), 1},
+		{room(5, 0.001), 1},
+		{room(1000, 0.001), 2}, // once: 64 shards a block re-sent
+		{room(10, 0.05), 2},    // the lab's 10 at 5 %: 1.6 shards a block
+		{room(7, 0.03), 2},
+		{room(100, 0.05), 3},
+		{room(1000, 0.05), 4},
+		{room(1000, 0.3), listCopiesRoomMax},
+	} {
+		if got := roomListCopies(64, c.losses); got != c.want {
+			t.Errorf("roomListCopies(%d receivers at %.3f) = %d, want %d", len(c.losses), c.losses[0], got, c.want)
+		}
+	}
+}
+
 // shardsOf is data with the sums the sender's block cache keeps.
 func shardsOf(data [][]byte) blockShards {
 	return blockShards{shards: data, sums: appendShardSums(nil, data)}

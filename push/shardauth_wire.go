@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"math"
 
 	"github.com/herald-lan/herald/fec"
 )
@@ -24,7 +25,30 @@ const (
 	listCopiesMax   = 3
 	listCopiesLossy = 0.10
 	listCopiesClean = 0.002
+	// listLossBudget and listCopiesRoomMax: roomListCopies.
+	listLossBudget    = 2.0
+	listCopiesRoomMax = 4
 )
+
+// roomListCopies is how many copies of each list a room needs: the least
+// c (at most listCopiesRoomMax) with K·Σ p_i^c ≤ listLossBudget over the
+// receivers' known path losses p_i, the shards a block can expect to be
+// sent again for receivers that lost every copy of its list. The rule
+// above looks at the worst receiver; a room of a thousand at 5 % lost
+// both copies at 2.5 receivers a block, and each such block went again
+// whole: half the simulation's repair.
+func roomListCopies(k int, losses []float64) int {
+	for c := listCopiesOnce; c < listCopiesRoomMax; c++ {
+		resend := 0.0
+		for _, p := range losses {
+			resend += math.Pow(p, float64(c))
+		}
+		if float64(k)*resend <= listLossBudget {
+			return c
+		}
+	}
+	return listCopiesRoomMax
+}
 
 // listCopiesFor is how many copies of each list to send, given the
 // known path losses of the receivers, sorted, and how many receivers
