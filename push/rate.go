@@ -226,6 +226,11 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 	if now.Sub(a.last) < rateTick && !a.urgent {
 		return a.bps
 	}
+	// A status that showed one receiver's queue deep brings the update
+	// forward; such an early look may cut, never grow (growing on them,
+	// startup went 500 -> 976 Mbit/s in 70 ms with no report describing
+	// any of it).
+	early := a.urgent && now.Sub(a.last) < rateTick
 	a.urgent = false
 	a.history[a.updates%len(a.history)] = ratePoint{now, a.bps}
 	a.updates++
@@ -350,11 +355,13 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		a.reason = "queue"
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
 		if !a.cut && a.bps > rateStart {
-			// A startup overshoot: the start rate ran without a queue (or
-			// startup would not have doubled), while the windowed rates
-			// still span time before the data and read low (a 100 Mbit/s
-			// link was cut to 64 Mbit/s and took a second to climb back).
-			delivered = max(delivered, min(rateStart, a.ceiling))
+			// A startup overshoot: the rate before the last step ran a
+			// tick without a queue (or startup would not have stepped),
+			// while the windowed rates still span time before the data
+			// and read low (a 100 Mbit/s link was cut to 64 Mbit/s, ten
+			// busy receivers at 1 Gbit/s to 95, each a second or more
+			// below what they took in).
+			delivered = max(delivered, min(a.stepBelow(), a.ceiling))
 		}
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
 		a.queueCut = now
@@ -380,6 +387,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		through := a.bps
 		if delivered > 0 {
 			through = min(through, delivered)
+		}
+		if early {
+			return a.bps
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"

@@ -86,6 +86,17 @@ type ratePoint struct {
 	bps float64
 }
 
+// stepBelow is the rate in force before the current one took over (in
+// startup, the base of the last step), or the start rate when none.
+func (a *autoRate) stepBelow() float64 {
+	for k := 1; k <= min(a.updates, len(a.history)); k++ {
+		if p := a.history[(a.updates-k)%len(a.history)]; p.bps < a.bps {
+			return p.bps
+		}
+	}
+	return rateStart
+}
+
 // writtenBefore is what receivers can have taken in by now: the rate in
 // force a rateWindow before, or what was written over it when less.
 func (a *autoRate) writtenBefore(now time.Time) float64 {
