@@ -59,6 +59,9 @@ const (
 	// status, so a thousand receivers granted at once do not answer in
 	// one burst.
 	joinSpreadMax = 500 * time.Millisecond
+	// statusStartupFor is how long after the data phase begins a
+	// receiver reports at statusPeriodStartup.
+	statusStartupFor = 500 * time.Millisecond
 	// completeLingerMin and completePeriods: after completing, a receiver
 	// repeats "complete" each period until End, for at least this long
 	// and at least this many periods.
@@ -92,7 +95,15 @@ func jittered(d time.Duration) time.Duration {
 // for the first 3 s of data: the sender's rate and parity had nothing to
 // go on for a whole first pass.
 func statusSpread(base time.Duration, group int) time.Duration {
-	return randomIn(statusPeriod(base, group))
+	return randomIn(statusPeriodStartup(base, group))
+}
+
+// statusPeriodStartup is the period for the first statusStartupFor of
+// the data phase: half the base while the budget allows, so the sender's
+// startup, which looks every startupTick (rate.go), hears from most
+// receivers each time it doubles the rate.
+func statusPeriodStartup(base time.Duration, group int) time.Duration {
+	return max(base/2, min(time.Duration(group)*time.Second/statusBudget, maxStatusPeriod))
 }
 
 // nackHoldLimit is how long a NACK is held at most while repair flows.

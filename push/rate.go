@@ -8,12 +8,12 @@ import (
 
 // Rate control constants (SPEC.md §6.7). One block, so the algorithm's
 // knobs are read together.
-// reportsPerTick is how many receivers can report within a rate tick in
+// reportsPerTick is how many receivers can report within a tick in
 // a large group: periodic statuses are spread to statusBudget a second
 // (feedback_timers.go). Startup takes a majority of the room, or of this
 // many, as informed: of 1000 receivers only about 25 speak in 100 ms, and
 // waiting for 500 kept a push at its start rate for its whole first pass.
-const reportsPerTick = int(statusBudget * rateTick / time.Second)
+func reportsPerTick(tick time.Duration) int { return int(statusBudget * tick / time.Second) }
 
 const (
 	rateStart       = 100e6 // bit/s before the first report: any wired LAN carries it
@@ -21,6 +21,7 @@ const (
 	rateFloorMin    = 10e6  // bit/s; the floor is never below this
 	rateFloorPart   = 0.5   // floor: this share of the highest rate that ran clean
 	rateTick        = 100 * time.Millisecond
+	startupTick     = 50 * time.Millisecond  // startup looks twice as often: a doubling a tick is what reaching a fast link costs
 	rateWarmup      = 100 * time.Millisecond // first reports describe intervals before data flowed
 	rateHold        = 250 * time.Millisecond // after a change, reports still describe the old rate
 	rateStartup     = 2.0                    // growth per tick until the pipe shows full (like BBR's startup)
@@ -93,6 +94,8 @@ type rateController interface {
 	update(now time.Time, sent sendSample, samples []rateSample, room int) float64
 	// rate is the current rate in bit/s.
 	rate() float64
+	// tick is how often update wants the samples now.
+	tick() time.Duration
 	// baseline is a receiver's steady (path) loss, 0..1, and whether it has one.
 	baseline(peer int) (float64, bool)
 	// why names the rule behind the last change, for the debug log.
@@ -119,6 +122,7 @@ func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ 
 }
 
 func (f *fixedRate) rate() float64                                    { return f.bps }
+func (f *fixedRate) tick() time.Duration                              { return rateTick }
 func (f *fixedRate) why() string                                      { return "fixed" }
 func (f *fixedRate) observeQueue(int, time.Time, uint64, uint64) bool { return false }
 func (f *fixedRate) baseline(peer int) (float64, bool)                { return f.paths.get(peer) }
@@ -206,6 +210,15 @@ func newRateController(fixed, ceiling float64) rateController {
 
 func (a *autoRate) rate() float64 { return a.bps }
 
+// tick is startupTick in startup, when receivers report as often
+// (feedback_timers.go statusStartup), then rateTick.
+func (a *autoRate) tick() time.Duration {
+	if a.cut {
+		return rateTick
+	}
+	return startupTick
+}
+
 // why is the rule behind the last change, with the queue's depth then
 // when known. Formatted only when the debug log asks.
 func (a *autoRate) why() string {
@@ -223,14 +236,14 @@ func (a *autoRate) floor() float64 {
 }
 
 func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, room int) float64 {
-	if now.Sub(a.last) < rateTick && !a.urgent {
+	if now.Sub(a.last) < a.tick() && !a.urgent {
 		return a.bps
 	}
 	// A status that showed one receiver's queue deep brings the update
 	// forward; such an early look may cut, never grow (growing on them,
 	// startup went 500 -> 976 Mbit/s in 70 ms with no report describing
 	// any of it).
-	early := a.urgent && now.Sub(a.last) < rateTick
+	early := a.urgent && now.Sub(a.last) < a.tick()
 	a.urgent = false
 	a.history[a.updates%len(a.history)] = ratePoint{now, a.bps}
 	a.updates++
@@ -393,7 +406,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
-		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > min(len(samples), reportsPerTick))
+		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > min(len(samples), reportsPerTick(a.tick())))
 	}
 	a.queued = queued
 	return a.bps

@@ -191,18 +191,19 @@ func TestRateStartupInALargeGroup(t *testing.T) {
 	now := time.Unix(0, 0)
 	for range 3 { // past the warm-up
 		now = now.Add(rateTick)
-		rc.update(now, sendSample{}, room(reportsPerTick), 1000)
+		rc.update(now, sendSample{}, room(reportsPerTick(rc.tick())), 1000)
 	}
 	before := rc.rate()
+	can := reportsPerTick(rc.tick())
 	now = now.Add(rateTick)
-	if got := rc.update(now, sendSample{}, room(reportsPerTick/4), 1000); got != before*rateReturn {
-		t.Errorf("startup, %d of 1000 reported: rate %.0f → %.0f Mbit/s, want ×%.2f", reportsPerTick/4, before/1e6, got/1e6, rateReturn)
+	if got := rc.update(now, sendSample{}, room(can/4), 1000); got != before*rateReturn {
+		t.Errorf("startup, %d of 1000 reported: rate %.0f → %.0f Mbit/s, want ×%.2f", can/4, before/1e6, got/1e6, rateReturn)
 	}
 	before = rc.rate()
 	now = now.Add(rateTick)
-	if got := rc.update(now, sendSample{}, room(reportsPerTick/2+1), 1000); got != min(2*before, 1e9) {
+	if got := rc.update(now, sendSample{}, room(can/2+1), 1000); got != min(2*before, 1e9) {
 		t.Errorf("startup, %d of 1000 reported (of %d that can in a tick): rate %.0f → %.0f Mbit/s, want it doubled",
-			reportsPerTick/2+1, reportsPerTick, before/1e6, got/1e6)
+			can/2+1, can, before/1e6, got/1e6)
 	}
 }
 
@@ -357,7 +358,9 @@ func TestRateEarlyLookNeverGrows(t *testing.T) {
 	samples := func() []rateSample {
 		return []rateSample{{peer: 0, received: 1000}, {peer: 1, received: 1000}, {peer: 2, received: 1000}}
 	}
-	send := func() sendSample { return sendSample{bytes: int64(rc.rate() / 80), rate: rc.rate() / 8 / 1300, perDatagram: 1300} }
+	send := func() sendSample {
+		return sendSample{bytes: int64(rc.rate() / 80), rate: rc.rate() / 8 / 1300, perDatagram: 1300}
+	}
 	for range 3 {
 		now = now.Add(rateTick)
 		written += uint64(rc.rate() * rateTick.Seconds() / 8 / 1300)

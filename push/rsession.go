@@ -277,6 +277,7 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 	// spread: the next status is the data phase's first; the periodic one
 	// after it is drawn over a whole period (statusSpread).
 	spread := false
+	var dataAt time.Time // when the data phase began
 	for {
 		wake := nextStatus
 		if !nackAt.IsZero() && nackAt.Before(wake) {
@@ -315,6 +316,9 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		if s.phase != phase {
 			phase = s.phase
 			spread = phase == phaseData
+			if spread {
+				dataAt = now
+			}
 			nextStatus = minTime(nextStatus, now.Add(randomIn(nackBackoff(group))))
 		}
 		due := urgent || !now.Before(nextStatus)
@@ -341,9 +345,12 @@ func (s *rsession) statusLoop(ctx context.Context) error {
 		s.noteAsked(st.Nacks, s.r.n.Now())
 		s.mu.Unlock()
 		nackAt = time.Time{}
-		if spread {
+		switch {
+		case spread:
 			nextStatus, spread = now.Add(statusSpread(base, group)), false
-		} else {
+		case now.Sub(dataAt) < statusStartupFor:
+			nextStatus = now.Add(jittered(statusPeriodStartup(base, group)))
+		default:
 			nextStatus = now.Add(jittered(statusPeriod(base, group)))
 		}
 		switch {

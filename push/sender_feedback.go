@@ -237,11 +237,11 @@ func padRepair(need int, p float64) int {
 	return n
 }
 
-// adapt feeds the rate controller once per rateTick and sets proactive
+// adapt feeds the rate controller once per its tick and sets proactive
 // parity from the receivers' path losses.
 func (s *sender) adapt() {
 	now := s.n.Now()
-	if now.Sub(s.lastTick) < rateTick {
+	if now.Sub(s.lastTick) < s.rc.tick() {
 		return
 	}
 	s.lastTick = now
