@@ -199,6 +199,7 @@ type autoRate struct {
 	reason    string        // the rule behind the last change (why)
 	depth     time.Duration // the queue's depth at the last update, -1 when unknown (why)
 	queueCut  time.Time     // the last cut for a queue's depth (rate_grow.go)
+	raised    time.Time     // the last time grow raised the rate
 }
 
 func newRateController(fixed, ceiling float64) rateController {
@@ -367,13 +368,13 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		// bottleneck below the floor overflows into loss (rule 1).
 		a.reason = "queue"
 		drain := max(queueDrainMax, 1-depthDelay.Seconds()/queueDrainTime.Seconds())
-		if !a.cut && a.bps > rateStart {
-			// A startup overshoot: the rate before the last step ran a
-			// tick without a queue (or startup would not have stepped),
-			// while the windowed rates still span time before the data
-			// and read low (a 100 Mbit/s link was cut to 64 Mbit/s, ten
-			// busy receivers at 1 Gbit/s to 95, each a second or more
-			// below what they took in).
+		if a.bps > rateStart && now.Sub(a.raised) < rateWindow {
+			// An overshoot of the last step up: the rate before it ran a
+			// tick without a queue (or it would not have stepped), while
+			// the windowed rates still lag the step, and in startup span
+			// time before the data, and read low (a 100 Mbit/s link was
+			// cut to 64 Mbit/s, ten busy receivers at 1 Gbit/s to 95, three
+			// at 5 % to 164, each a second or more below what they took).
 			delivered = max(delivered, min(a.stepBelow(), a.ceiling))
 		}
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)

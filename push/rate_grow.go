@@ -10,6 +10,12 @@ import "time"
 // below the bottleneck), else gently, faster the longer the ticks stay
 // clean, and never far above what the receivers take in.
 func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, depthKnown, informed bool) {
+	before := a.bps
+	defer func() {
+		if a.bps > before {
+			a.raised = now
+		}
+	}()
 	a.delivered = max(a.delivered, min(delivered, a.bps))
 	switch {
 	case !a.cut && depthKnown && depth > queueDelayMax/2:
