@@ -8,13 +8,6 @@ import (
 
 // Rate control constants (SPEC.md §6.7). One block, so the algorithm's
 // knobs are read together.
-// reportsPerTick is how many receivers can report within a tick in
-// a large group: periodic statuses are spread to statusBudget a second
-// (feedback_timers.go). Startup takes a majority of the room, or of this
-// many, as informed: of 1000 receivers only about 25 speak in 100 ms, and
-// waiting for 500 kept a push at its start rate for its whole first pass.
-func reportsPerTick(tick time.Duration) int { return int(statusBudget * tick / time.Second) }
-
 const (
 	rateStart       = 100e6 // bit/s before the first report: any wired LAN carries it
 	rateMin         = 1e6   // bit/s; correlated congestion never cuts below this
@@ -47,6 +40,13 @@ const (
 	queueRatio      = 0.9      // receivers accounting for less than this share of what is written: a queue builds
 	queueDrain      = 0.97     // on a queue, the rate drops a little below what arrives, so it drains
 )
+
+// reportsPerTick is how many receivers can report within a tick in
+// a large group: periodic statuses are spread to statusBudget a second
+// (feedback_timers.go). Startup takes a majority of the room, or of this
+// many, as informed: of 1000 receivers only about 25 speak in 100 ms, and
+// waiting for 500 kept a push at its start rate for its whole first pass.
+func reportsPerTick(tick time.Duration) int { return int(statusBudget * tick / time.Second) }
 
 // rateSample is what one receiver saw of the data in one control
 // interval: shards that arrived, that the network lost, and that its own
@@ -212,7 +212,7 @@ func newRateController(fixed, ceiling float64) rateController {
 func (a *autoRate) rate() float64 { return a.bps }
 
 // tick is startupTick in startup, when receivers report as often
-// (feedback_timers.go statusStartup), then rateTick.
+// (feedback_timers.go statusPeriodStartup), then rateTick.
 func (a *autoRate) tick() time.Duration {
 	if a.cut {
 		return rateTick
@@ -398,12 +398,12 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		// sent at twice a 100 Mbit/s link showed no signal yet, and as
 		// "clean" it set the floor above the link, where a queue could
 		// not cut the rate (it sat at 125 Mbit/s with 100 ms of queue).
+		if early {
+			return a.bps
+		}
 		through := a.bps
 		if delivered > 0 {
 			through = min(through, delivered)
-		}
-		if early {
-			return a.bps
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
