@@ -8,6 +8,19 @@ package push
 // the wire). Parity that leaves about roomShortReceivers receivers short
 // a block keeps NACKs per block, and so feedback, flat as the room grows.
 
+// proactiveParity is the parity a block's first pass carries (SPEC.md
+// §6.7) for k data shards, at the median receiver's path loss, in a room
+// of group receivers: enough to cover that loss plus a margin (repair
+// serves the receivers above it), and in a large room enough that only a
+// couple of receivers at that loss lack a block; at most 255 − k.
+func proactiveParity(k, group int, median float64) int {
+	loss := int(1000 * median)
+	if loss <= 0 {
+		return 0
+	}
+	return min(max((3*k*loss+1999)/2000+1, roomParity(k, group, median, 255-k)), 255-k)
+}
+
 // roomShortReceivers is how many receivers of the room, at the median
 // path loss, may expect to lack a block after its first pass.
 const roomShortReceivers = 2.0

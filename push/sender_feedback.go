@@ -254,19 +254,9 @@ func (s *sender) adapt() {
 	}
 	var unknown int
 	s.lossBufs, unknown = s.table.pathLosses(s.rc, s.lossBufs)
-	s.listCopies = max(listCopiesFor(s.lossBufs, unknown), roomListCopies(s.layout.full.K(), s.lossBufs))
+	s.listCopies = listCopiesFor(s.layout.full.K(), s.lossBufs, unknown)
 	if !s.cfg.FixedParity {
-		// Enough parity to cover the median receiver's path loss plus a
-		// margin; repair serves those above it. In a large room, enough
-		// that only a couple of receivers at that loss lack a block
-		// (roomparity.go).
-		median := parityLoss(s.lossBufs)
-		loss := int(1000 * median)
-		k := s.layout.full.K()
-		s.parity = 0
-		if loss > 0 {
-			s.parity = min(max((3*k*loss+1999)/2000+1, roomParity(k, s.table.joined(), median, 255-k)), 255-k)
-		}
+		s.parity = proactiveParity(s.layout.full.K(), s.table.joined(), parityLoss(s.lossBufs))
 	}
 }
 

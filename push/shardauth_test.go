@@ -409,8 +409,8 @@ func TestListCopiesFollowTheWorstPath(t *testing.T) {
 		{[]float64{0, 0, 0.2}, 0, 3},
 		{[]float64{0.1}, 2, 3},
 	} {
-		if got := listCopiesFor(c.losses, c.unknown); got != c.want {
-			t.Errorf("listCopiesFor(%v, %d unknown) = %d, want %d", c.losses, c.unknown, got, c.want)
+		if got := worstPathCopies(c.losses, c.unknown); got != c.want {
+			t.Errorf("worstPathCopies(%v, %d unknown) = %d, want %d", c.losses, c.unknown, got, c.want)
 		}
 	}
 }

@@ -50,10 +50,17 @@ func roomListCopies(k int, losses []float64) int {
 	return listCopiesRoomMax
 }
 
-// listCopiesFor is how many copies of each list to send, given the
-// known path losses of the receivers, sorted, and how many receivers
-// have none known yet.
-func listCopiesFor(sortedLosses []float64, unknown int) int {
+// listCopiesFor is how many copies of each list to send for k data
+// shards a block, given the known path losses of the receivers, sorted,
+// and how many receivers have none known yet: what the worst path needs,
+// and at least what the room needs.
+func listCopiesFor(k int, sortedLosses []float64, unknown int) int {
+	return max(worstPathCopies(sortedLosses, unknown), roomListCopies(k, sortedLosses))
+}
+
+// worstPathCopies is the copies the worst known path needs (the rule at
+// the top of this file).
+func worstPathCopies(sortedLosses []float64, unknown int) int {
 	n := len(sortedLosses)
 	switch {
 	case n > 0 && sortedLosses[n-1] >= listCopiesLossy:
