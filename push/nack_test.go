@@ -91,13 +91,13 @@ func TestSenderIgnoresPrematureNacks(t *testing.T) {
 func TestPathLossIgnoresBursts(t *testing.T) {
 	p := pathLoss{}
 	for _, loss := range []float64{0.05, 0.06, 0.05} {
-		p.observe(1, loss, true)
+		p.observe(1, loss, 0.02)
 	}
-	p.observe(1, 0.7, false) // a burst: excess over the baseline
+	p.observe(1, 0.7, 0.02) // a burst: excess over the baseline
 	if got, _ := p.get(1); got > 0.07 {
 		t.Fatalf("baseline after 5, 6, 5, 70 %%: %.3f, want about 5 %%", got)
 	}
-	p.observe(1, 0.01, true)
+	p.observe(1, 0.01, 0.02)
 	if got, _ := p.get(1); got > 0.05 {
 		t.Fatalf("a path that got better: baseline %.3f, want it to drop at once", got)
 	}
@@ -224,5 +224,43 @@ func TestNackAgainWhenItsRepairWasLost(t *testing.T) {
 	s.noteAsked([]protocol.Nack{{Block: 1}}, s.lastData.Add(repairLostQuiet))
 	if due(1, s.lastData.Add(3*repairLostQuiet)) {
 		t.Fatal("the new NACK is held like any other until its own status is served")
+	}
+}
+
+// A block whose repair was overtaken is asked for again while data still
+// flows: the sender repairs lowest block first, so repair that arrived
+// for a higher block asked for in the same status means this block's went
+// by, lost whole. A block asked for later than the served one, or one
+// with nothing above it served, waits as before.
+func TestNackAgainWhenItsRepairWasOvertaken(t *testing.T) {
+	s, p, lab := sessionWithManifest(t)
+	s.sentThrough = p.announce.Blocks
+	due := func(b uint32, at time.Time) bool {
+		s.lastData = at // data flows all along: the others' repair
+		s.markServedAbove(s.lowest, s.nackLimit(), at)
+		_, ok := s.dueNack(b, at)
+		return ok
+	}
+	asked := s.r.n.Now()
+	for b := range uint32(4) {
+		due(b, asked) // first sight of each block
+	}
+	s.noteAsked([]protocol.Nack{{Block: 0}, {Block: 2}, {Block: 3}}, asked)
+	s.onData(p.shards[2*testPushK+1], lab.src) // repair for block 2, above the index it was asked with
+	served := asked.Add(5 * time.Millisecond)
+	due(2, served) // notices block 2's repair
+	if due(0, served.Add(repairLostQuiet/2)) {
+		t.Fatal("asked again within the sender's repair guard of the repair that overtook it")
+	}
+	if !due(0, served.Add(repairLostQuiet)) {
+		t.Fatal("a block whose repair was overtaken by a higher block's waits out the hold while data flows")
+	}
+	if due(3, served.Add(repairLostQuiet)) {
+		t.Fatal("a block with no served block above it is asked for again")
+	}
+	later := served.Add(repairLostQuiet)
+	s.noteAsked([]protocol.Nack{{Block: 0}, {Block: 1}}, later)
+	if due(1, later.Add(2*repairLostQuiet)) || due(0, later.Add(2*repairLostQuiet)) {
+		t.Fatal("blocks asked for after the served one count it as overtaking them")
 	}
 }

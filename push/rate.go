@@ -114,8 +114,9 @@ type fixedRate struct {
 
 func (f *fixedRate) update(now time.Time, _ sendSample, samples []rateSample, _ int) float64 {
 	for _, s := range samples {
-		if s.shards() >= minSampleShards {
-			f.paths.observe(s.peer, s.lossShare(), true)
+		if n := s.shards(); n >= minSampleShards {
+			base, _ := f.paths.get(s.peer)
+			f.paths.observe(s.peer, s.lossShare(), lossNoise(base, n))
 		}
 	}
 	return f.bps
@@ -137,20 +138,34 @@ func (p pathLoss) get(peer int) (float64, bool) {
 	return b, ok
 }
 
-// observe folds one interval's loss into peer's baseline; a congested
-// interval moves it only slowly.
-func (p pathLoss) observe(peer int, loss float64, calm bool) {
+// observe folds one interval's loss into peer's baseline. Within band of
+// it (the interval's binomial noise) the mean moves both ways alike, so
+// the baseline is the path's mean loss: weighing drops twice as much as
+// rises read a 10 % path as 5-7 %, and parity and repair padding came out
+// short for it. Below the band the path got better and counts at once;
+// above it the interval was congested and moves the baseline only slowly.
+func (p pathLoss) observe(peer int, loss, band float64) {
 	b, ok := p[peer]
 	switch {
 	case !ok:
 		p[peer] = loss
-	case loss < b:
-		p[peer] = b + (loss-b)*baselineGain*2 // a path that got better counts at once
-	case calm:
+	case loss < b-band:
+		p[peer] = b + (loss-b)*baselineGain*2
+	case loss <= b+band:
 		p[peer] = b + (loss-b)*baselineGain
 	default:
 		p[peer] = b + (loss-b)*baselineCreep
 	}
+}
+
+// lossNoise is how far one interval of n shards may read from a path's
+// baseline loss by chance: excessSigmas binomial deviations, at least
+// excessMin. Losses come in bursts of up to a batch (a lost GSO train, a
+// dropped GRO buffer), so an interval holds n/lossBurst independent
+// chances, not n.
+func lossNoise(base float64, n uint32) float64 {
+	chances := max(1, float64(n)/lossBurst)
+	return max(excessMin, excessSigmas*math.Sqrt(max(base, 1/chances)*(1-base)/chances))
 }
 
 // autoRate is the default rate control (SPEC.md §6.7). It keeps, per
@@ -287,25 +302,20 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			}
 			a.arrivals = append(a.arrivals, arrival*min(took, 1))
 		}
-		excess := 0.0
+		excess, noise := 0.0, lossNoise(base, n)
 		if known {
-			// Losses come in bursts of up to a batch (a lost GSO train, a
-			// dropped GRO buffer), so an interval holds n/lossBurst
-			// independent chances, not n.
-			chances := max(1, float64(n)/lossBurst)
-			noise := excessSigmas * math.Sqrt(max(base, 1/chances)*(1-base)/chances)
 			excess = loss - base
 			switch {
 			case excess > max(excessSevere, noise):
 				severe++
 				rising++
 				a.excesses = append(a.excesses, excess)
-			case excess > max(excessMin, noise):
+			case excess > noise:
 				rising++
 				a.excesses = append(a.excesses, excess)
 			}
 		}
-		a.paths.observe(s.peer, loss, excess <= excessMin)
+		a.paths.observe(s.peer, loss, noise)
 		if o := s.overflowShare(); o > overflowMin {
 			overloaded++
 			worstOverflow = max(worstOverflow, o)

@@ -73,6 +73,10 @@ type rsession struct {
 	// sender is known to have served: repair for a block it asked for
 	// arrived (repairLostLocked).
 	servedAt time.Time
+	// servedAbove[b-servedFrom]: the latest ask of ours for a block above
+	// b whose repair arrived (repairorder.go), for the blocks being scanned.
+	servedAbove []time.Time
+	servedFrom  int
 
 	intervalRecv, intervalGaps int
 	totalRecv, totalGaps       uint32 // since joining, for Status (§6.6)
@@ -107,8 +111,9 @@ type repairMark struct {
 // askMark is our last NACK of a block: when, and the highest shard
 // index we held then. A higher index since is the sender's answer.
 type askMark struct {
-	at     time.Time
-	maxIdx byte
+	at       time.Time
+	maxIdx   byte
+	servedAt time.Time // when repair above maxIdx first arrived (repairorder.go); zero: not yet
 }
 
 // maxNackState bounds the asked and marks maps (as suppress is bounded).
@@ -458,7 +463,9 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 // blocks it already holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
 	now := s.r.n.Now()
-	for b, limit := s.lowest, s.nackLimit(); b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
+	limit := s.nackLimit()
+	s.markServedAbove(s.lowest, limit, now)
+	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
 		if n, ok := s.dueNack(uint32(b), now); ok && s.mayNackFailed(uint32(b), now) {
 			st.Nacks = append(st.Nacks, n)
 		}
@@ -521,7 +528,7 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 		if seen {
 			moved, since = now, m.since
 			if a, ok := s.asked[b]; ok && n.MaxIndex > a.maxIdx {
-				s.noteServed(a.at)
+				s.noteRepairArrived(b, now)
 			}
 		}
 		m = repairMark{have: n.Have, maxIdx: n.MaxIndex, moved: moved, since: since}
@@ -538,7 +545,7 @@ func (s *rsession) dueNack(b uint32, now time.Time) (protocol.Nack, bool) {
 	if s.answeredLocked(b, m, now) {
 		return n, !s.suppressedLocked(b, n, now)
 	}
-	if s.repairLostLocked(b, m, now) {
+	if s.repairLostLocked(b, m, now) || s.overtakenLocked(b, m) {
 		return n, true
 	}
 	return n, !repairing && !s.heldLocked(b, n, now) && now.Sub(m.moved) >= repairQuiet
@@ -628,7 +635,9 @@ func (s *rsession) nackDueLocked(now time.Time) bool {
 		}
 		return false
 	}
-	for b, limit := s.lowest, s.nackLimit(); b < limit; b++ {
+	limit := s.nackLimit()
+	s.markServedAbove(s.lowest, limit, now)
+	for b := s.lowest; b < limit; b++ {
 		if _, ok := s.dueNack(uint32(b), now); ok {
 			return true
 		}

@@ -248,9 +248,7 @@ func (s *rsession) newAsm(b int) *blockAsm {
 // the manifest's. A block that fails is discarded and fetched again: it
 // means someone holding the session key injected shards.
 func (s *rsession) completeBlock(b int, ba *blockAsm) {
-	if a, ok := s.asked[uint32(b)]; ok {
-		s.noteServed(a.at)
-	}
+	s.noteRepairArrived(uint32(b), s.r.n.Now())
 	data, err := ba.a.Block()
 	delete(s.asm, uint32(b))
 	if len(s.free) < maxFreeAsm {
