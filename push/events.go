@@ -104,9 +104,15 @@ func (r *Report) OK() bool {
 // them, and the time spent verifying and handling them (wall time on its
 // own goroutines, a close bound on CPU).
 type FeedbackStats struct {
-	Statuses     int64
-	NackStatuses int64 // statuses with at least one NACK: what suppression keeps down
+	Statuses int64
+	// NackStatuses are the statuses with at least one NACK of a data
+	// block, and Nacks those NACKs: repair, what suppression keeps down.
+	NackStatuses int64
 	Nacks        int64
-	Shed         int64 // statuses dropped unverified when the hand-off was busy (SPEC.md §6.7)
-	Busy         time.Duration
+	// ManifestNacks are NACKs of manifest chunks: a receiver asks for the
+	// chunks it lacks when it registers, so they grow with the receivers,
+	// not with the blocks.
+	ManifestNacks int64
+	Shed          int64 // statuses dropped unverified when the hand-off was busy (SPEC.md §6.7)
+	Busy          time.Duration
 }

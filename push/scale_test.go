@@ -22,7 +22,10 @@ import (
 // 30 %, each in a synctest bubble (virtual time, scaleCase), and logs per
 // block: feedback datagrams that reached the sender (verified and handled,
 // or shed unverified when its hand-off was busy), those that asked for
-// repair, and the NACK entries in them; plus the clean receivers' median
+// a block's repair, and the block NACK entries in them; per receiver, the
+// manifest-chunk NACKs (asked for when it registers, so not per block);
+// repair shards per block and the wire (UDP payload) over the file; plus
+// the clean receivers' median
 // and slowest completion time, the push's time (virtual) and the whole
 // process's CPU (real: every receiver runs in this process). The sender's
 // own CPU per block cannot be told apart in one process; its feedback
@@ -50,8 +53,8 @@ func TestScaleSimulation(t *testing.T) {
 		receivers, bad int
 	}{{1, 0}, {10, 0}, {100, 0}, {300, 0}, {1000, 0}, {1000, 10}}
 	t.Logf("%d KB, rate %v Mbit/s (0: auto), load %s", size>>10, mbit, loadAverage())
-	t.Logf("| receivers | loss | feedback datagrams/block | of which NACK statuses/block | feedback datagrams/s | shed/block | NACK entries/block | clean median | clean slowest | push | process CPU s |")
-	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	t.Logf("| receivers | loss | feedback datagrams/block | of which NACK statuses/block | feedback datagrams/s | shed/block | block NACKs/block | manifest NACKs/receiver | repair shards/block | wire/file | clean median | clean slowest | push | process CPU s |")
+	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range cases {
 		if only > 0 && c.receivers != only {
 			continue
@@ -122,9 +125,10 @@ func scaleCase(t *testing.T, receivers, badReceivers, size int, mbit float64, wa
 			loss = fmt.Sprintf("5 %%, %d at 30 %%", c.bad)
 		}
 		fb := rep.Feedback
-		t.Logf("| %d | %s | %.1f | %.1f | %.0f | %.1f | %.1f | %v | %v | %v | %.1f |", c.receivers, loss,
+		t.Logf("| %d | %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.1f | %.3f | %v | %v | %v | %.1f |", c.receivers, loss,
 			float64(fb.Statuses+fb.Shed)/blocks, float64(fb.NackStatuses)/blocks, float64(fb.Statuses+fb.Shed)/took.Seconds(),
-			float64(fb.Shed)/blocks, float64(fb.Nacks)/blocks, clean[len(clean)/2].Round(time.Millisecond),
+			float64(fb.Shed)/blocks, float64(fb.Nacks)/blocks, float64(fb.ManifestNacks)/float64(c.receivers),
+			float64(rep.Repair)/blocks, float64(rep.WireBytes)/float64(rep.Bytes), clean[len(clean)/2].Round(time.Millisecond),
 			clean[len(clean)-1].Round(time.Millisecond), took.Round(time.Millisecond), cpu.Seconds())
 	}
 }

@@ -152,8 +152,15 @@ func (s *sender) handleStatus(m statusMsg) (newPeer bool) {
 	start := time.Now() // wall time, as in readFeedback
 	defer func() { s.feedback.Busy += time.Since(start) }()
 	s.feedback.Statuses++
-	s.feedback.Nacks += int64(len(m.nacks))
-	if len(m.nacks) > 0 {
+	blockNacks := 0
+	for _, n := range m.nacks {
+		if n.Block&manifestNack == 0 {
+			blockNacks++
+		}
+	}
+	s.feedback.Nacks += int64(blockNacks)
+	s.feedback.ManifestNacks += int64(len(m.nacks) - blockNacks)
+	if blockNacks > 0 {
 		s.feedback.NackStatuses++
 	}
 	p, isNew, serve := s.table.apply(s.n.Now(), m)

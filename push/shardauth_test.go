@@ -426,21 +426,29 @@ func TestListCopiesForTheRoom(t *testing.T) {
 		return out
 	}
 	for _, c := range []struct {
-		losses []float64
-		want   int
+		losses  []float64
+		unknown int
+		want    int
 	}{
-		{room(3, 0), 1},
-		{room(5, 0.001), 1},
-		{room(1000, 0.001), 2}, // once: 64 shards a block re-sent
-		{room(10, 0.05), 2},    // the lab's 10 at 5 %: 1.6 shards a block
-		{room(7, 0.03), 2},
-		{room(100, 0.05), 3},
-		{room(1000, 0.05), 4},
-		{room(1000, 0.3), listCopiesRoomMax},
+		{room(3, 0), 0, 1},
+		{room(5, 0.001), 0, 1},
+		{room(1000, 0.001), 0, 2}, // once: 64 shards a block re-sent
+		{room(10, 0.05), 0, 2},    // the lab's 10 at 5 %: 1.6 shards a block
+		{room(7, 0.03), 0, 2},
+		{room(100, 0.05), 0, 3},
+		{room(1000, 0.05), 0, 4},
+		{room(1000, 0.3), 0, listCopiesRoomMax},
+		// A large group's first pass: most paths not known yet.
+		{room(25, 0.05), 975, 4},
+		{room(1, 0.05), 99, 3},
+		{room(2, 0.001), 998, 2},
 	} {
-		if got := roomListCopies(64, c.losses); got != c.want {
-			t.Errorf("roomListCopies(%d receivers at %.3f) = %d, want %d", len(c.losses), c.losses[0], got, c.want)
+		if got := roomListCopies(64, c.losses, c.unknown); got != c.want {
+			t.Errorf("roomListCopies(%d receivers at %.3f, %d unknown) = %d, want %d", len(c.losses), c.losses[0], c.unknown, got, c.want)
 		}
+	}
+	if got := roomListCopies(64, nil, 1000); got != listCopiesOnce {
+		t.Errorf("roomListCopies with no path known = %d, want %d (the worst-path rule sends two then)", got, listCopiesOnce)
 	}
 }
 

@@ -32,18 +32,26 @@ const (
 
 // roomListCopies is how many copies of each list a room needs: the least
 // c (at most listCopiesRoomMax) with K·Σ p_i^c ≤ listLossBudget over the
-// receivers' known path losses p_i, the shards a block can expect to be
-// sent again for receivers that lost every copy of its list. The rule
-// above looks at the worst receiver; a room of a thousand at 5 % lost
-// both copies at 2.5 receivers a block, and each such block went again
-// whole: half the simulation's repair.
-func roomListCopies(k int, losses []float64) int {
+// receivers' path losses p_i, the shards a block can expect to be sent
+// again for receivers that lost every copy of its list. The rule at the
+// top of this file looks at the worst receiver; a room of a thousand at
+// 5 % lost both copies at 2.5 receivers a block, and each such block went
+// again whole: half the simulation's repair. Receivers whose path loss is
+// not known yet count as the known ones do on average: a large group's
+// first statuses are spread over seconds, so for its whole first pass most
+// of its paths are unknown, and counting only the known ones sent lists
+// twice to a thousand receivers at 5 %.
+func roomListCopies(k int, losses []float64, unknown int) int {
+	if len(losses) == 0 {
+		return listCopiesOnce
+	}
+	room := float64(len(losses)+unknown) / float64(len(losses))
 	for c := listCopiesOnce; c < listCopiesRoomMax; c++ {
 		resend := 0.0
 		for _, p := range losses {
 			resend += math.Pow(p, float64(c))
 		}
-		if float64(k)*resend <= listLossBudget {
+		if float64(k)*resend*room <= listLossBudget {
 			return c
 		}
 	}
@@ -55,7 +63,7 @@ func roomListCopies(k int, losses []float64) int {
 // and how many receivers have none known yet: what the worst path needs,
 // and at least what the room needs.
 func listCopiesFor(k int, sortedLosses []float64, unknown int) int {
-	return max(worstPathCopies(sortedLosses, unknown), roomListCopies(k, sortedLosses))
+	return max(worstPathCopies(sortedLosses, unknown), roomListCopies(k, sortedLosses, unknown))
 }
 
 // worstPathCopies is the copies the worst known path needs (the rule at
