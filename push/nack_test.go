@@ -178,14 +178,15 @@ func sessionWithManifest(t *testing.T) (*rsession, *testPush, *rsessionLab) {
 	return s, p, lab
 }
 
-// Repair is padded: nothing without path loss, by the mean on ordinary
-// paths, by a margin above the mean on a lossy one, and bounded.
+// Repair is padded: nothing without path loss, by the mean for a small
+// need on an ordinary path, by a margin above the mean on a lossy path or
+// for a block lost nearly whole, and bounded.
 func TestPadRepair(t *testing.T) {
 	for _, c := range []struct {
 		need int
 		p    float64
 		want int
-	}{{13, 0, 13}, {1, 0.2, 3}, {13, 0.2, 20}, {3, 0.03, 4}, {64, 0.05, 68}, {10, 0.9, 28}, {13, 0.1, 17}} {
+	}{{13, 0, 13}, {1, 0.2, 3}, {13, 0.2, 20}, {3, 0.03, 4}, {7, 0.05, 8}, {8, 0.05, 10}, {64, 0.05, 71}, {10, 0.9, 28}, {13, 0.1, 17}} {
 		if got := padRepair(c.need, c.p); got != c.want {
 			t.Errorf("padRepair(%d, %.2f) = %d, want %d", c.need, c.p, got, c.want)
 		}
@@ -262,5 +263,20 @@ func TestNackAgainWhenItsRepairWasOvertaken(t *testing.T) {
 	s.noteAsked([]protocol.Nack{{Block: 0}, {Block: 1}}, later)
 	if due(1, later.Add(2*repairLostQuiet)) || due(0, later.Add(2*repairLostQuiet)) {
 		t.Fatal("blocks asked for after the served one count it as overtaking them")
+	}
+}
+
+// A receiver whose path loss is not known yet (a large group reports
+// every few seconds) has its repair padded by the median receiver's, not
+// by none; once its own is known, by its own.
+func TestRepairPadForAnUnknownPath(t *testing.T) {
+	s := newBareSender(t, newMemLab(t, 0, multicast.Link{}).sender, 4, 4)
+	s.lossBufs = []float64{0.03, 0.05, 0.2}
+	if got := s.repairPad(7); got != 0.05 {
+		t.Fatalf("unknown path padded by %.3f, want the median 0.05", got)
+	}
+	s.rc.(*fixedRate).paths.observe(7, 0.2, 0.02)
+	if got := s.repairPad(7); got != 0.2 {
+		t.Fatalf("known path padded by %.3f, want its own 0.2", got)
 	}
 }
