@@ -238,7 +238,7 @@ func TestNackAgainWhenItsRepairWasOvertaken(t *testing.T) {
 	s.sentThrough = p.announce.Blocks
 	due := func(b uint32, at time.Time) bool {
 		s.lastData = at // data flows all along: the others' repair
-		s.markServedAbove(s.lowest, s.nackLimit(), at)
+		s.nackScanLimit(at)
 		_, ok := s.dueNack(b, at)
 		return ok
 	}

@@ -26,7 +26,7 @@ func (s *rsession) markServedAbove(lo, hi int, now time.Time) {
 	clear(s.servedAbove)
 	for b, a := range s.asked {
 		i := int(b) - lo
-		if b&manifestNack != 0 || i < 0 || i >= n || a.servedAt.IsZero() || now.Sub(a.servedAt) < repairLostQuiet {
+		if b&manifestNack != 0 || i < 0 || i >= n || a.repairAt.IsZero() || now.Sub(a.repairAt) < repairLostQuiet {
 			continue
 		}
 		if a.at.After(s.servedAbove[i]) {
@@ -41,6 +41,15 @@ func (s *rsession) markServedAbove(lo, hi int, now time.Time) {
 			latest = here
 		}
 	}
+}
+
+// nackScanLimit is the end of the blocks a NACK scan looks at, from
+// s.lowest, with servedAbove marked for them, which dueNack needs (mu
+// held).
+func (s *rsession) nackScanLimit(now time.Time) int {
+	limit := s.nackLimit()
+	s.markServedAbove(s.lowest, limit, now)
+	return limit
 }
 
 // overtakenLocked reports whether block b's repair was overtaken: a block
@@ -63,8 +72,8 @@ func (s *rsession) noteRepairArrived(b uint32, now time.Time) {
 	if !ok {
 		return
 	}
-	if a.servedAt.IsZero() {
-		a.servedAt = now
+	if a.repairAt.IsZero() {
+		a.repairAt = now
 		s.asked[b] = a
 	}
 	s.noteServed(a.at)

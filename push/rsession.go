@@ -113,7 +113,7 @@ type repairMark struct {
 type askMark struct {
 	at       time.Time
 	maxIdx   byte
-	servedAt time.Time // when repair above maxIdx first arrived (repairorder.go); zero: not yet
+	repairAt time.Time // when repair above maxIdx first arrived (repairorder.go); zero: not yet
 }
 
 // maxNackState bounds the asked and marks maps (as suppress is bounded).
@@ -463,9 +463,7 @@ func (s *rsession) statusLocked() (protocol.Status, error, bool) {
 // blocks it already holds, would otherwise ask for the rest of the file.
 func (s *rsession) nacksLocked(st *protocol.Status) {
 	now := s.r.n.Now()
-	limit := s.nackLimit()
-	s.markServedAbove(s.lowest, limit, now)
-	for b := s.lowest; b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
+	for b, limit := s.lowest, s.nackScanLimit(now); b < limit && len(st.Nacks) < protocol.MaxNacks; b++ {
 		if n, ok := s.dueNack(uint32(b), now); ok && s.mayNackFailed(uint32(b), now) {
 			st.Nacks = append(st.Nacks, n)
 		}
@@ -635,9 +633,7 @@ func (s *rsession) nackDueLocked(now time.Time) bool {
 		}
 		return false
 	}
-	limit := s.nackLimit()
-	s.markServedAbove(s.lowest, limit, now)
-	for b := s.lowest; b < limit; b++ {
+	for b, limit := s.lowest, s.nackScanLimit(now); b < limit; b++ {
 		if _, ok := s.dueNack(uint32(b), now); ok {
 			return true
 		}
