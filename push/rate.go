@@ -417,7 +417,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		}
 		a.clean = max(a.clean, through)
 		a.reason = "clean"
-		a.grow(now, delivered, depthDelay, depthKnown, 2*voters > min(len(samples), reportsPerTick(a.tick())))
+		a.grow(now, depthDelay, depthKnown, 2*voters > min(len(samples), reportsPerTick(a.tick())))
 	}
 	a.queued = queued
 	return a.bps

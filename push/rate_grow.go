@@ -9,14 +9,19 @@ import "time"
 // by rateReturn a tick while no queue shows at all (the rate is well
 // below the bottleneck), else gently, faster the longer the ticks stay
 // clean, and never far above what the receivers take in.
-func (a *autoRate) grow(now time.Time, delivered float64, depth time.Duration, depthKnown, informed bool) {
+func (a *autoRate) grow(now time.Time, depth time.Duration, depthKnown, informed bool) {
 	before := a.bps
 	defer func() {
 		if a.bps > before {
 			a.raised = now
 		}
 	}()
-	a.delivered = max(a.delivered, min(delivered, a.bps))
+	// What the receivers took in, even above the rate now: after an
+	// overshoot the statuses that describe it come after the cut, and
+	// they are the rate to return to. (Capped at the rate sent, a startup
+	// cut from 800 to 369 Mbit/s learned only what it sent itself and
+	// crawled at the probe's cap while busy receivers took 600.)
+	a.delivered = max(a.delivered, min(a.took.max(), a.ceiling))
 	switch {
 	case !a.cut && depthKnown && depth > queueDelayMax/2:
 		a.cut, a.probes = true, 0 // the pipe is about full: probe from here

@@ -383,3 +383,35 @@ func TestRateEarlyLookNeverGrows(t *testing.T) {
 		t.Errorf("an early look with the median clean grew the rate %.0f -> %.0f Mbit/s", before/1e6, got/1e6)
 	}
 }
+
+// Receivers too busy to read faster than 600 Mbit/s (their socket
+// buffers are the queue) end a startup that doubled to 800 Mbit/s; the
+// cut goes to the step below (400), and the rate then returns to what
+// they took in during the overshoot, whose statuses arrive after the cut,
+// rather than probing up from 400 at a few percent a tick (a 0/2/10 %
+// room spent its whole first pass at 370-460 Mbit/s that way).
+func TestRateReturnsToWhatBusyReceiversTookIn(t *testing.T) {
+	const capacity = 600e6
+	l := newLinkSim(t, capacity, 4e6, 3)
+	var rates []float64
+	for range 10 {
+		l.run(100 * time.Millisecond)
+		rates = append(rates, l.rc.rate())
+	}
+	t.Logf("rates after each 100 ms (Mbit/s): %.0f", scaled(rates, 1e-6))
+	if l.peak < 1.2*capacity {
+		t.Fatalf("startup peaked at %.0f Mbit/s: no overshoot, the case is not tested", l.peak/1e6)
+	}
+	// 0.8-1.0 s: the cut was at 0.4 s, its hold ended at 0.65 s.
+	if r := rates[len(rates)-2]; r < 0.75*capacity {
+		t.Errorf("0.8 s after start (0.4 s after the cut) the rate is %.0f Mbit/s, want it back at 75 %% of the %.0f Mbit/s receivers take in", r/1e6, capacity/1e6)
+	}
+}
+
+func scaled(v []float64, f float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x * f
+	}
+	return out
+}
