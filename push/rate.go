@@ -189,32 +189,34 @@ func lossNoise(base float64, n uint32) float64 {
 // get through (delivered) and probes above it, faster the longer no
 // signal comes.
 type autoRate struct {
-	bps       float64
-	ceiling   float64
-	start     time.Time    // first update with data
-	last      time.Time    // last update that counted
-	held      time.Time    // no change before this
-	clean     float64      // highest rate of an interval with no signal at all
-	delivered float64      // bit/s the median receiver took in, as of the last signal or clean tick
-	probes    int          // clean ticks in a row at or above delivered
-	cut       bool         // startup is over: return and probe from now on
-	pending   bool         // the previous interval was congested (not severe)
-	queued    bool         // the previous interval showed arrivals behind writes
-	short     bool         // in startup, the previous tick's receivers took in too little
-	urgent    bool         // a status showed a queue: act before the tick ends
-	perDgram  float64      // mean datagram size written, bytes (last known)
-	arrivals  []float64    // scratch
-	took      windowMax    // bit/s the median receiver took in, recently
-	written   float64      // bit/s written over the last rateWindow (0 when unknown)
-	history   [8]ratePoint // the rate at the last updates
-	updates   int
-	paths     pathLoss
-	queue     queueMeter
-	excesses  []float64     // scratch
-	reason    string        // the rule behind the last change (why)
-	depth     time.Duration // the queue's depth at the last update, -1 when unknown (why)
-	queueCut  time.Time     // the last cut for a queue's depth (rate_grow.go)
-	raised    time.Time     // the last time grow raised the rate
+	bps         float64
+	ceiling     float64
+	start       time.Time    // first update with data
+	last        time.Time    // last update that counted
+	held        time.Time    // no change before this
+	clean       float64      // highest rate of an interval with no signal at all
+	delivered   float64      // bit/s the median receiver took in, as of the last signal or clean tick
+	probes      int          // clean ticks in a row at or above delivered
+	cut         bool         // startup is over: return and probe from now on
+	pending     bool         // the previous interval was congested (not severe)
+	queued      bool         // the previous interval showed arrivals behind writes
+	short       bool         // in startup, the previous tick's receivers took in too little
+	urgent      bool         // a status showed a queue: act before the tick ends
+	perDgram    float64      // mean datagram size written, bytes (last known)
+	arrivals    []float64    // scratch
+	took        windowMax    // bit/s the median receiver took in, recently
+	written     float64      // bit/s written over the last rateWindow (0 when unknown)
+	history     [8]ratePoint // the rate at the last updates
+	updates     int
+	paths       pathLoss
+	queue       queueMeter
+	excesses    []float64     // scratch
+	reason      string        // the rule behind the last change (why)
+	depth       time.Duration // the queue's depth at the last update, -1 when unknown (why)
+	queueCut    time.Time     // the last cut for a queue's depth (rate_grow.go)
+	cutDepth    time.Duration // the depth the first such cut was for, until judgeQueueCut looked
+	queueJudged bool          // judgeQueueCut looked
+	raised      time.Time     // the last time grow raised the rate
 }
 
 func newRateController(fixed, ceiling float64) rateController {
@@ -344,6 +346,7 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 		a.queued = false
 		return a.bps
 	}
+	a.judgeQueueCut(depthDelay, depthKnown)
 	// A majority of the room, not of those still receiving: once the others
 	// completed, the laggards left are still a minority and cannot drive
 	// the rate down for the room (repair catches them up at the floor).
@@ -388,6 +391,9 @@ func (a *autoRate) update(now time.Time, sent sendSample, samples []rateSample, 
 			delivered = max(delivered, min(a.stepBelow(), a.ceiling))
 		}
 		a.cutTo(now, max(drain*delivered, min(a.floor(), a.bps)), delivered)
+		if a.queueCut.IsZero() && !a.queueJudged {
+			a.cutDepth = depthDelay // the first: judgeQueueCut looks whether it was one
+		}
 		a.queueCut = now
 	case queued && a.queued: // twice in a row: one late status is not a queue
 		a.reason = "arrivals behind writes"
