@@ -135,17 +135,18 @@ func (a *autoRate) drainRate() float64 {
 
 // judgeQueueCut looks, at the first update with a fresh depth after the
 // hold that followed the push's first cut for the queue's depth, whether
-// that queue is still there. A bottleneck's queue drains over about queueDrainTime (the
-// cut goes at most 15 % below what arrives), so after the 250 ms hold
-// about two thirds of it are left. Receivers that stalled for a moment
-// (five receivers and the sender starting on two cores) catch up at once,
-// and their queue is gone: that cut found no bottleneck, and the linear
-// probing kept for one (rate_grow.go) is not used. (A push cut from 200
-// to 96 Mbit/s that way crawled up a few percent a tick for 1.5 s, in a
-// room that took in 600.) Only the first cut: later ones may find the
-// depth's running minimum raised by a queue that never drained, which
-// reads as gone while the bottleneck is full (a link narrowed from 100
-// to 30 Mbit/s was then probed at x1.25 a tick and sat at 2.5x it).
+// that queue is still there. A bottleneck's queue drains over about
+// queueDrainTime (the cut goes at most 15 % below what arrives), so
+// after the 250 ms hold about two thirds of it are left. Receivers that
+// stalled for a moment (five receivers and the sender starting on two
+// cores) catch up at once, and their queue is gone: that cut found no
+// bottleneck, and the linear probing kept for one (rate_grow.go) is not
+// used. (A push cut from 200 to 96 Mbit/s that way crawled up a few
+// percent a tick for 1.5 s, in a room that took in 600.) Only the first
+// cut: later ones may find the depth's running minimum raised by a queue
+// that never drained, which reads as gone while the bottleneck is full
+// (a link narrowed from 100 to 30 Mbit/s was then probed at x1.25 a tick
+// and sat at 2.5x it).
 func (a *autoRate) judgeQueueCut(depth time.Duration, known bool) {
 	if a.cutDepth <= 0 || !known {
 		return
