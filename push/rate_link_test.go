@@ -393,27 +393,25 @@ func TestRateEarlyLookNeverGrows(t *testing.T) {
 func TestRateReturnsToWhatBusyReceiversTookIn(t *testing.T) {
 	const capacity = 600e6
 	l := newLinkSim(t, capacity, 4e6, 3)
-	var rates []float64
-	for range 10 {
-		l.run(100 * time.Millisecond)
-		rates = append(rates, l.rc.rate())
-	}
-	t.Logf("rates after each 100 ms (Mbit/s): %.0f", scaled(rates, 1e-6))
+	rates := l.trace(10)
+	t.Logf("rates after each 100 ms (Mbit/s): %.0f", rates)
 	if l.peak < 1.2*capacity {
 		t.Fatalf("startup peaked at %.0f Mbit/s: no overshoot, the case is not tested", l.peak/1e6)
 	}
 	// 0.8-1.0 s: the cut was at 0.4 s, its hold ended at 0.65 s.
-	if r := rates[len(rates)-2]; r < 0.75*capacity {
-		t.Errorf("0.8 s after start (0.4 s after the cut) the rate is %.0f Mbit/s, want it back at 75 %% of the %.0f Mbit/s receivers take in", r/1e6, capacity/1e6)
+	if r := rates[len(rates)-2]; r*1e6 < 0.75*capacity {
+		t.Errorf("0.8 s after start (0.4 s after the cut) the rate is %.0f Mbit/s, want it back at 75 %% of the %.0f Mbit/s receivers take in", r, capacity/1e6)
 	}
 }
 
-func scaled(v []float64, f float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x * f
+// trace runs ticks of 100 ms and returns the rate after each, in Mbit/s.
+func (l *linkSim) trace(ticks int) []float64 {
+	rates := make([]float64, 0, ticks)
+	for range ticks {
+		l.run(100 * time.Millisecond)
+		rates = append(rates, l.rc.rate()/1e6)
 	}
-	return out
+	return rates
 }
 
 // Receivers that stall for a moment early on (five processes and the
@@ -432,16 +430,12 @@ func TestRateForgetsAQueueThatVanished(t *testing.T) {
 	l.capacity = 0 // every receiver stalls ...
 	l.run(stallFor)
 	l.capacity = capacity // ... and catches up
-	var rates []float64
-	for range 12 {
-		l.run(100 * time.Millisecond)
-		rates = append(rates, l.rc.rate())
-	}
-	t.Logf("rates after each 100 ms from the stall (Mbit/s): %.0f", scaled(rates, 1e-6))
+	rates := l.trace(12)
+	t.Logf("rates after each 100 ms from the stall (Mbit/s): %.0f", rates)
 	if !l.rc.(*autoRate).queueJudged {
 		t.Fatalf("the stall did not cut the rate for a queue: the case is not tested")
 	}
-	if r := rates[len(rates)-1]; r < 0.75*capacity {
-		t.Errorf("1.2 s after the stall the rate is %.0f Mbit/s, want it back at 75 %% of the %.0f Mbit/s the receivers take in", r/1e6, capacity/1e6)
+	if r := rates[len(rates)-1]; r*1e6 < 0.75*capacity {
+		t.Errorf("1.2 s after the stall the rate is %.0f Mbit/s, want it back at 75 %% of the %.0f Mbit/s the receivers take in", r, capacity/1e6)
 	}
 }

@@ -191,7 +191,7 @@ type sender struct {
 	rc       rateController
 	pacer    *multicast.Pacer
 	samples  []rateSample // scratch
-	lossBufs []float64    // scratch
+	lossBufs []float64    // the active receivers' known path losses, sorted, as of the last adapt (repairPad reads them)
 	lastTick time.Time
 
 	out          *shardOutput
