@@ -48,10 +48,14 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 	if s.Type == protocol.TypeProbe {
 		n.answerProbe(s, m.Src, m.N)
 	}
-	if s.Type == protocol.TypeBeacon && s.Sender != n.self { // another process of ours is no peer
-		if b, err := protocol.ParseBeacon(s.Body); err == nil {
-			n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
-			n.versions.noteBeacon(m.Src.Addr().Unmap(), s.Sender, b) // names peers in version warnings
+	if s.Sender != n.self { // another process of ours is no peer
+		if s.Type == protocol.TypeBeacon {
+			if b, err := protocol.ParseBeacon(s.Body); err == nil {
+				n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
+				n.versions.noteBeacon(m.Src.Addr().Unmap(), s.Sender, b) // names peers in version warnings
+			}
+		} else if !unicast {
+			n.uni.observeGroup(s.Sender, n.now()) // it is heard on the group (SPEC.md §5.2)
 		}
 	}
 	n.subs.mu.RLock()

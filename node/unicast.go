@@ -29,12 +29,20 @@ const (
 	// request or a multicast hearing stays valid without being renewed:
 	// presence's expiry (three missed beacons plus slack).
 	UnicastExpire = 10 * time.Second
+	// DeafAfter is how long a peer that beaconed us by unicast must go
+	// unheard on the group before our copies to it ask for unicast. On a
+	// lossy link the multicast beacon sent beside that unicast copy is
+	// sometimes lost: at 20 % loss, asking at once moved about one push
+	// in eight to unicast for its whole run. Four announce intervals of a
+	// push (§6.2), so a receiver of a push hears it by then.
+	DeafAfter = time.Second
 )
 
 // route is an address that sent us a beacon by unicast.
 type route struct {
-	key  [protocol.SenderLen]byte
-	last time.Time // its latest unicast beacon
+	key   [protocol.SenderLen]byte
+	since time.Time // its first unicast beacon (since the route was made)
+	last  time.Time // its latest unicast beacon
 	// wants is the time of its latest unicast beacon flagged
 	// BeaconUnicastWanted: it does not hear our multicast. Zero once an
 	// unflagged unicast beacon from it says it does again.
@@ -52,8 +60,8 @@ type unicastPaths struct {
 	mu     sync.Mutex
 	static []netip.AddrPort
 	routes map[netip.AddrPort]*route
-	// heard is the latest multicast beacon time per sender key.
-	heard map[[protocol.SenderLen]byte]time.Time
+	// heard is when each sender key was last heard on the group.
+	heard map[[protocol.SenderLen]byte]hearing
 	// newcomers are senders first heard on the group since the last
 	// beacon, with their source: each gets one unicast copy of our next
 	// beacon, so a host that cannot hear the group still learns of us.
@@ -72,10 +80,39 @@ func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
 	return &unicastPaths{
 		static:    slices.Clone(static),
 		routes:    make(map[netip.AddrPort]*route),
-		heard:     make(map[[protocol.SenderLen]byte]time.Time),
+		heard:     make(map[[protocol.SenderLen]byte]hearing),
 		newcomers: make(map[[protocol.SenderLen]byte]netip.AddrPort),
 		cleared:   make(map[netip.AddrPort]time.Time),
 	}
+}
+
+// hearing is when a sender was last heard on the group: any accepted
+// packet (we hear it), and its latest beacon (newcomers are told of us
+// once, by beacon).
+type hearing struct {
+	any, beacon time.Time
+}
+
+// observeGroup records an accepted packet other than a beacon that came
+// by the group: its sender is heard there. Called by the reader.
+func (u *unicastPaths) observeGroup(sender [protocol.SenderLen]byte, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.hearLocked(sender, now, false)
+}
+
+// hearLocked records that sender was heard on the group at now, by a
+// beacon or not.
+func (u *unicastPaths) hearLocked(sender [protocol.SenderLen]byte, now time.Time, beacon bool) {
+	h, known := u.heard[sender]
+	if !known && len(u.heard) >= maxMulticastHeard {
+		evictOldest(u.heard, func(h hearing) time.Time { return h.any })
+	}
+	h.any = now
+	if beacon {
+		h.beacon = now
+	}
+	u.heard[sender] = h
 }
 
 // observeBeacon records one accepted beacon. Called by the reader.
@@ -84,21 +121,17 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.
 	defer u.mu.Unlock()
 	leaving := flags&protocol.BeaconLeaving != 0
 	if !unicast {
-		last, known := u.heard[sender]
 		switch {
 		case leaving:
 			delete(u.heard, sender)
 			delete(u.newcomers, sender)
 			return
-		case !known || now.Sub(last) > UnicastExpire:
+		case now.Sub(u.heard[sender].beacon) > UnicastExpire:
 			if len(u.newcomers) < maxMulticastHeard {
 				u.newcomers[sender] = src
 			}
 		}
-		if !known && len(u.heard) >= maxMulticastHeard {
-			evictOldest(u.heard, func(t time.Time) time.Time { return t })
-		}
-		u.heard[sender] = now
+		u.hearLocked(sender, now, true)
 		return
 	}
 	if leaving {
@@ -110,7 +143,7 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.
 		if len(u.routes) >= MaxUnicastRoutes {
 			evictOldest(u.routes, func(r *route) time.Time { return r.last })
 		}
-		r = &route{}
+		r = &route{since: now}
 		u.routes[src] = r
 	}
 	r.key, r.last = sender, now
@@ -144,8 +177,35 @@ func evictOldest[K comparable, V any](m map[K]V, at func(V) time.Time) {
 
 // hearsLocked reports whether sender's beacons reach us on the group.
 func (u *unicastPaths) hearsLocked(sender [protocol.SenderLen]byte, now time.Time) bool {
-	t, ok := u.heard[sender]
-	return ok && now.Sub(t) <= UnicastExpire
+	h, ok := u.heard[sender]
+	return ok && now.Sub(h.any) <= UnicastExpire
+}
+
+// asksUnicastLocked reports whether our beacon copy to route r asks for
+// unicast: its sender is not heard on the group, and has not been for
+// DeafAfter since it first beaconed us by unicast.
+func (u *unicastPaths) asksUnicastLocked(r *route, now time.Time) bool {
+	return !u.hearsLocked(r.key, now) && now.Sub(r.since) >= DeafAfter
+}
+
+// flagDue returns how long until a route not heard on the group reaches
+// DeafAfter, the soonest of them; false when none waits. A beacon then
+// asks it for unicast without waiting for the next beacon interval.
+func (u *unicastPaths) flagDue(now time.Time) (time.Duration, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var soonest time.Duration
+	found := false
+	for _, r := range u.routes {
+		wait := DeafAfter - now.Sub(r.since)
+		if wait <= 0 || u.hearsLocked(r.key, now) || now.Sub(r.last) > UnicastExpire {
+			continue
+		}
+		if !found || wait < soonest {
+			soonest, found = wait, true
+		}
+	}
+	return soonest, found
 }
 
 // beaconTarget is one unicast copy of a beacon: where, and whether it
@@ -159,7 +219,7 @@ type beaconTarget struct {
 // expired state. Static peers always; addresses that beaconed us by
 // unicast while we do not hear them on the group, or that asked for
 // unicast; newcomers once. Each copy is flagged when we do not hear its
-// receiver on the group.
+// receiver on the group (a route: for DeafAfter, asksUnicastLocked).
 func (u *unicastPaths) beaconTargets(now time.Time) []beaconTarget {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -182,9 +242,8 @@ func (u *unicastPaths) beaconTargets(now time.Time) []beaconTarget {
 	}
 	for _, dst := range slices.SortedFunc(maps.Keys(u.routes), compareAddrPort) {
 		r := u.routes[dst]
-		hears := u.hearsLocked(r.key, now)
-		if !hears || !r.wants.IsZero() || r.flagged {
-			add(dst, !hears)
+		if !u.hearsLocked(r.key, now) || !r.wants.IsZero() || r.flagged {
+			add(dst, u.asksUnicastLocked(r, now))
 		}
 	}
 	for key, dst := range u.newcomers {
@@ -205,8 +264,8 @@ func (u *unicastPaths) sweepLocked(now time.Time) {
 			r.wants = time.Time{}
 		}
 	}
-	for key, t := range u.heard {
-		if now.Sub(t) > UnicastExpire {
+	for key, h := range u.heard {
+		if now.Sub(h.any) > UnicastExpire {
 			delete(u.heard, key)
 		}
 	}
@@ -243,13 +302,19 @@ type Reach struct {
 	// Addr is the source of its unicast beacons (zero if it never sent
 	// one).
 	Addr netip.AddrPort
-	// Multicast is its latest beacon heard on the group; Unicast its
+	// Multicast is its latest packet heard on the group; Unicast its
 	// latest unicast beacon.
 	Multicast, Unicast time.Time
 	// Deaf: it said, within UnicastExpire, that it does not hear our
 	// multicast.
 	Deaf bool
 }
+
+// UnicastFlagDue returns how long until a peer that beaconed us by
+// unicast, and is not heard on the group, has gone unheard for DeafAfter;
+// false when none waits. The beacon sent then asks it for unicast
+// (presence beacons at that time rather than at its next interval).
+func (n *Node) UnicastFlagDue() (time.Duration, bool) { return n.uni.flagDue(n.now()) }
 
 // Reach returns every peer heard within UnicastExpire on either path.
 func (n *Node) Reach() []Reach {
@@ -266,9 +331,9 @@ func (n *Node) Reach() []Reach {
 		byKey[k] = r
 		return r
 	}
-	for k, t := range u.heard {
-		if now.Sub(t) <= UnicastExpire {
-			get(k).Multicast = t
+	for k, h := range u.heard {
+		if now.Sub(h.any) <= UnicastExpire {
+			get(k).Multicast = h.any
 		}
 	}
 	for dst, rt := range u.routes {

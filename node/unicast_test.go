@@ -3,6 +3,8 @@ package node
 import (
 	"errors"
 	"net/netip"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +16,14 @@ import (
 // multicast) with a unicast socket on loopback.
 func unicastNode(t *testing.T, name string, peers ...netip.AddrPort) *Node {
 	t.Helper()
+	return unicastNodeAt(t, name, time.Now, peers...)
+}
+
+// unicastNodeAt is unicastNode with its clock.
+func unicastNodeAt(t *testing.T, name string, now func() time.Time, peers ...netip.AddrPort) *Node {
+	t.Helper()
 	n, err := Open(Config{Home: t.TempDir(), Name: name, Network: multicast.NewMemNet(1).Host(multicast.Link{}),
-		Unicast: netip.MustParseAddrPort("127.0.0.1:0"), Peers: peers})
+		Unicast: netip.MustParseAddrPort("127.0.0.1:0"), Peers: peers, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +32,13 @@ func unicastNode(t *testing.T, name string, peers ...netip.AddrPort) *Node {
 }
 
 // Two nodes that cannot hear each other's multicast find each other
-// through one static peer, each asks the other for unicast, and a
-// control packet then reaches the deaf side by unicast (SPEC §5.2).
+// through one static peer, each asks the other for unicast (bob once it
+// has not heard alice on the group for DeafAfter), and a control packet
+// then reaches the deaf side by unicast (SPEC §5.2).
 func TestStaticPeerAndUnicastFallback(t *testing.T) {
 	checkNoLeaks(t)
-	bob := unicastNode(t, "bob")
+	var ahead atomic.Int64 // bob's clock runs this far ahead
+	bob := unicastNodeAt(t, "bob", func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) })
 	if err := bob.Join(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +60,24 @@ func TestStaticPeerAndUnicastFallback(t *testing.T) {
 	if !got.Unicast || b.Flags&protocol.BeaconUnicastWanted == 0 {
 		t.Fatalf("bob got unicast=%v flags=%#x; want a unicast beacon asking for unicast", got.Unicast, b.Flags)
 	}
-	// bob does not know alice from the group: it answers by unicast and
-	// asks for unicast too.
+	// bob does not know alice from the group: it answers by unicast, and
+	// asks for unicast only once alice has gone unheard for DeafAfter (a
+	// lossy link loses single multicast beacons).
+	if err := bob.SendBeacon(beacon("bob")); err != nil {
+		t.Fatal(err)
+	}
+	got = receive(t, aliceBeacons)
+	b, _ = protocol.ParseBeacon(got.Body)
+	if !got.Unicast || b.Flags&protocol.BeaconUnicastWanted != 0 {
+		t.Fatalf("alice got unicast=%v flags=%#x at once; want bob's unicast beacon not yet asking for unicast", got.Unicast, b.Flags)
+	}
+	if d, ok := bob.UnicastFlagDue(); !ok || d <= 0 || d > DeafAfter {
+		t.Fatalf("bob's flag due in %v (%v), want within DeafAfter", d, ok)
+	}
+	ahead.Store(int64(DeafAfter))
+	if d, ok := bob.UnicastFlagDue(); ok {
+		t.Fatalf("bob's flag still due in %v after DeafAfter", d)
+	}
 	if err := bob.SendBeacon(beacon("bob")); err != nil {
 		t.Fatal(err)
 	}
@@ -166,5 +192,38 @@ func TestUnicastDataSink(t *testing.T) {
 	dc.Close()
 	if _, err := dc.ReadBatch(msgs); err == nil {
 		t.Error("ReadBatch after Close succeeded")
+	}
+}
+
+// A peer first heard by unicast is asked for unicast only after DeafAfter
+// unheard on the group; any packet of its heard on the group (a push's
+// announce, not only a beacon) means we hear it, and does not stand in
+// for the beacon that makes it a newcomer.
+func TestUnicastAskedOnlyAfterDeafAfter(t *testing.T) {
+	u := newUnicastPaths(nil)
+	now := time.Unix(1000, 0)
+	alice, carol := [protocol.SenderLen]byte{1}, [protocol.SenderLen]byte{2}
+	aliceUni := netip.MustParseAddrPort("198.18.0.2:4772")
+	carolUni := netip.MustParseAddrPort("198.18.0.3:4772")
+	u.observeBeacon(alice, aliceUni, true, 0, now)
+	u.observeBeacon(carol, carolUni, true, 0, now)
+	if got := u.beaconTargets(now.Add(DeafAfter / 2)); len(got) != 2 || got[0].wanted || got[1].wanted {
+		t.Fatalf("targets %v halfway through DeafAfter, want both unflagged", got)
+	}
+	if d, ok := u.flagDue(now.Add(DeafAfter / 2)); !ok || d != DeafAfter/2 {
+		t.Fatalf("flag due in %v (%v), want %v", d, ok, DeafAfter/2)
+	}
+	u.observeGroup(carol, now.Add(DeafAfter*3/4)) // carol's announce reached us on the group
+	got := u.beaconTargets(now.Add(DeafAfter))
+	if len(got) != 1 || got[0] != (beaconTarget{aliceUni, true}) {
+		t.Fatalf("targets %v after DeafAfter, want alice flagged (carol is heard)", got)
+	}
+	if d, ok := u.flagDue(now.Add(DeafAfter)); ok {
+		t.Fatalf("flag due in %v with none waiting", d)
+	}
+	carolGroup := netip.MustParseAddrPort("198.18.0.3:4771")
+	u.observeBeacon(carol, carolGroup, false, 0, now.Add(2*DeafAfter))
+	if got := u.beaconTargets(now.Add(2 * DeafAfter)); !slices.Contains(got, beaconTarget{carolGroup, false}) {
+		t.Fatalf("targets %v, want carol's first group beacon answered once as a newcomer", got)
 	}
 }

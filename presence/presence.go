@@ -160,6 +160,11 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 	}
 	next := time.NewTimer(p.tuning.quick)
 	defer next.Stop()
+	due := time.Now().Add(p.tuning.quick)
+	beaconIn := func(d time.Duration) {
+		next.Reset(d)
+		due = time.Now().Add(d)
+	}
 	sweep := time.NewTicker(p.tuning.sweep)
 	defer sweep.Stop()
 	var lastAnswer time.Time
@@ -177,13 +182,23 @@ func (p *Presence) loop(ctx context.Context, beacons <-chan node.Packet) error {
 			// Known peers' beacons trigger nothing, so answers do not cascade.
 			if p.answerDue.Swap(false) && time.Since(lastAnswer) > AnswerEvery {
 				lastAnswer = time.Now()
-				next.Reset(AnswerDelay/10 + randDuration(AnswerDelay))
+				beaconIn(AnswerDelay/10 + randDuration(AnswerDelay))
+			}
+			// A peer that beaconed us by unicast and stays unheard on the
+			// group is asked for unicast once node.DeafAfter has passed,
+			// not at the next interval (SPEC.md §5.2).
+			if d, ok := p.node.UnicastFlagDue(); ok && time.Now().Add(d).Before(due) {
+				beaconIn(d)
 			}
 		case <-next.C:
 			if err := p.beaconOrFail(); err != nil {
 				return err
 			}
-			next.Reset(p.nextInterval())
+			d := p.nextInterval()
+			if f, ok := p.node.UnicastFlagDue(); ok {
+				d = min(d, f)
+			}
+			beaconIn(d)
 		case <-sweep.C:
 			p.expire()
 			p.saveTrust(false)
