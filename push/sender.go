@@ -101,6 +101,10 @@ type SendConfig struct {
 	// ("" when none was heard), for the events and the report; nil shows
 	// only --to recipients' names, others by fingerprint.
 	NameOf func(ed25519.PublicKey) string
+
+	// hashGate, when set, holds the manifest's hashing until it is closed
+	// (tests of what the sender does meanwhile).
+	hashGate chan struct{}
 }
 
 // withDefaults returns c with its zero fields filled in; validate checks
@@ -183,7 +187,8 @@ type sender struct {
 	secret   [32]byte    // the session key, sealed to receivers in grants
 	keys     sessionKeys // AEADs derived from secret
 	announce protocol.Announce
-	manifest [][]byte // signed manifest chunk packets
+	manifest [][]byte // signed manifest chunk packets (once hashed)
+	hashing  manifestHashing
 
 	table    *receiverTable
 	statuses chan statusMsg // from the feedback reader
@@ -231,17 +236,15 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	if s.layout, err = newLayout(s.src.Size(), cfg.K, cfg.ShardSize); err != nil {
 		return nil, err
 	}
-	m, err := s.src.manifest(ctx, s.layout)
+	m, err := s.src.newManifest(s.layout)
 	if err != nil {
 		return nil, err
 	}
-	s.debug("manifest hashed", "blocks", len(m.Hashes))
-	plain := m.AppendBinary(nil)
-	s.manifest = sealManifest(s.n.Signer, s.sid, s.keys, plain)
+	s.startHashing(ctx, m) // manifest_hash.go: receivers register meanwhile
 	grants := (pol.grantEntries() + protocol.MaxGrantEntries - 1) / protocol.MaxGrantEntries
 	s.announce = protocol.Announce{Session: s.sid, KeyMode: pol.mode, K: byte(cfg.K), ShardSize: uint16(cfg.ShardSize),
-		Blocks: uint32(s.layout.blocks), TotalSize: uint64(s.src.Size()), ManifestLen: uint32(len(plain)),
-		ManifestParts: uint32(len(s.manifest)), Grants: uint16(grants)}
+		Blocks: uint32(s.layout.blocks), TotalSize: uint64(s.src.Size()), ManifestLen: uint32(m.Len()),
+		ManifestParts: uint32(manifestParts(m.Len())), Grants: uint16(grants)}
 	if pol.mode == protocol.KeyModeChannel {
 		s.announce.Channel = pol.channel.ID()
 	}
@@ -251,11 +254,11 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 	dataGroup, fbGroup := protocol.SessionGroups(s.n.Control.Addr(), s.sid)
 	conn, err := s.n.Listen(netip.AddrPortFrom(fbGroup, s.n.Control.Port()))
 	if err != nil {
+		s.stopHashing()
 		return nil, err
 	}
 	data := netip.AddrPortFrom(dataGroup, s.n.Control.Port())
 	s.out = newShardOutput(newUnicastMirror(conn, s.n, data), data, s.layout) // unicast fallback, unicast.go
-	s.out.cache.manifest = m.Hashes
 	s.table = newReceiverTable(cfg, pol, s.layout.blocks)
 	s.repairs = newRepairQueue()
 	s.rc = newRateController(cfg.Rate, cfg.MaxRate)
@@ -267,6 +270,7 @@ func newSender(ctx context.Context, cfg SendConfig) (*sender, error) {
 }
 
 func (s *sender) close() {
+	s.stopHashing()
 	s.out.conn.Close()
 	s.src.Close()
 }
@@ -286,6 +290,9 @@ func (s *sender) run(ctx context.Context) (*Report, error) {
 	err := s.register(ctx)
 	if err == nil {
 		s.debug("registered", "receivers", s.table.joined())
+		err = s.awaitManifest(ctx) // manifest_hash.go
+	}
+	if err == nil {
 		err = s.transfer(ctx)
 		s.debug("finished", "err", err, "wire", s.out.wire, "repair", s.repairN)
 	}
@@ -338,6 +345,11 @@ func (s *sender) register(ctx context.Context) error {
 		case m := <-s.statuses:
 			if s.handleStatus(m) {
 				lastJoin = s.n.Now()
+			}
+		case err := <-s.hashing.pending(): // manifest_hash.go: an unreadable file ends the push now
+			if err := s.hashing.finished(err); err != nil {
+				t.Stop()
+				return err
 			}
 		case <-t.C:
 		}

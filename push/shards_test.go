@@ -30,7 +30,10 @@ func TestBlockCacheRefusesChangedContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := src.manifest(context.Background(), l)
+	m, err := src.newManifest(l)
+	if err == nil {
+		err = src.hashBlocks(context.Background(), l, m)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,12 +147,10 @@ func (s *Source) Close() error {
 	return nil
 }
 
-// manifest hashes every block of the stream, cut as l says, and returns
-// the manifest the sender signs. Blocks are hashed by up to 4 workers,
-// each reading through its own file handles, so a big push starts sooner
-// on a multi-core sender. Hashing a big push takes seconds: it stops with
-// ctx's error once ctx is done (Ctrl-C before the first byte is sent).
-func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, error) {
+// newManifest is the manifest of the source laid out as l with its block
+// hashes still zero: its length, and so the announce, does not depend on
+// them.
+func (s *Source) newManifest(l layout) (*protocol.Manifest, error) {
 	if l.blocks > protocol.MaxBlocks {
 		return nil, fmt.Errorf("push: %d bytes need %d blocks, more than %d, the most a push can hold", s.total, l.blocks, protocol.MaxBlocks)
 	}
@@ -160,6 +158,16 @@ func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, er
 	if m.Len() > protocol.MaxManifestLen {
 		return nil, fmt.Errorf("push: file list too large (%d bytes)", m.Len())
 	}
+	return m, nil
+}
+
+// hashBlocks fills in m's block hashes, every block of the stream cut as
+// l says. Blocks are hashed by up to 4 workers, each reading through its
+// own file handles, so a big push is ready sooner on a multi-core sender.
+// Hashing a big push takes seconds: it stops with ctx's error once ctx is
+// done (Ctrl-C before the first byte is sent). It returns when every
+// worker ended.
+func (s *Source) hashBlocks(ctx context.Context, l layout, m *protocol.Manifest) error {
 	workers := min(4, runtime.GOMAXPROCS(0))
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -188,10 +196,7 @@ func (s *Source) manifest(ctx context.Context, l layout) (*protocol.Manifest, er
 			first = err
 		}
 	}
-	if first != nil {
-		return nil, first
-	}
-	return m, nil
+	return first
 }
 
 // SpoolStdin copies r into a temp file so a stream can be pushed with
