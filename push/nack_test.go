@@ -1,6 +1,7 @@
 package push
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -278,5 +279,33 @@ func TestRepairPadForAnUnknownPath(t *testing.T) {
 	s.rc.(*fixedRate).paths.observe(7, 0.2, 0.02)
 	if got := s.repairPad(7); got != 0.2 {
 		t.Fatalf("known path padded by %.3f, want its own 0.2", got)
+	}
+}
+
+// A receiver asks for every manifest chunk when it registers, before the
+// sender sent any. A chunk then lost from the first copy is asked for
+// again after manifestNackHold, not nackHold: the room waits for it.
+func TestManifestChunkAskedAgainSoon(t *testing.T) {
+	p := newTestPush(t)
+	lab := newRSessionLab(t, t.TempDir())
+	s := lab.session(t, p, t.TempDir())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	asksChunk0 := func() bool {
+		st, _, _ := s.statusLocked()
+		return slices.Contains(st.Nacks, protocol.Nack{Block: manifestNack})
+	}
+	if !asksChunk0() {
+		t.Fatal("the registration status does not ask for the manifest")
+	}
+	registered := s.r.n.Now()
+	s.noteAsked([]protocol.Nack{{Block: manifestNack}}, registered)
+	if asksChunk0() {
+		t.Fatal("chunk asked for again at once")
+	}
+	// The first copy went out and chunk 0 was lost on the way.
+	s.asked[manifestNack] = askMark{at: registered.Add(-manifestNackHold - nackBackoff(s.group))}
+	if !asksChunk0() {
+		t.Fatalf("chunk not asked for again %v after the registration status", manifestNackHold)
 	}
 }

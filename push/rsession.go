@@ -644,7 +644,7 @@ func (s *rsession) nackDueLocked(now time.Time) bool {
 // chunkDue reports whether missing manifest chunk i may be asked for.
 func (s *rsession) chunkDue(i int, now time.Time) bool {
 	a, ok := s.asked[manifestNack|uint32(i)]
-	return !ok || now.Sub(a.at) >= nackHold+nackBackoff(s.group)
+	return !ok || now.Sub(a.at) >= manifestNackHold+nackBackoff(s.group)
 }
 
 // noteAsked records the NACKs of a status that went out (mu held).

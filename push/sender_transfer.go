@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/herald-lan/herald/protocol"
@@ -107,7 +108,9 @@ func (s *sender) resendManifest(ctx context.Context) error {
 	if len(s.manifestNeed) == 0 {
 		return nil
 	}
-	need := s.manifestNeed
+	// Receivers that lost the same chunk each ask for it: one copy goes.
+	slices.Sort(s.manifestNeed)
+	need := slices.Compact(s.manifestNeed)
 	s.manifestNeed = nil
 	return s.sendManifest(ctx, need)
 }
