@@ -51,7 +51,7 @@ func (n *Node) handle(m *multicast.Message, unicast bool) {
 	if s.Sender != n.self { // another process of ours is no peer
 		if s.Type == protocol.TypeBeacon {
 			if b, err := protocol.ParseBeacon(s.Body); err == nil {
-				n.uni.observeBeacon(s.Sender, m.Src, unicast, b.Flags, n.now())
+				n.uni.observeBeacon(s.Sender, s.Epoch, m.Src, unicast, b.Flags, n.now())
 				n.versions.noteBeacon(m.Src.Addr().Unmap(), s.Sender, b) // names peers in version warnings
 			}
 		} else if !unicast {

@@ -61,7 +61,7 @@ type unicastPaths struct {
 	static []netip.AddrPort
 	routes map[netip.AddrPort]*route
 	// heard is when each sender key was last heard on the group.
-	heard map[[protocol.SenderLen]byte]hearing
+	heard map[[protocol.SenderLen]byte]*hearing
 	// newcomers are senders first heard on the group since the last
 	// beacon, with their source: each gets one unicast copy of our next
 	// beacon, so a host that cannot hear the group still learns of us.
@@ -80,17 +80,18 @@ func newUnicastPaths(static []netip.AddrPort) *unicastPaths {
 	return &unicastPaths{
 		static:    slices.Clone(static),
 		routes:    make(map[netip.AddrPort]*route),
-		heard:     make(map[[protocol.SenderLen]byte]hearing),
+		heard:     make(map[[protocol.SenderLen]byte]*hearing),
 		newcomers: make(map[[protocol.SenderLen]byte]netip.AddrPort),
 		cleared:   make(map[netip.AddrPort]time.Time),
 	}
 }
 
 // hearing is when a sender was last heard on the group: any accepted
-// packet (we hear it), and its latest beacon (newcomers are told of us
-// once, by beacon).
+// packet (we hear it), and its latest beacon with that process's epoch
+// (newcomers are told of us once, by beacon).
 type hearing struct {
 	any, beacon time.Time
+	epoch       uint64
 }
 
 // observeGroup records an accepted packet other than a beacon that came
@@ -98,25 +99,26 @@ type hearing struct {
 func (u *unicastPaths) observeGroup(sender [protocol.SenderLen]byte, now time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.hearLocked(sender, now, false)
+	u.hearLocked(sender, now)
 }
 
-// hearLocked records that sender was heard on the group at now, by a
-// beacon or not.
-func (u *unicastPaths) hearLocked(sender [protocol.SenderLen]byte, now time.Time, beacon bool) {
+// hearLocked records that sender was heard on the group at now and
+// returns its record.
+func (u *unicastPaths) hearLocked(sender [protocol.SenderLen]byte, now time.Time) *hearing {
 	h, known := u.heard[sender]
 	if !known && len(u.heard) >= maxMulticastHeard {
-		evictOldest(u.heard, func(h hearing) time.Time { return h.any })
+		evictOldest(u.heard, func(h *hearing) time.Time { return h.any })
+	}
+	if !known {
+		h = &hearing{}
+		u.heard[sender] = h
 	}
 	h.any = now
-	if beacon {
-		h.beacon = now
-	}
-	u.heard[sender] = h
+	return h
 }
 
 // observeBeacon records one accepted beacon. Called by the reader.
-func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.AddrPort, unicast bool, flags byte, now time.Time) {
+func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, epoch uint64, src netip.AddrPort, unicast bool, flags byte, now time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	leaving := flags&protocol.BeaconLeaving != 0
@@ -126,12 +128,16 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, src netip.
 			delete(u.heard, sender)
 			delete(u.newcomers, sender)
 			return
-		case now.Sub(u.heard[sender].beacon) > UnicastExpire:
+		case u.heard[sender] == nil || now.Sub(u.heard[sender].beacon) > UnicastExpire || u.heard[sender].epoch != epoch:
+			// Also a new process of a known key (a short-lived send after
+			// a listen): it has not heard us, and if we cannot multicast
+			// to it only this copy tells it of us.
 			if len(u.newcomers) < maxMulticastHeard {
 				u.newcomers[sender] = src
 			}
 		}
-		u.hearLocked(sender, now, true)
+		h := u.hearLocked(sender, now)
+		h.beacon, h.epoch = now, epoch
 		return
 	}
 	if leaving {

@@ -113,7 +113,7 @@ func TestUnicastTargets(t *testing.T) {
 	alice := [protocol.SenderLen]byte{1}
 	aliceGroup := netip.MustParseAddrPort("198.18.0.2:4772")
 	aliceUni := netip.MustParseAddrPort("198.18.0.2:4772")
-	u.observeBeacon(alice, aliceGroup, false, 0, now)
+	u.observeBeacon(alice, 1, aliceGroup, false, 0, now)
 	first := u.beaconTargets(now)
 	want := []beaconTarget{{netip.MustParseAddrPort("198.18.0.9:4772"), true}, {aliceGroup, false}}
 	if len(first) != 2 || first[0] != want[0] || first[1] != want[1] {
@@ -122,15 +122,15 @@ func TestUnicastTargets(t *testing.T) {
 	if next := u.beaconTargets(now.Add(time.Second)); len(next) != 1 {
 		t.Fatalf("second targets %v, want only the static peer", next)
 	}
-	u.observeBeacon(alice, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(2*time.Second))
+	u.observeBeacon(alice, 1, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(2*time.Second))
 	if deaf := u.deafPeers(now.Add(2 * time.Second)); len(deaf) != 1 || deaf[0] != aliceUni {
 		t.Fatalf("deaf %v, want alice", deaf)
 	}
-	u.observeBeacon(alice, aliceUni, true, 0, now.Add(3*time.Second))
+	u.observeBeacon(alice, 1, aliceUni, true, 0, now.Add(3*time.Second))
 	if deaf := u.deafPeers(now.Add(3 * time.Second)); len(deaf) != 0 {
 		t.Fatalf("deaf %v after alice said she hears us", deaf)
 	}
-	u.observeBeacon(alice, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(4*time.Second))
+	u.observeBeacon(alice, 1, aliceUni, true, protocol.BeaconUnicastWanted, now.Add(4*time.Second))
 	if deaf := u.deafPeers(now.Add(4*time.Second + UnicastExpire + time.Second)); len(deaf) != 0 {
 		t.Fatalf("deaf %v after the request expired", deaf)
 	}
@@ -205,8 +205,8 @@ func TestUnicastAskedOnlyAfterDeafAfter(t *testing.T) {
 	alice, carol := [protocol.SenderLen]byte{1}, [protocol.SenderLen]byte{2}
 	aliceUni := netip.MustParseAddrPort("198.18.0.2:4772")
 	carolUni := netip.MustParseAddrPort("198.18.0.3:4772")
-	u.observeBeacon(alice, aliceUni, true, 0, now)
-	u.observeBeacon(carol, carolUni, true, 0, now)
+	u.observeBeacon(alice, 1, aliceUni, true, 0, now)
+	u.observeBeacon(carol, 1, carolUni, true, 0, now)
 	if got := u.beaconTargets(now.Add(DeafAfter / 2)); len(got) != 2 || got[0].wanted || got[1].wanted {
 		t.Fatalf("targets %v halfway through DeafAfter, want both unflagged", got)
 	}
@@ -222,8 +222,31 @@ func TestUnicastAskedOnlyAfterDeafAfter(t *testing.T) {
 		t.Fatalf("flag due in %v with none waiting", d)
 	}
 	carolGroup := netip.MustParseAddrPort("198.18.0.3:4771")
-	u.observeBeacon(carol, carolGroup, false, 0, now.Add(2*DeafAfter))
+	u.observeBeacon(carol, 1, carolGroup, false, 0, now.Add(2*DeafAfter))
 	if got := u.beaconTargets(now.Add(2 * DeafAfter)); !slices.Contains(got, beaconTarget{carolGroup, false}) {
 		t.Fatalf("targets %v, want carol's first group beacon answered once as a newcomer", got)
+	}
+}
+
+// A new process of a key heard on the group (a short-lived send after a
+// listen of the same home) is a newcomer again: it has not heard us, and
+// if we cannot send multicast our one unicast copy is how it learns of us.
+func TestNewProcessOfAKnownPeerIsANewcomer(t *testing.T) {
+	u := newUnicastPaths(nil)
+	now := time.Unix(1000, 0)
+	alice := [protocol.SenderLen]byte{1}
+	listen := netip.MustParseAddrPort("198.18.0.2:4772")
+	send := netip.MustParseAddrPort("198.18.0.2:40001")
+	u.observeBeacon(alice, 7, listen, false, 0, now)
+	if got := u.beaconTargets(now); len(got) != 1 || got[0] != (beaconTarget{listen, false}) {
+		t.Fatalf("targets %v, want alice's listen once", got)
+	}
+	u.observeBeacon(alice, 7, listen, false, 0, now.Add(time.Second))
+	if got := u.beaconTargets(now.Add(time.Second)); len(got) != 0 {
+		t.Fatalf("targets %v for a process already told of us", got)
+	}
+	u.observeBeacon(alice, 8, send, false, 0, now.Add(2*time.Second))
+	if got := u.beaconTargets(now.Add(2 * time.Second)); len(got) != 1 || got[0] != (beaconTarget{send, false}) {
+		t.Fatalf("targets %v, want alice's new process once", got)
 	}
 }

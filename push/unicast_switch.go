@@ -35,6 +35,14 @@ const (
 	// receiver deaf (one suffices without the manifest, where every
 	// receiver waits).
 	deafStrikes = 2
+	// deafManifestCopies is how many manifests' worth of datagrams must
+	// go to the data group in the first half of a watch before a receiver
+	// without the manifest is judged: one that asks for every chunk has
+	// lost every copy, and a receiver at 20 % loss loses a whole copy
+	// (one GRO train to the lab's loss rule) one time in five. Its NACKs
+	// bring a copy every manifestNackHold, so a deaf one is not found
+	// later for it.
+	deafManifestCopies = 2
 )
 
 // deafWatch is one receiver's watch: where the data group's counters and
@@ -137,13 +145,14 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 }
 
 // judgeable reports whether enough went to the data group for a receiver
-// in state to be judged: a manifest's worth of datagrams without the
-// manifest, deafMinShards data shards while receiving. The first half of
+// in state to be judged: deafManifestCopies manifests' worth of datagrams
+// without the manifest (at most MaxNacks chunks a copy: a resend brings
+// what one status asks for), deafMinShards data shards while receiving. The first half of
 // a watch lasts until it is (at a low rate, longer than deafGrace).
 func (s *sender) judgeable(state byte, group, shards int64) bool {
 	switch state {
 	case protocol.StateJoined:
-		return group >= int64(s.announce.ManifestParts)
+		return group >= deafManifestCopies*min(int64(s.announce.ManifestParts), protocol.MaxNacks)
 	case protocol.StateReceiving:
 		return shards >= deafMinShards
 	}

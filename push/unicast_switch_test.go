@@ -180,16 +180,23 @@ func TestDeafRule(t *testing.T) {
 		// status (a receiver holds a chunk's NACK after asking); 0: all.
 		nackEvery int
 		within    time.Duration // switched this soon at the latest; 0: unbounded
+		// nackSteps: the manifest NACKs ride only the first nackSteps
+		// statuses (it got a copy then); 0: all.
+		nackSteps int
 	}{
-		{"hears the data group", protocol.StateReceiving, 0, 100, 100, 0, false, 0, 0},
-		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false, 0, 0},
-		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true, 0, 0},
-		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false, 0, 0},
-		{"too little written to judge", protocol.StateReceiving, 0, 5, 0, 0, false, 0, 0},
-		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true, 0, 0},
-		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true, 0, 0},
-		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false, 0, 0},
-		{"asks for the manifest every third status", protocol.StateJoined, 2, 1, 0, 0, true, 3, 500 * time.Millisecond},
+		{"hears the data group", protocol.StateReceiving, 0, 100, 100, 0, false, 0, 0, 0},
+		{"hears a tenth of it", protocol.StateReceiving, 0, 100, 15, 0, false, 0, 0, 0},
+		{"hears none", protocol.StateReceiving, 0, 100, 0, 0, true, 0, 0, 0},
+		{"its own socket dropped them", protocol.StateReceiving, 0, 100, 0, 100, false, 0, 0, 0},
+		{"too little written to judge", protocol.StateReceiving, 0, 5, 0, 0, false, 0, 0, 0},
+		{"hears none at a low rate", protocol.StateReceiving, 0, 40, 0, 0, true, 0, 0, 0},
+		{"no manifest though it went out", protocol.StateJoined, 2, 1, 0, 0, true, 0, 0, 0},
+		{"has part of the manifest", protocol.StateJoined, 1, 1, 0, 0, false, 0, 0, 0},
+		{"asks for the manifest every third status", protocol.StateJoined, 2, 2, 0, 0, true, 3, 500 * time.Millisecond, 0},
+		// A lossy receiver that lost the first three copies whole, then got
+		// one: it was judged on a single copy in the first half (deaf at
+		// 400 ms) before deafManifestCopies.
+		{"lost the first copies of the manifest", protocol.StateJoined, 2, 1, 0, 0, false, 0, 0, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -211,7 +218,7 @@ func TestDeafRule(t *testing.T) {
 				counts.overflow += c.overflow
 				m := statusMsg{from: key, state: c.state, counts: counts}
 				for i := range c.nacks {
-					if c.nackEvery <= 1 || step%c.nackEvery == 0 {
+					if (c.nackEvery <= 1 || step%c.nackEvery == 0) && (c.nackSteps == 0 || step < c.nackSteps) {
 						m.nacks = append(m.nacks, protocol.Nack{Block: manifestNack | uint32(i)})
 					}
 				}
