@@ -3,6 +3,7 @@ package netlab
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -393,6 +394,20 @@ func TestKillProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		sleepers = append(sleepers, c)
+	}
+	// Start returns once ip is forked, before it entered the namespace
+	// and exec'd sleep (same pid): a process still in the root namespace
+	// is not the lab's to kill, and the test raced it (CI, once).
+	for _, c := range sleepers {
+		comm := fmt.Sprintf("/proc/%d/comm", c.Process.Pid)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if b, _ := os.ReadFile(comm); strings.TrimSpace(string(b)) == "sleep" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: sleep not started within 5 s", comm)
+			}
+		}
 	}
 	if err := l.KillProcesses(context.Background()); err != nil {
 		t.Fatal(err)
