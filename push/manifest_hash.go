@@ -105,7 +105,6 @@ func (s *sender) awaitManifest(ctx context.Context) error {
 	}
 	s.manifest = sealManifest(s.n.Signer, s.sid, s.keys, plain)
 	s.out.cache.manifest = h.manifest.Hashes
-	s.manifestNeed = s.manifestNeed[:0] // the whole manifest goes out next
 	s.debug("manifest hashed", "blocks", len(h.manifest.Hashes))
 	return nil
 }

@@ -49,8 +49,12 @@ const (
 	// its last window.
 	firstPassDoneCopies = 3
 	manifestWait        = 3 * time.Second
-	endCopies           = 3
-	endSpacing          = 10 * time.Millisecond
+	// manifestTwiceMax: a manifest up to this size goes out twice at
+	// first (manifestCopies): some 30 000 blocks (a 2.7 GB push) or
+	// 20 000 files.
+	manifestTwiceMax = 1 << 20
+	endCopies        = 3
+	endSpacing       = 10 * time.Millisecond
 	// During the first pass repair may take at most this share of the
 	// shards sent, so receivers behind a bad path do not hold back the
 	// rest; what it leaves waits until the first pass is over (§6.7).

@@ -70,9 +70,23 @@ func (s *sender) transfer(ctx context.Context) error {
 // manifestWait: data sent before a receiver has the manifest is wasted on
 // it, and its status then tells which blocks it already holds (resume).
 func (s *sender) deliverManifest(ctx context.Context) error {
-	if err := s.sendManifest(ctx, nil); err != nil {
-		return err
+	for pass := range s.manifestCopies() {
+		if pass > 0 {
+			// After a status or a poll, not back to back: the lab's loss
+			// rule (and a congested queue) drops a train whole, and two
+			// passes written together travel as one.
+			if err := s.waitStatus(ctx); err != nil {
+				return err
+			}
+			if s.drainStatuses(); !s.table.manifestPending() {
+				return nil
+			}
+		}
+		if err := s.sendManifest(ctx, nil); err != nil {
+			return err
+		}
 	}
+	s.manifestNeed = s.manifestNeed[:0] // the passes answered what was asked so far
 	deadline := s.n.Now().Add(manifestWait)
 	for s.n.Now().Before(deadline) {
 		s.drainStatuses()
@@ -87,6 +101,20 @@ func (s *sender) deliverManifest(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// manifestCopies is how many times the manifest goes out before any
+// chunk is asked for: twice (two passes, so one lost train does not take
+// a chunk's both copies) up to manifestTwiceMax, else once. The room
+// idles until every receiver holds the manifest: with one copy a
+// receiver at 10 % loss lacked a chunk in 5 of 6 pushes and the room
+// waited 60-250 ms more for its NACK round; the second copy of a 20 KiB
+// manifest is 0.04 % of a 50 MB push.
+func (s *sender) manifestCopies() int {
+	if int(s.announce.ManifestLen) <= manifestTwiceMax {
+		return 2
+	}
+	return 1
 }
 
 // waitStatus handles the next status, or returns after feedbackPoll.
