@@ -123,12 +123,12 @@ func (u *unicastPaths) observeBeacon(sender [protocol.SenderLen]byte, epoch uint
 	defer u.mu.Unlock()
 	leaving := flags&protocol.BeaconLeaving != 0
 	if !unicast {
-		switch {
+		switch h := u.heard[sender]; {
 		case leaving:
 			delete(u.heard, sender)
 			delete(u.newcomers, sender)
 			return
-		case u.heard[sender] == nil || now.Sub(u.heard[sender].beacon) > UnicastExpire || u.heard[sender].epoch != epoch:
+		case h == nil || now.Sub(h.beacon) > UnicastExpire || h.epoch != epoch:
 			// Also a new process of a known key (a short-lived send after
 			// a listen): it has not heard us, and if we cannot multicast
 			// to it only this copy tells it of us.
@@ -181,7 +181,7 @@ func evictOldest[K comparable, V any](m map[K]V, at func(V) time.Time) {
 	}
 }
 
-// hearsLocked reports whether sender's beacons reach us on the group.
+// hearsLocked reports whether sender was heard on the group lately.
 func (u *unicastPaths) hearsLocked(sender [protocol.SenderLen]byte, now time.Time) bool {
 	h, ok := u.heard[sender]
 	return ok && now.Sub(h.any) <= UnicastExpire

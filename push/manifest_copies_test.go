@@ -4,7 +4,9 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/herald-lan/herald/multicast"
 	"github.com/herald-lan/herald/protocol"
@@ -73,5 +75,81 @@ func TestManifestSentTwice(t *testing.T) {
 		if int(idx) != i%parts {
 			t.Fatalf("chunk datagrams %v: want indexes 0..%d twice, in order, first", log.indexes[:2*parts], parts-1)
 		}
+	}
+}
+
+// dropChunkHost drops the first copies of one manifest chunk on its
+// data-group sockets.
+type dropChunkHost struct {
+	multicast.Network
+	index   uint32
+	copies  int32
+	dropped *atomic.Int32
+}
+
+func (h dropChunkHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
+	c, err := h.Network.Listen(group)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := protocol.SessionGroups(protocol.ControlGroupV4, protocol.SessionID{})
+	if group.Addr().As4()[1] == data.As4()[1] && group.Addr().As4()[2] == data.As4()[2] {
+		return &dropChunkConn{Conn: c, h: h}, nil
+	}
+	return c, nil
+}
+
+type dropChunkConn struct {
+	multicast.Conn
+	h dropChunkHost
+}
+
+func (c *dropChunkConn) ReadBatch(ms []multicast.Message) (int, error) {
+	for {
+		n, err := c.Conn.ReadBatch(ms)
+		kept := 0
+		for _, m := range ms[:n] {
+			if sp, perr := protocol.ParseSigned(m.Buf[:m.N]); perr == nil && sp.Type == protocol.TypeManifest && c.h.dropped.Load() < c.h.copies {
+				if mc, cerr := protocol.ParseManifestChunk(sp.Body); cerr == nil && mc.Index == c.h.index {
+					c.h.dropped.Add(1)
+					continue
+				}
+			}
+			ms[kept] = m
+			kept++
+		}
+		if kept > 0 || err != nil {
+			return kept, err
+		}
+	}
+}
+
+// A receiver that lost a manifest chunk from both passes asks for it
+// within a NACK hold, not at its next periodic status: a large group's
+// period is seconds (here 10 s), and its status loop looked for NACKs
+// only once something had arrived without being woken by the first chunk.
+func TestManifestChunkLostFromBothPassesAskedSoon(t *testing.T) {
+	var dropped atomic.Int32
+	plain := func(n multicast.Network) multicast.Network { return n }
+	lossy := func(n multicast.Network) multicast.Network { return dropChunkHost{n, 1, 2, &dropped} }
+	l := newUnicastMemLab(t, []func(multicast.Network) multicast.Network{lossy, plain}, multicast.Link{})
+	src := writeTree(t, 3<<20, 21)
+	results := l.startReceivers(t, func(_ int, c *ReceiveConfig) { c.StatusEvery = 10 * time.Second })
+	source, err := NewSource([]string{src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Send(l.ctx, SendConfig{Node: l.sender, Source: source, Recipients: l.recipients(), Wait: 5 * time.Second, Rate: 200e6})
+	if err != nil || !rep.OK() {
+		t.Fatalf("send: %v %+v", err, rep)
+	}
+	l.checkReceived(t, results, src)
+	if n := dropped.Load(); n != 2 {
+		t.Fatalf("dropped %d copies of chunk 1, want 2", n)
+	}
+	// Asked at its next periodic status, the sender would have waited
+	// out manifestWait (3 s) before the first pass.
+	if rep.Waited >= manifestWait*2/3 {
+		t.Fatalf("first data shard %v into the push: the lost chunk waited for a periodic status", rep.Waited)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/herald-lan/herald/protocol"
 )
 
-// Hashing the manifest while receivers register (SPEC.md §6.3). The
+// Hashing the manifest while receivers register (SPEC.md §6.7). The
 // announce needs only the manifest's length, which the block hashes do
 // not change, so the sender announces at once and hashes the file
 // meanwhile: hashing 200 MB took about 200 ms on two cores, all of it
