@@ -19,6 +19,13 @@ type chunkLog struct {
 	indexes []uint32
 }
 
+// isDataGroup reports whether group is a session's data group (§6.1:
+// its address's second and third bytes, whatever the session).
+func isDataGroup(group netip.AddrPort) bool {
+	data, _ := protocol.SessionGroups(protocol.ControlGroupV4, protocol.SessionID{})
+	return group.Addr().As4()[1] == data.As4()[1] && group.Addr().As4()[2] == data.As4()[2]
+}
+
 // chunkLogHost wraps a host so its data-group sockets log manifest chunks.
 type chunkLogHost struct {
 	multicast.Network
@@ -30,8 +37,7 @@ func (h chunkLogHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, _ := protocol.SessionGroups(protocol.ControlGroupV4, protocol.SessionID{})
-	if group.Addr().As4()[1] == data.As4()[1] && group.Addr().As4()[2] == data.As4()[2] {
+	if isDataGroup(group) {
 		return chunkLogConn{c, h.log}, nil
 	}
 	return c, nil
@@ -92,8 +98,7 @@ func (h dropChunkHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, _ := protocol.SessionGroups(protocol.ControlGroupV4, protocol.SessionID{})
-	if group.Addr().As4()[1] == data.As4()[1] && group.Addr().As4()[2] == data.As4()[2] {
+	if isDataGroup(group) {
 		return &dropChunkConn{Conn: c, h: h}, nil
 	}
 	return c, nil

@@ -27,8 +27,7 @@ func (h impairedHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, _ := protocol.SessionGroups(protocol.ControlGroupV4, protocol.SessionID{})
-	if h.deafToData && group.Addr().As4()[2] == data.As4()[2] && group.Addr().As4()[1] == data.As4()[1] {
+	if h.deafToData && isDataGroup(group) {
 		return deafConn{c}, nil
 	}
 	if h.mute {
