@@ -26,21 +26,29 @@ func isDataGroup(group netip.AddrPort) bool {
 	return group.Addr().As4()[1] == data.As4()[1] && group.Addr().As4()[2] == data.As4()[2]
 }
 
-// chunkLogHost wraps a host so its data-group sockets log manifest chunks.
-type chunkLogHost struct {
+// dataGroupHost wraps a host so wrap stands between its data-group
+// sockets and the session reading them.
+type dataGroupHost struct {
 	multicast.Network
-	log *chunkLog
+	wrap func(multicast.Conn) multicast.Conn
 }
 
-func (h chunkLogHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
+func (h dataGroupHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
 	c, err := h.Network.Listen(group)
-	if err != nil {
-		return nil, err
+	if err != nil || !isDataGroup(group) {
+		return c, err
 	}
-	if isDataGroup(group) {
-		return chunkLogConn{c, h.log}, nil
+	return h.wrap(c), nil
+}
+
+// manifestChunkIndex is the index of the manifest chunk m carries.
+func manifestChunkIndex(m multicast.Message) (uint32, bool) {
+	sp, err := protocol.ParseSigned(m.Buf[:m.N])
+	if err != nil || sp.Type != protocol.TypeManifest {
+		return 0, false
 	}
-	return c, nil
+	mc, err := protocol.ParseManifestChunk(sp.Body)
+	return mc.Index, err == nil
 }
 
 type chunkLogConn struct {
@@ -51,12 +59,10 @@ type chunkLogConn struct {
 func (c chunkLogConn) ReadBatch(ms []multicast.Message) (int, error) {
 	n, err := c.Conn.ReadBatch(ms)
 	for _, m := range ms[:n] {
-		if sp, perr := protocol.ParseSigned(m.Buf[:m.N]); perr == nil && sp.Type == protocol.TypeManifest {
-			if mc, cerr := protocol.ParseManifestChunk(sp.Body); cerr == nil {
-				c.log.mu.Lock()
-				c.log.indexes = append(c.log.indexes, mc.Index)
-				c.log.mu.Unlock()
-			}
+		if i, ok := manifestChunkIndex(m); ok {
+			c.log.mu.Lock()
+			c.log.indexes = append(c.log.indexes, i)
+			c.log.mu.Unlock()
 		}
 	}
 	return n, err
@@ -68,7 +74,9 @@ func (c chunkLogConn) ReadBatch(ms []multicast.Message) (int, error) {
 func TestManifestSentTwice(t *testing.T) {
 	log := &chunkLog{}
 	plain := func(n multicast.Network) multicast.Network { return n }
-	logged := func(n multicast.Network) multicast.Network { return chunkLogHost{n, log} }
+	logged := func(n multicast.Network) multicast.Network {
+		return dataGroupHost{n, func(c multicast.Conn) multicast.Conn { return chunkLogConn{c, log} }}
+	}
 	l := newUnicastMemLab(t, []func(multicast.Network) multicast.Network{logged, plain}, multicast.Link{})
 	pushAll(t, l, 3<<20, fixedRateK32)
 	log.mu.Lock()
@@ -84,29 +92,12 @@ func TestManifestSentTwice(t *testing.T) {
 	}
 }
 
-// dropChunkHost drops the first copies of one manifest chunk on its
-// data-group sockets.
-type dropChunkHost struct {
-	multicast.Network
+// dropChunkConn drops the first copies of one manifest chunk.
+type dropChunkConn struct {
+	multicast.Conn
 	index   uint32
 	copies  int32
 	dropped *atomic.Int32
-}
-
-func (h dropChunkHost) Listen(group netip.AddrPort) (multicast.Conn, error) {
-	c, err := h.Network.Listen(group)
-	if err != nil {
-		return nil, err
-	}
-	if isDataGroup(group) {
-		return &dropChunkConn{Conn: c, h: h}, nil
-	}
-	return c, nil
-}
-
-type dropChunkConn struct {
-	multicast.Conn
-	h dropChunkHost
 }
 
 func (c *dropChunkConn) ReadBatch(ms []multicast.Message) (int, error) {
@@ -114,11 +105,9 @@ func (c *dropChunkConn) ReadBatch(ms []multicast.Message) (int, error) {
 		n, err := c.Conn.ReadBatch(ms)
 		kept := 0
 		for _, m := range ms[:n] {
-			if sp, perr := protocol.ParseSigned(m.Buf[:m.N]); perr == nil && sp.Type == protocol.TypeManifest && c.h.dropped.Load() < c.h.copies {
-				if mc, cerr := protocol.ParseManifestChunk(sp.Body); cerr == nil && mc.Index == c.h.index {
-					c.h.dropped.Add(1)
-					continue
-				}
+			if i, ok := manifestChunkIndex(m); ok && i == c.index && c.dropped.Load() < c.copies {
+				c.dropped.Add(1)
+				continue
 			}
 			ms[kept] = m
 			kept++
@@ -136,7 +125,9 @@ func (c *dropChunkConn) ReadBatch(ms []multicast.Message) (int, error) {
 func TestManifestChunkLostFromBothPassesAskedSoon(t *testing.T) {
 	var dropped atomic.Int32
 	plain := func(n multicast.Network) multicast.Network { return n }
-	lossy := func(n multicast.Network) multicast.Network { return dropChunkHost{n, 1, 2, &dropped} }
+	lossy := func(n multicast.Network) multicast.Network {
+		return dataGroupHost{n, func(c multicast.Conn) multicast.Conn { return &dropChunkConn{c, 1, 2, &dropped} }}
+	}
 	l := newUnicastMemLab(t, []func(multicast.Network) multicast.Network{lossy, plain}, multicast.Link{})
 	src := writeTree(t, 3<<20, 21)
 	results := l.startReceivers(t, func(_ int, c *ReceiveConfig) { c.StatusEvery = 10 * time.Second })

@@ -147,8 +147,9 @@ func (s *sender) watchDeaf(p *peerState, m statusMsg) {
 // judgeable reports whether enough went to the data group for a receiver
 // in state to be judged: deafManifestCopies manifests' worth of datagrams
 // without the manifest (at most MaxNacks chunks a copy: a resend brings
-// what one status asks for), deafMinShards data shards while receiving. The first half of
-// a watch lasts until it is (at a low rate, longer than deafGrace).
+// what one status asks for), deafMinShards data shards while receiving.
+// The first half of a watch lasts until it is (at a low rate, longer
+// than deafGrace).
 func (s *sender) judgeable(state byte, group, shards int64) bool {
 	switch state {
 	case protocol.StateJoined:
