@@ -22,7 +22,7 @@ func manifestAD(sid protocol.SessionID, i uint32) []byte {
 // sealManifest cuts the manifest into chunks, seals and signs each.
 func sealManifest(signer *protocol.Signer, sid protocol.SessionID, keys sessionKeys, plain []byte) [][]byte {
 	var out [][]byte
-	for i := uint32(0); int(i)*protocol.ManifestChunkLen < len(plain); i++ {
+	for i := range uint32(manifestParts(len(plain))) {
 		part := plain[int(i)*protocol.ManifestChunkLen : min(len(plain), int(i+1)*protocol.ManifestChunkLen)]
 		nonce := manifestNonce(i)
 		sealed := keys.manifest.Seal(nil, nonce[:], part, manifestAD(sid, i))

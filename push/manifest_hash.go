@@ -109,8 +109,8 @@ func (s *sender) awaitManifest(ctx context.Context) error {
 	return nil
 }
 
-// manifestParts is how many chunks a manifest of n bytes is cut into
-// (sealManifest).
+// manifestParts is how many chunks sealManifest cuts a manifest of n
+// bytes into: the announce's ManifestParts, known before the hashes.
 func manifestParts(n int) int {
 	return (n + protocol.ManifestChunkLen - 1) / protocol.ManifestChunkLen
 }
